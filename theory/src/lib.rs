@@ -1,0 +1,15 @@
+//! Closed-form limits for the single-index model of Zhang, Moniri et al. (ICML 2025):
+//! spectra of Σ, teacher moments, Silverstein's equation and Lemmas 3.10 / 3.12.
+//! Knows nothing of sampling; see `../shared/spec/single-index.md` for the math.
+
+pub mod activation;
+pub mod error;
+pub mod single_index;
+pub mod spectrum;
+pub mod stieltjes;
+
+pub use activation::{Activation, TeacherMoments};
+pub use error::{Result, TheoryError};
+pub use single_index::{rho_kfac, rho_sgd, single_index_limits, SingleIndexLimits, SingleIndexParams};
+pub use spectrum::{Atom, SpectralMeasure, Spectrum, SpectrumFamily};
+pub use stieltjes::{limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_negative, Resolvent};

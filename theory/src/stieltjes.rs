@@ -1,0 +1,297 @@
+//! Silverstein's equation for the limiting spectrum of S = XᵀX/n (spec "Stieltjes transform",
+//! Appendix E.8), on the negative real axis (the ridge quantities of Lemma 3.12) and in the upper
+//! half plane (the limiting eigenvalue density).
+//!
+//! Everything is solved in the companion variable v (the Stieltjes transform of XXᵀ/n), whose
+//! equation has a unique root and no spurious branch; m and m' are then recovered by identities
+//! that avoid the 1/γ cancellation of the spec's m = (v − (1−γ)/λ)/γ:
+//!   m(−λ) = (1/λ) ∫ dH/(1 + t v),   v' = v / (λ + γ B),   m'(−λ) = (m − v' B)/λ,
+//! with B = ∫ t/(1 + t v)² dH (both follow from differentiating the companion equation).
+
+use crate::error::{finite, Result, TheoryError};
+use crate::spectrum::SpectralMeasure;
+use num_complex::Complex64;
+use roots::{find_root_brent, Convergency};
+
+/// m(−λ), m'(−λ) and the companion v(−λ), v'(−λ) for one (H, γ, λ).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resolvent {
+    pub gamma: f64,
+    pub lambda: f64,
+    /// Companion transform v = γ m + (1 − γ)/λ ∈ (0, 1/λ).
+    pub v: f64,
+    pub v_prime: f64,
+    /// m(−λ) = lim (1/d) tr (S + λI)⁻¹.
+    pub m: f64,
+    /// m'(−λ) = lim (1/d) tr (S + λI)⁻².
+    pub m_prime: f64,
+    /// 1 − λ m(−λ), computed without cancellation as ∫ t v/(1 + t v) dH.
+    pub one_minus_lambda_m: f64,
+}
+
+/// Relative-tolerance convergence for Brent (the `roots` defaults are absolute; see shared notes).
+struct RelTol {
+    max_iter: usize,
+}
+
+impl Convergency<f64> for RelTol {
+    fn is_root_found(&mut self, y: f64) -> bool {
+        y == 0.0
+    }
+    fn is_converged(&mut self, x1: f64, x2: f64) -> bool {
+        (x1 - x2).abs() <= 4.0 * f64::EPSILON * x1.abs().max(x2.abs()) + f64::MIN_POSITIVE
+    }
+    fn is_iteration_limit_reached(&mut self, iter: usize) -> bool {
+        iter >= self.max_iter
+    }
+}
+
+fn check_gamma(gamma: f64) -> Result<f64> {
+    finite("psi", gamma)?;
+    if gamma <= 0.0 {
+        return Err(TheoryError::InvalidParameter { name: "psi", reason: "must be > 0".into() });
+    }
+    Ok(gamma)
+}
+
+/// Solve the companion equation 1/v = λ + γ ∫ t/(1 + t v) dH at λ > 0 (Silverstein, Appendix E.8).
+///
+/// h(v) = v (λ + γ ∫ t/(1+tv) dH) − 1 is strictly increasing on [0, 1/λ] with h(0) = −1 < 0 <
+/// h(1/λ), so Brent on that bracket finds the unique root; two Newton steps polish it.
+pub fn stieltjes_negative(h: &SpectralMeasure, gamma: f64, lambda: f64) -> Result<Resolvent> {
+    check_gamma(gamma)?;
+    finite("lambda", lambda)?;
+    if lambda <= 0.0 {
+        return Err(TheoryError::InvalidParameter {
+            name: "lambda",
+            reason: format!("the ridge resolvent needs lambda > 0, got {lambda}"),
+        });
+    }
+    let a_of = |v: f64| h.integrate(|t| t / (1.0 + t * v));
+    let b_of = |v: f64| h.integrate(|t| t / ((1.0 + t * v) * (1.0 + t * v)));
+    let g = |v: f64| v * (lambda + gamma * a_of(v)) - 1.0;
+    let hi = 1.0 / lambda;
+    let mut v = find_root_brent(0.0, hi, g, &mut RelTol { max_iter: 400 }).map_err(|e| {
+        TheoryError::NoConvergence { what: "Silverstein companion equation (Brent)", reason: format!("{e:?}") }
+    })?;
+    for _ in 0..2 {
+        let slope = lambda + gamma * b_of(v); // h'(v) > 0
+        let next = v - g(v) / slope;
+        if next > 0.0 && next <= hi && g(next).abs() <= g(v).abs() {
+            v = next;
+        }
+    }
+    let b = b_of(v);
+    let m = h.integrate(|t| 1.0 / (1.0 + t * v)) / lambda;
+    let v_prime = v / (lambda + gamma * b);
+    let m_prime = (m - v_prime * b) / lambda;
+    let one_minus_lambda_m = h.integrate(|t| t * v / (1.0 + t * v));
+    let out = Resolvent { gamma, lambda, v, v_prime, m, m_prime, one_minus_lambda_m };
+    if [v, v_prime, m, m_prime].iter().all(|x| x.is_finite() && *x > 0.0) {
+        Ok(out)
+    } else {
+        Err(TheoryError::NoConvergence {
+            what: "Silverstein companion equation",
+            reason: format!("non-finite or non-positive result {out:?}"),
+        })
+    }
+}
+
+/// m(0) = ∫ t⁻¹ dH / (1 − γ), the ridgeless limit for γ < 1 (spec, Lemma 3.12 with λ = 0).
+pub fn stieltjes_at_zero(h: &SpectralMeasure, gamma: f64) -> Result<f64> {
+    check_gamma(gamma)?;
+    if gamma >= 1.0 {
+        return Err(TheoryError::InvalidParameter {
+            name: "lambda",
+            reason: format!("lambda = 0 needs psi > 1 (S is singular when d >= n); got psi = {}", 1.0 / gamma),
+        });
+    }
+    Ok(h.integrate(|t| 1.0 / t) / (1.0 - gamma))
+}
+
+/// m(z) for Im z > 0 from Silverstein's equation in companion form z = −1/v + γ ∫ t/(1+tv) dH.
+///
+/// Continuation in Im z: solve at Im z = max(1, |z|) by the contracting fixed-point iteration
+/// v ← 1/(−z + γ∫ t/(1+tv) dH), then halve Im z down to its target, each level by Newton from the
+/// previous root (falling back to the fixed point if Newton leaves the upper half plane).
+pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Result<Complex64> {
+    check_gamma(gamma)?;
+    if !(z.re.is_finite() && z.im.is_finite() && z.im > 0.0) {
+        return Err(TheoryError::InvalidParameter { name: "z", reason: format!("needs finite z with Im z > 0, got {z}") });
+    }
+    let a_of = |v: Complex64| -> Complex64 { h.atoms.iter().map(|a| a.weight * a.value / (1.0 + a.value * v)).sum() };
+    let fixed_point = |zz: Complex64, mut v: Complex64| -> Option<Complex64> {
+        for _ in 0..200_000 {
+            let next = 1.0 / (-zz + gamma * a_of(v));
+            if (next - v).norm() <= 1e-15 * next.norm() {
+                return Some(next);
+            }
+            v = next;
+        }
+        None
+    };
+    let newton = |zz: Complex64, mut v: Complex64| -> Option<Complex64> {
+        for _ in 0..60 {
+            let f = -1.0 / v + gamma * a_of(v) - zz;
+            let df = 1.0 / (v * v)
+                - gamma * h.atoms.iter().map(|a| a.weight * a.value * a.value / ((1.0 + a.value * v) * (1.0 + a.value * v))).sum::<Complex64>();
+            let step = f / df;
+            let next = v - step;
+            if !(next.re.is_finite() && next.im.is_finite()) || next.im <= 0.0 {
+                return None;
+            }
+            if step.norm() <= 1e-15 * next.norm() {
+                return Some(next);
+            }
+            v = next;
+        }
+        None
+    };
+    let start_eta = z.im.max(1.0).max(z.re.abs());
+    let mut eta = start_eta;
+    let fail = || TheoryError::NoConvergence { what: "Silverstein equation at complex z", reason: format!("z = {z}") };
+    let mut v = fixed_point(Complex64::new(z.re, eta), Complex64::new(0.0, 1.0)).ok_or_else(fail)?;
+    while eta > z.im {
+        eta = (eta * 0.5).max(z.im);
+        let zz = Complex64::new(z.re, eta);
+        v = newton(zz, v).or_else(|| fixed_point(zz, v)).ok_or_else(fail)?;
+    }
+    let m = -(h.atoms.iter().map(|a| a.weight / (1.0 + a.value * v)).sum::<Complex64>()) / z;
+    if m.re.is_finite() && m.im.is_finite() {
+        Ok(m)
+    } else {
+        Err(fail())
+    }
+}
+
+/// The limiting eigenvalue density of S at x > 0, Im m(x + iη)/π with η = 1e-9 (max(x, 1)).
+/// (For γ > 1 the atom of mass 1 − 1/γ at zero is not part of this density.)
+pub fn limiting_density(h: &SpectralMeasure, gamma: f64, x: f64) -> Result<f64> {
+    let eta = 1e-9 * x.abs().max(1.0);
+    Ok((stieltjes_complex(h, gamma, Complex64::new(x, eta))?.im / std::f64::consts::PI).max(0.0))
+}
+
+/// Marchenko–Pastur m(z) for Σ = I (a closed form the solver must reproduce), real z < 0.
+pub fn marchenko_pastur_negative(gamma: f64, z: f64) -> f64 {
+    let b = 1.0 - gamma - z;
+    (b - (b * b - 4.0 * gamma * z).sqrt()) / (2.0 * gamma * z)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> SpectralMeasure {
+        SpectralMeasure::new([(1.0, 1.0)]).unwrap()
+    }
+
+    /// m'(z) of Marchenko–Pastur by differentiating the closed form.
+    fn mp_derivative(gamma: f64, z: f64) -> f64 {
+        let b = 1.0 - gamma - z;
+        let r = (b * b - 4.0 * gamma * z).sqrt();
+        // m = (b − r)/(2γz); db/dz = −1; dr/dz = (−b − 2γ)/r.
+        let num = b - r;
+        let dnum = -1.0 - (-b - 2.0 * gamma) / r;
+        (dnum * z - num) / (2.0 * gamma * z * z)
+    }
+
+    #[test]
+    fn marchenko_pastur_grid() {
+        let gammas = [0.05, 0.1, 0.3, 0.5, 0.9, 0.999, 1.0, 1.001, 1.5, 2.0, 5.0, 20.0];
+        let lambdas = [1e-3, 3e-3, 1e-2, 0.1, 0.5, 1.0, 3.0, 10.0];
+        for &g in &gammas {
+            for &l in &lambdas {
+                let r = stieltjes_negative(&identity(), g, l).unwrap();
+                let m = marchenko_pastur_negative(g, -l);
+                let mp = mp_derivative(g, -l);
+                // The closed form itself loses ~|b|²/(γ|z|) digits to cancellation at tiny λ.
+                assert!((r.m - m).abs() <= 1e-11 * m, "g {g} l {l}: {} vs {m}", r.m);
+                assert!((r.m_prime - mp).abs() <= 1e-8 * mp, "g {g} l {l}: {} vs {mp}", r.m_prime);
+                // The spec's companion identity.
+                assert!(((r.v - (1.0 - g) / l) / g - r.m).abs() <= 1e-6 * r.m.max(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn spec_reference_values() {
+        for (l, want) in [(0.01, 50.4902894311622), (0.1, 5.42214438511238), (1.0, 0.707106781186548)] {
+            let m = stieltjes_negative(&identity(), 2.0, l).unwrap().m;
+            assert!((m - want).abs() < 1e-12 * want, "{m} vs {want}");
+        }
+        let h = SpectralMeasure::new([(1.0, 0.5), (4.0, 0.5)]).unwrap();
+        for (l, want) in [(0.01, 1.21464046117189), (0.1, 0.987591800889019), (1.0, 0.422259838723939)] {
+            let m = stieltjes_negative(&h, 0.5, l).unwrap().m;
+            assert!((m - want).abs() < 1e-12 * want, "{m} vs {want}");
+        }
+    }
+
+    #[test]
+    fn derivative_matches_finite_difference() {
+        let h = SpectralMeasure::new([(0.2, 0.3), (1.0, 0.5), (7.0, 0.2)]).unwrap();
+        for g in [0.3, 1.0, 3.0] {
+            for l in [0.05, 0.5, 2.0] {
+                let e = 1e-5 * l;
+                let r = stieltjes_negative(&h, g, l).unwrap();
+                let fd = (stieltjes_negative(&h, g, l - e).unwrap().m - stieltjes_negative(&h, g, l + e).unwrap().m) / (2.0 * e);
+                assert!((r.m_prime - fd).abs() < 1e-7 * r.m_prime, "{} vs {fd}", r.m_prime);
+            }
+        }
+    }
+
+    #[test]
+    fn ridgeless_is_the_limit() {
+        let h = SpectralMeasure::new([(0.5, 0.5), (2.0, 0.5)]).unwrap();
+        let m0 = stieltjes_at_zero(&h, 0.4).unwrap();
+        let m = stieltjes_negative(&h, 0.4, 1e-7).unwrap().m;
+        assert!((m - m0).abs() < 1e-5 * m0);
+        assert!(stieltjes_at_zero(&h, 1.0).is_err());
+    }
+
+    #[test]
+    fn splitting_an_atom_changes_nothing() {
+        let a = SpectralMeasure::new([(1.0, 0.5), (4.0, 0.5)]).unwrap();
+        let b = SpectralMeasure::new([(1.0, 0.25), (1.0, 0.25), (4.0, 0.5)]).unwrap();
+        let (ra, rb) = (stieltjes_negative(&a, 1.7, 0.2).unwrap(), stieltjes_negative(&b, 1.7, 0.2).unwrap());
+        assert!((ra.m - rb.m).abs() < 1e-14 && (ra.m_prime - rb.m_prime).abs() < 1e-13);
+    }
+
+    #[test]
+    fn complex_matches_marchenko_pastur() {
+        for g in [0.25, 1.0, 4.0] {
+            for (x, y) in [(-1.0, 0.5), (0.3, 0.01), (1.0, 1e-3), (2.0, 2.0), (3.0, 1e-6)] {
+                let z = Complex64::new(x, y);
+                let b = 1.0 - g - z;
+                let r = (b * b - 4.0 * g * z).sqrt();
+                // pick the branch with Im m > 0
+                let c1 = (b - r) / (2.0 * g * z);
+                let c2 = (b + r) / (2.0 * g * z);
+                let want = if c1.im > 0.0 { c1 } else { c2 };
+                let got = stieltjes_complex(&identity(), g, z).unwrap();
+                assert!((got - want).norm() < 1e-9 * want.norm(), "g {g} z {z}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn density_matches_marchenko_pastur() {
+        for g in [0.25f64, 0.5, 2.0] {
+            let (a, b) = ((1.0 - g.sqrt()).powi(2), (1.0 + g.sqrt()).powi(2));
+            for i in 1..40 {
+                let x = a + (b - a) * i as f64 / 40.0;
+                let want = ((b - x) * (x - a)).sqrt() / (2.0 * std::f64::consts::PI * g * x);
+                let got = limiting_density(&identity(), g, x).unwrap();
+                assert!((got - want).abs() < 1e-6 * want.max(1e-3), "g {g} x {x}: {got} vs {want}");
+            }
+            assert!(limiting_density(&identity(), g, b + 0.5).unwrap() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn errors_not_nan() {
+        assert!(stieltjes_negative(&identity(), 1.0, 0.0).is_err());
+        assert!(stieltjes_negative(&identity(), 0.0, 1.0).is_err());
+        assert!(stieltjes_negative(&identity(), f64::NAN, 1.0).is_err());
+        assert!(stieltjes_complex(&identity(), 1.0, Complex64::new(1.0, 0.0)).is_err());
+    }
+}
