@@ -1,1 +1,26 @@
-fn main() {}
+//! `verify`: parses arguments and wires the theory, sims and reports crates together.
+
+mod cli;
+mod error;
+mod range;
+mod single_index;
+
+use clap::Parser;
+use cli::{Cli, Command};
+
+fn main() {
+    // Trials run in parallel on rayon; each trial's faer calls run sequentially. This is the one
+    // global setting, made once here on purpose (see shared notes: nested parallelism gains nothing).
+    faer::set_global_parallelism(faer::Par::Seq);
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::SingleIndex(args) => single_index::run(&args),
+    };
+    match result {
+        Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(e.exit_code());
+        }
+    }
+}

@@ -1,1 +1,12 @@
+//! Reproducible, rayon-parallel Monte Carlo of one-step updates, and the generic
+//! sweep → simulate → verdict machinery that any model plugs into. Knows nothing of plotting.
 
+pub mod experiment;
+pub mod rng;
+pub mod single_index;
+pub mod stats;
+
+pub use experiment::{assess, simulate, Model, PointSims, SimError};
+pub use rng::{unit_rng, UnitRng};
+pub use single_index::{Level, SingleIndexModel, SingleIndexPoint};
+pub use stats::{Summary, Verdict};

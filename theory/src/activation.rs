@@ -128,7 +128,10 @@ impl Activation {
     pub fn moments(&self, tau1: f64) -> Result<TeacherMoments> {
         finite("tau1", tau1)?;
         if tau1 <= 0.0 {
-            return Err(TheoryError::InvalidParameter { name: "tau1", reason: format!("must be > 0, got {tau1}") });
+            return Err(TheoryError::InvalidParameter {
+                name: "tau1",
+                reason: format!("must be > 0, got {tau1}"),
+            });
         }
         let (c1, s2) = match self {
             Self::Linear => (1.0, tau1),
@@ -143,7 +146,10 @@ impl Activation {
                 // Gauss–Hermite with n nodes is exact for degree ≤ 2n − 1; p² has degree 2K.
                 let n = c.len() + 2;
                 let e = |f: &dyn Fn(f64) -> f64| gauss_hermite_expectation(n, tau1, f);
-                (e(&|z| z * self.eval(z)) / tau1, e(&|z| self.eval(z).powi(2)))
+                (
+                    e(&|z| z * self.eval(z)) / tau1,
+                    e(&|z| self.eval(z).powi(2)),
+                )
             }
             Self::Tanh | Self::Sigmoid | Self::Softplus => (
                 gaussian_expectation(tau1, |z| self.derivative(z)),
@@ -210,7 +216,6 @@ pub fn standard_normal_expectation(f: impl Fn(f64) -> f64) -> f64 {
     gaussian_expectation(1.0, f)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,7 +230,11 @@ mod tests {
         for tau in [0.3, 1.0, 7.0, 40.0] {
             let m = Activation::Tanh.moments(tau).unwrap();
             let stein = gaussian_expectation(tau, |z| z * z.tanh()) / tau;
-            assert!((m.c1 - stein).abs() < 1e-12, "tau {tau}: {} vs {stein}", m.c1);
+            assert!(
+                (m.c1 - stein).abs() < 1e-12,
+                "tau {tau}: {} vs {stein}",
+                m.c1
+            );
         }
     }
 
@@ -237,8 +246,16 @@ mod tests {
                 let c1 = gaussian_expectation(tau, |z| z * act.eval(z)) / tau;
                 let s2 = gaussian_expectation(tau, |z| act.eval(z).powi(2));
                 // relu's kink at 0 sits on a panel edge, so the rule stays exact there too.
-                assert!((m.c1 - c1).abs() < 1e-12, "{act} tau {tau}: c1 {} vs {c1}", m.c1);
-                assert!((m.s2 - s2).abs() < 1e-11 * s2.max(1.0), "{act} tau {tau}: s2 {} vs {s2}", m.s2);
+                assert!(
+                    (m.c1 - c1).abs() < 1e-12,
+                    "{act} tau {tau}: c1 {} vs {c1}",
+                    m.c1
+                );
+                assert!(
+                    (m.s2 - s2).abs() < 1e-11 * s2.max(1.0),
+                    "{act} tau {tau}: s2 {} vs {s2}",
+                    m.s2
+                );
             }
         }
     }
@@ -262,7 +279,10 @@ mod tests {
         let m = Activation::Hermite(c.clone()).moments(1.0).unwrap();
         let fact = [1.0, 1.0, 2.0, 6.0, 24.0];
         let s2: f64 = c.iter().zip(fact).map(|(c, f)| c * c * f).sum();
-        assert!((m.c1 + 0.7).abs() < 1e-13 && (m.s2 - s2).abs() < 1e-12, "{m:?}");
+        assert!(
+            (m.c1 + 0.7).abs() < 1e-13 && (m.s2 - s2).abs() < 1e-12,
+            "{m:?}"
+        );
         // Derivative of He_3 = 3 He_2.
         let h3 = Activation::Hermite(vec![0.0, 0.0, 0.0, 1.0]);
         assert!((h3.derivative(1.7) - 3.0 * (1.7f64 * 1.7 - 1.0)).abs() < 1e-13);
@@ -270,7 +290,15 @@ mod tests {
 
     #[test]
     fn parse_roundtrip_and_errors() {
-        for s in ["tanh", "relu", "erf", "sigmoid", "softplus", "linear", "hermite:0,1,0.5"] {
+        for s in [
+            "tanh",
+            "relu",
+            "erf",
+            "sigmoid",
+            "softplus",
+            "linear",
+            "hermite:0,1,0.5",
+        ] {
             let a: Activation = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }

@@ -10,6 +10,10 @@ pub mod stieltjes;
 
 pub use activation::{Activation, TeacherMoments};
 pub use error::{Result, TheoryError};
-pub use single_index::{rho_kfac, rho_sgd, single_index_limits, SingleIndexLimits, SingleIndexParams};
+pub use single_index::{
+    rho_kfac, rho_sgd, single_index_limits, SingleIndexLimits, SingleIndexParams,
+};
 pub use spectrum::{Atom, SpectralMeasure, Spectrum, SpectrumFamily};
-pub use stieltjes::{limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_negative, Resolvent};
+pub use stieltjes::{
+    limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_negative, Resolvent,
+};

@@ -41,15 +41,24 @@ pub struct SingleIndexLimits {
 fn validate(p: &SingleIndexParams) -> Result<f64> {
     let psi = finite("psi", p.psi)?;
     if psi <= 0.0 {
-        return Err(TheoryError::InvalidParameter { name: "psi", reason: format!("must be > 0, got {psi}") });
+        return Err(TheoryError::InvalidParameter {
+            name: "psi",
+            reason: format!("must be > 0, got {psi}"),
+        });
     }
     let noise = finite("noise", p.noise)?;
     if noise < 0.0 {
-        return Err(TheoryError::InvalidParameter { name: "noise", reason: format!("must be >= 0, got {noise}") });
+        return Err(TheoryError::InvalidParameter {
+            name: "noise",
+            reason: format!("must be >= 0, got {noise}"),
+        });
     }
     let lambda = finite("lambda", p.lambda)?;
     if lambda < 0.0 {
-        return Err(TheoryError::InvalidParameter { name: "lambda", reason: format!("must be >= 0, got {lambda}") });
+        return Err(TheoryError::InvalidParameter {
+            name: "lambda",
+            reason: format!("must be >= 0, got {lambda}"),
+        });
     }
     Ok(1.0 / psi)
 }
@@ -62,7 +71,15 @@ pub fn rho_sgd(mo: &TeacherMoments, tau2: f64, gamma: f64, noise: f64) -> Result
 
 /// ρ_KFAC = |c1|(1 − λm) / sqrt(c1²(1 − 2λm + λ²m') + γ E[r²](m − λm'))  (Lemma 3.12, λ > 0);
 /// for λ = 0: |c1| / sqrt(c1² + γ E[r²] m(0)).
-pub fn rho_kfac(mo: &TeacherMoments, gamma: f64, noise: f64, lambda: f64, m: f64, m_prime: f64, one_minus_lambda_m: f64) -> Result<f64> {
+pub fn rho_kfac(
+    mo: &TeacherMoments,
+    gamma: f64,
+    noise: f64,
+    lambda: f64,
+    m: f64,
+    m_prime: f64,
+    one_minus_lambda_m: f64,
+) -> Result<f64> {
     let r2 = mo.residual_variance(noise);
     let c1sq = mo.c1 * mo.c1;
     if lambda == 0.0 {
@@ -71,7 +88,10 @@ pub fn rho_kfac(mo: &TeacherMoments, gamma: f64, noise: f64, lambda: f64, m: f64
     // 1 − 2λm + λ²m' = E_μ[(x/(x+λ))²] and m − λm' = E_μ[x/(x+λ)²] are both ≥ 0.
     let bias = (1.0 - 2.0 * lambda * m + lambda * lambda * m_prime).max(0.0);
     let var = (m - lambda * m_prime).max(0.0);
-    ratio(mo.c1.abs() * one_minus_lambda_m, c1sq * bias + gamma * r2 * var)
+    ratio(
+        mo.c1.abs() * one_minus_lambda_m,
+        c1sq * bias + gamma * r2 * var,
+    )
 }
 
 fn ratio(num: f64, den_sq: f64) -> Result<f64> {
@@ -83,7 +103,10 @@ fn ratio(num: f64, den_sq: f64) -> Result<f64> {
             reason: "the labels are identically zero (teacher with no signal and noise = 0)".into(),
         })
     } else {
-        Err(TheoryError::NoConvergence { what: "correlation", reason: format!("num {num}, den² {den_sq}") })
+        Err(TheoryError::NoConvergence {
+            what: "correlation",
+            reason: format!("num {num}, den² {den_sq}"),
+        })
     }
 }
 
@@ -100,7 +123,17 @@ pub fn single_index_limits(p: &SingleIndexParams) -> Result<SingleIndexLimits> {
         (r.m, r.m_prime, r.one_minus_lambda_m)
     };
     let rho_kfac = rho_kfac(&mo, gamma, p.noise, p.lambda, m, m_prime, one_minus)?;
-    Ok(SingleIndexLimits { gamma, tau1, tau2, c1: mo.c1, s2: mo.s2, m, m_prime, rho_sgd, rho_kfac })
+    Ok(SingleIndexLimits {
+        gamma,
+        tau1,
+        tau2,
+        c1: mo.c1,
+        s2: mo.s2,
+        m,
+        m_prime,
+        rho_sgd,
+        rho_kfac,
+    })
 }
 
 #[cfg(test)]
@@ -108,26 +141,80 @@ mod tests {
     use super::*;
 
     fn two_point(kappa: f64) -> SpectralMeasure {
-        SpectralMeasure::new([(1.0, 0.5), (kappa, 0.5)]).unwrap().normalized()
+        SpectralMeasure::new([(1.0, 0.5), (kappa, 0.5)])
+            .unwrap()
+            .normalized()
     }
 
-    fn eval(h: &SpectralMeasure, psi: f64, act: &Activation, noise: f64, lambda: f64) -> SingleIndexLimits {
-        single_index_limits(&SingleIndexParams { spectrum: h, psi, teacher: act, noise, lambda }).unwrap()
+    fn eval(
+        h: &SpectralMeasure,
+        psi: f64,
+        act: &Activation,
+        noise: f64,
+        lambda: f64,
+    ) -> SingleIndexLimits {
+        single_index_limits(&SingleIndexParams {
+            spectrum: h,
+            psi,
+            teacher: act,
+            noise,
+            lambda,
+        })
+        .unwrap()
     }
 
     /// The spec's worked table, to 1e-9 (the table has 10 significant digits).
     #[test]
     fn worked_values() {
         let rows: [(f64, f64, Activation, [f64; 6]); 3] = [
-            (1.0, 2.0, Activation::Tanh, [0.6057055096, 0.3942944904, 1.4833147735, 3.4522483825, 0.8029625909, 0.9546484092]),
-            (10.0, 2.0, Activation::Tanh, [0.6057055096, 0.3942944904, 2.7170639452, 12.8813177017, 0.6710936592, 0.8976490756]),
-            (10.0, 0.5, Activation::Relu, [0.5, 0.5, 5.6190918429, 51.5747323052, 0.4170498085, 0.3767562260]),
+            (
+                1.0,
+                2.0,
+                Activation::Tanh,
+                [
+                    0.6057055096,
+                    0.3942944904,
+                    1.4833147735,
+                    3.4522483825,
+                    0.8029625909,
+                    0.9546484092,
+                ],
+            ),
+            (
+                10.0,
+                2.0,
+                Activation::Tanh,
+                [
+                    0.6057055096,
+                    0.3942944904,
+                    2.7170639452,
+                    12.8813177017,
+                    0.6710936592,
+                    0.8976490756,
+                ],
+            ),
+            (
+                10.0,
+                0.5,
+                Activation::Relu,
+                [
+                    0.5,
+                    0.5,
+                    5.6190918429,
+                    51.5747323052,
+                    0.4170498085,
+                    0.3767562260,
+                ],
+            ),
         ];
         for (kappa, psi, act, want) in rows {
             let r = eval(&two_point(kappa), psi, &act, 0.1, 0.1);
             let got = [r.c1, r.s2, r.m, r.m_prime, r.rho_sgd, r.rho_kfac];
             for (g, w) in got.iter().zip(want) {
-                assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "kappa {kappa} psi {psi} {act}: {got:?} vs {want:?}");
+                assert!(
+                    (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                    "kappa {kappa} psi {psi} {act}: {got:?} vs {want:?}"
+                );
             }
         }
     }
@@ -154,8 +241,19 @@ mod tests {
         let h = two_point(5.0);
         let c: f64 = 3.7;
         let a = eval(&h, 1.3, &Activation::Linear, 0.2, 0.05);
-        let b = eval(&h.scaled(c), 1.3, &Activation::Linear, 0.2 * c.sqrt(), 0.05 * c);
-        assert!((a.rho_kfac - b.rho_kfac).abs() < 1e-12, "{} vs {}", a.rho_kfac, b.rho_kfac);
+        let b = eval(
+            &h.scaled(c),
+            1.3,
+            &Activation::Linear,
+            0.2 * c.sqrt(),
+            0.05 * c,
+        );
+        assert!(
+            (a.rho_kfac - b.rho_kfac).abs() < 1e-12,
+            "{} vs {}",
+            a.rho_kfac,
+            b.rho_kfac
+        );
         assert!((a.rho_sgd - b.rho_sgd).abs() < 1e-12);
     }
 
@@ -170,13 +268,26 @@ mod tests {
     #[test]
     fn rejects_bad_parameters() {
         let h = two_point(2.0);
-        let p = |psi, noise, lambda| SingleIndexParams { spectrum: &h, psi, teacher: &Activation::Tanh, noise, lambda };
+        let p = |psi, noise, lambda| SingleIndexParams {
+            spectrum: &h,
+            psi,
+            teacher: &Activation::Tanh,
+            noise,
+            lambda,
+        };
         assert!(single_index_limits(&p(0.0, 0.1, 0.1)).is_err());
         assert!(single_index_limits(&p(2.0, -0.1, 0.1)).is_err());
         assert!(single_index_limits(&p(2.0, 0.1, -0.1)).is_err());
         assert!(single_index_limits(&p(0.5, 0.1, 0.0)).is_err());
         assert!(single_index_limits(&p(f64::INFINITY, 0.1, 0.1)).is_err());
         let zero = Activation::Hermite(vec![0.0]);
-        assert!(single_index_limits(&SingleIndexParams { spectrum: &h, psi: 2.0, teacher: &zero, noise: 0.0, lambda: 0.1 }).is_err());
+        assert!(single_index_limits(&SingleIndexParams {
+            spectrum: &h,
+            psi: 2.0,
+            teacher: &zero,
+            noise: 0.0,
+            lambda: 0.1
+        })
+        .is_err());
     }
 }

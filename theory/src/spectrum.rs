@@ -43,7 +43,9 @@ impl SpectralMeasure {
         }
         let total: f64 = atoms.iter().map(|a| a.weight).sum();
         if atoms.is_empty() || total <= 0.0 {
-            return Err(TheoryError::InvalidSpectrum("no atom with positive weight".into()));
+            return Err(TheoryError::InvalidSpectrum(
+                "no atom with positive weight".into(),
+            ));
         }
         for a in &mut atoms {
             a.weight /= total;
@@ -77,7 +79,10 @@ impl SpectralMeasure {
             atoms: self
                 .atoms
                 .iter()
-                .map(|a| Atom { value: a.value * c, weight: a.weight })
+                .map(|a| Atom {
+                    value: a.value * c,
+                    weight: a.weight,
+                })
                 .collect(),
         }
     }
@@ -95,7 +100,11 @@ pub enum SpectrumFamily {
     /// λ_i = 1 + (κ-1)(i-1)/(d-1).
     Linear,
     /// Eigenvalues (optionally `value weight` per line) read from a file; κ is ignored.
-    File { path: PathBuf, measure: SpectralMeasure, unweighted_count: Option<usize> },
+    File {
+        path: PathBuf,
+        measure: SpectralMeasure,
+        unweighted_count: Option<usize>,
+    },
 }
 
 impl SpectrumFamily {
@@ -131,11 +140,18 @@ impl SpectrumFamily {
     /// Read eigenvalues from a text file: one `value` or `value weight` per line; `#` comments.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            TheoryError::InvalidSpectrum(format!("cannot read spectrum file {}: {e}", path.display()))
+            TheoryError::InvalidSpectrum(format!(
+                "cannot read spectrum file {}: {e}",
+                path.display()
+            ))
         })?;
         let (measure, unweighted_count) = parse_spectrum_text(&text)
             .map_err(|e| TheoryError::InvalidSpectrum(format!("{}: {e}", path.display())))?;
-        Ok(Self::File { path: path.to_path_buf(), measure, unweighted_count })
+        Ok(Self::File {
+            path: path.to_path_buf(),
+            measure,
+            unweighted_count,
+        })
     }
 
     /// Short name as written in result files.
@@ -161,9 +177,11 @@ impl SpectrumFamily {
         match self {
             Self::Identity => SpectralMeasure::new([(1.0, 1.0)]),
             Self::TwoPoint { p } => SpectralMeasure::new([(1.0, 1.0 - p), (kappa, *p)]),
-            Self::Geometric | Self::Linear => {
-                SpectralMeasure::new(self.eigenvalues_raw(kappa, d)?.into_iter().map(|v| (v, 1.0)))
-            }
+            Self::Geometric | Self::Linear => SpectralMeasure::new(
+                self.eigenvalues_raw(kappa, d)?
+                    .into_iter()
+                    .map(|v| (v, 1.0)),
+            ),
             Self::File { measure, .. } => Ok(measure.clone()),
         }
     }
@@ -183,7 +201,11 @@ impl SpectrumFamily {
             }
             Self::Geometric => (0..d).map(|i| kappa.powf(step(i))).collect(),
             Self::Linear => (0..d).map(|i| 1.0 + (kappa - 1.0) * step(i)).collect(),
-            Self::File { measure, unweighted_count, .. } => {
+            Self::File {
+                measure,
+                unweighted_count,
+                ..
+            } => {
                 if *unweighted_count == Some(d) {
                     measure.atoms.iter().map(|a| a.value).collect()
                 } else {
@@ -203,14 +225,19 @@ fn check_kappa_d(kappa: f64, d: usize) -> Result<()> {
         });
     }
     if d < 2 {
-        return Err(TheoryError::InvalidParameter { name: "d", reason: format!("must be >= 2, got {d}") });
+        return Err(TheoryError::InvalidParameter {
+            name: "d",
+            reason: format!("must be >= 2, got {d}"),
+        });
     }
     Ok(())
 }
 
 /// Parse the text of a spectrum file. Returns the measure and, when no line carried a weight,
 /// the number of eigenvalues (so a file of exactly d values is used as is).
-pub fn parse_spectrum_text(text: &str) -> std::result::Result<(SpectralMeasure, Option<usize>), String> {
+pub fn parse_spectrum_text(
+    text: &str,
+) -> std::result::Result<(SpectralMeasure, Option<usize>), String> {
     let mut pairs = Vec::new();
     let mut any_weight = false;
     for (lineno, line) in text.lines().enumerate() {
@@ -218,9 +245,13 @@ pub fn parse_spectrum_text(text: &str) -> std::result::Result<(SpectralMeasure, 
         if line.is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split(|c: char| c.is_whitespace() || c == ',').filter(|f| !f.is_empty()).collect();
+        let fields: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|f| !f.is_empty())
+            .collect();
         let num = |f: &str| -> std::result::Result<f64, String> {
-            f.parse::<f64>().map_err(|_| format!("line {}: '{f}' is not a number", lineno + 1))
+            f.parse::<f64>()
+                .map_err(|_| format!("line {}: '{f}' is not a number", lineno + 1))
         };
         let pair = match fields.as_slice() {
             [v] => (num(v)?, 1.0),
@@ -228,13 +259,26 @@ pub fn parse_spectrum_text(text: &str) -> std::result::Result<(SpectralMeasure, 
                 any_weight = true;
                 (num(v)?, num(w)?)
             }
-            _ => return Err(format!("line {}: expected 'value' or 'value weight', got '{line}'", lineno + 1)),
+            _ => {
+                return Err(format!(
+                    "line {}: expected 'value' or 'value weight', got '{line}'",
+                    lineno + 1
+                ))
+            }
         };
         if !(pair.0.is_finite() && pair.0 > 0.0) {
-            return Err(format!("line {}: eigenvalue must be finite and > 0, got {}", lineno + 1, pair.0));
+            return Err(format!(
+                "line {}: eigenvalue must be finite and > 0, got {}",
+                lineno + 1,
+                pair.0
+            ));
         }
         if !(pair.1.is_finite() && pair.1 >= 0.0) {
-            return Err(format!("line {}: weight must be finite and >= 0, got {}", lineno + 1, pair.1));
+            return Err(format!(
+                "line {}: weight must be finite and >= 0, got {}",
+                lineno + 1,
+                pair.1
+            ));
         }
         pairs.push(pair);
     }
@@ -276,19 +320,32 @@ impl Spectrum {
     /// The scale factor applied to the raw eigenvalues (1 / mean when normalising).
     fn scale(&self) -> Result<f64> {
         let raw = self.family.measure(self.kappa, self.d)?;
-        Ok(if self.normalize { 1.0 / raw.tau1() } else { 1.0 })
+        Ok(if self.normalize {
+            1.0 / raw.tau1()
+        } else {
+            1.0
+        })
     }
 
     /// The population spectral measure H the theory integrates against.
     pub fn measure(&self) -> Result<SpectralMeasure> {
         let raw = self.family.measure(self.kappa, self.d)?;
-        Ok(if self.normalize { raw.normalized() } else { raw })
+        Ok(if self.normalize {
+            raw.normalized()
+        } else {
+            raw
+        })
     }
 
     /// The d eigenvalues of the simulated (diagonal) Σ.
     pub fn eigenvalues(&self) -> Result<Vec<f64>> {
         let c = self.scale()?;
-        Ok(self.family.eigenvalues_raw(self.kappa, self.d)?.into_iter().map(|v| v * c).collect())
+        Ok(self
+            .family
+            .eigenvalues_raw(self.kappa, self.d)?
+            .into_iter()
+            .map(|v| v * c)
+            .collect())
     }
 }
 
@@ -298,7 +355,12 @@ mod tests {
 
     #[test]
     fn two_point_normalised_has_mean_one() {
-        let s = Spectrum { family: SpectrumFamily::TwoPoint { p: 0.5 }, kappa: 10.0, d: 1000, normalize: true };
+        let s = Spectrum {
+            family: SpectrumFamily::TwoPoint { p: 0.5 },
+            kappa: 10.0,
+            d: 1000,
+            normalize: true,
+        };
         let h = s.measure().unwrap();
         assert!((h.tau1() - 1.0).abs() < 1e-15);
         // atoms 2/11 and 20/11

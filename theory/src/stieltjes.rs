@@ -49,7 +49,10 @@ impl Convergency<f64> for RelTol {
 fn check_gamma(gamma: f64) -> Result<f64> {
     finite("psi", gamma)?;
     if gamma <= 0.0 {
-        return Err(TheoryError::InvalidParameter { name: "psi", reason: "must be > 0".into() });
+        return Err(TheoryError::InvalidParameter {
+            name: "psi",
+            reason: "must be > 0".into(),
+        });
     }
     Ok(gamma)
 }
@@ -72,7 +75,10 @@ pub fn stieltjes_negative(h: &SpectralMeasure, gamma: f64, lambda: f64) -> Resul
     let g = |v: f64| v * (lambda + gamma * a_of(v)) - 1.0;
     let hi = 1.0 / lambda;
     let mut v = find_root_brent(0.0, hi, g, &mut RelTol { max_iter: 400 }).map_err(|e| {
-        TheoryError::NoConvergence { what: "Silverstein companion equation (Brent)", reason: format!("{e:?}") }
+        TheoryError::NoConvergence {
+            what: "Silverstein companion equation (Brent)",
+            reason: format!("{e:?}"),
+        }
     })?;
     for _ in 0..2 {
         let slope = lambda + gamma * b_of(v); // h'(v) > 0
@@ -86,8 +92,19 @@ pub fn stieltjes_negative(h: &SpectralMeasure, gamma: f64, lambda: f64) -> Resul
     let v_prime = v / (lambda + gamma * b);
     let m_prime = (m - v_prime * b) / lambda;
     let one_minus_lambda_m = h.integrate(|t| t * v / (1.0 + t * v));
-    let out = Resolvent { gamma, lambda, v, v_prime, m, m_prime, one_minus_lambda_m };
-    if [v, v_prime, m, m_prime].iter().all(|x| x.is_finite() && *x > 0.0) {
+    let out = Resolvent {
+        gamma,
+        lambda,
+        v,
+        v_prime,
+        m,
+        m_prime,
+        one_minus_lambda_m,
+    };
+    if [v, v_prime, m, m_prime]
+        .iter()
+        .all(|x| x.is_finite() && *x > 0.0)
+    {
         Ok(out)
     } else {
         Err(TheoryError::NoConvergence {
@@ -103,7 +120,10 @@ pub fn stieltjes_at_zero(h: &SpectralMeasure, gamma: f64) -> Result<f64> {
     if gamma >= 1.0 {
         return Err(TheoryError::InvalidParameter {
             name: "lambda",
-            reason: format!("lambda = 0 needs psi > 1 (S is singular when d >= n); got psi = {}", 1.0 / gamma),
+            reason: format!(
+                "lambda = 0 needs psi > 1 (S is singular when d >= n); got psi = {}",
+                1.0 / gamma
+            ),
         });
     }
     Ok(h.integrate(|t| 1.0 / t) / (1.0 - gamma))
@@ -117,9 +137,17 @@ pub fn stieltjes_at_zero(h: &SpectralMeasure, gamma: f64) -> Result<f64> {
 pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Result<Complex64> {
     check_gamma(gamma)?;
     if !(z.re.is_finite() && z.im.is_finite() && z.im > 0.0) {
-        return Err(TheoryError::InvalidParameter { name: "z", reason: format!("needs finite z with Im z > 0, got {z}") });
+        return Err(TheoryError::InvalidParameter {
+            name: "z",
+            reason: format!("needs finite z with Im z > 0, got {z}"),
+        });
     }
-    let a_of = |v: Complex64| -> Complex64 { h.atoms.iter().map(|a| a.weight * a.value / (1.0 + a.value * v)).sum() };
+    let a_of = |v: Complex64| -> Complex64 {
+        h.atoms
+            .iter()
+            .map(|a| a.weight * a.value / (1.0 + a.value * v))
+            .sum()
+    };
     let fixed_point = |zz: Complex64, mut v: Complex64| -> Option<Complex64> {
         for _ in 0..200_000 {
             let next = 1.0 / (-zz + gamma * a_of(v));
@@ -134,7 +162,14 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
         for _ in 0..60 {
             let f = -1.0 / v + gamma * a_of(v) - zz;
             let df = 1.0 / (v * v)
-                - gamma * h.atoms.iter().map(|a| a.weight * a.value * a.value / ((1.0 + a.value * v) * (1.0 + a.value * v))).sum::<Complex64>();
+                - gamma
+                    * h.atoms
+                        .iter()
+                        .map(|a| {
+                            a.weight * a.value * a.value
+                                / ((1.0 + a.value * v) * (1.0 + a.value * v))
+                        })
+                        .sum::<Complex64>();
             let step = f / df;
             let next = v - step;
             if !(next.re.is_finite() && next.im.is_finite()) || next.im <= 0.0 {
@@ -149,14 +184,25 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
     };
     let start_eta = z.im.max(1.0).max(z.re.abs());
     let mut eta = start_eta;
-    let fail = || TheoryError::NoConvergence { what: "Silverstein equation at complex z", reason: format!("z = {z}") };
-    let mut v = fixed_point(Complex64::new(z.re, eta), Complex64::new(0.0, 1.0)).ok_or_else(fail)?;
+    let fail = || TheoryError::NoConvergence {
+        what: "Silverstein equation at complex z",
+        reason: format!("z = {z}"),
+    };
+    let mut v =
+        fixed_point(Complex64::new(z.re, eta), Complex64::new(0.0, 1.0)).ok_or_else(fail)?;
     while eta > z.im {
         eta = (eta * 0.5).max(z.im);
         let zz = Complex64::new(z.re, eta);
-        v = newton(zz, v).or_else(|| fixed_point(zz, v)).ok_or_else(fail)?;
+        v = newton(zz, v)
+            .or_else(|| fixed_point(zz, v))
+            .ok_or_else(fail)?;
     }
-    let m = -(h.atoms.iter().map(|a| a.weight / (1.0 + a.value * v)).sum::<Complex64>()) / z;
+    let m = -(h
+        .atoms
+        .iter()
+        .map(|a| a.weight / (1.0 + a.value * v))
+        .sum::<Complex64>())
+        / z;
     if m.re.is_finite() && m.im.is_finite() {
         Ok(m)
     } else {
@@ -197,7 +243,9 @@ mod tests {
 
     #[test]
     fn marchenko_pastur_grid() {
-        let gammas = [0.05, 0.1, 0.3, 0.5, 0.9, 0.999, 1.0, 1.001, 1.5, 2.0, 5.0, 20.0];
+        let gammas = [
+            0.05, 0.1, 0.3, 0.5, 0.9, 0.999, 1.0, 1.001, 1.5, 2.0, 5.0, 20.0,
+        ];
         let lambdas = [1e-3, 3e-3, 1e-2, 0.1, 0.5, 1.0, 3.0, 10.0];
         for &g in &gammas {
             for &l in &lambdas {
@@ -206,7 +254,11 @@ mod tests {
                 let mp = mp_derivative(g, -l);
                 // The closed form itself loses ~|b|²/(γ|z|) digits to cancellation at tiny λ.
                 assert!((r.m - m).abs() <= 1e-11 * m, "g {g} l {l}: {} vs {m}", r.m);
-                assert!((r.m_prime - mp).abs() <= 1e-8 * mp, "g {g} l {l}: {} vs {mp}", r.m_prime);
+                assert!(
+                    (r.m_prime - mp).abs() <= 1e-8 * mp,
+                    "g {g} l {l}: {} vs {mp}",
+                    r.m_prime
+                );
                 // The spec's companion identity.
                 assert!(((r.v - (1.0 - g) / l) / g - r.m).abs() <= 1e-6 * r.m.max(1.0));
             }
@@ -215,12 +267,20 @@ mod tests {
 
     #[test]
     fn spec_reference_values() {
-        for (l, want) in [(0.01, 50.4902894311622), (0.1, 5.42214438511238), (1.0, 0.707106781186548)] {
+        for (l, want) in [
+            (0.01, 50.4902894311622),
+            (0.1, 5.42214438511238),
+            (1.0, 0.707106781186548),
+        ] {
             let m = stieltjes_negative(&identity(), 2.0, l).unwrap().m;
             assert!((m - want).abs() < 1e-12 * want, "{m} vs {want}");
         }
         let h = SpectralMeasure::new([(1.0, 0.5), (4.0, 0.5)]).unwrap();
-        for (l, want) in [(0.01, 1.21464046117189), (0.1, 0.987591800889019), (1.0, 0.422259838723939)] {
+        for (l, want) in [
+            (0.01, 1.21464046117189),
+            (0.1, 0.987591800889019),
+            (1.0, 0.422259838723939),
+        ] {
             let m = stieltjes_negative(&h, 0.5, l).unwrap().m;
             assert!((m - want).abs() < 1e-12 * want, "{m} vs {want}");
         }
@@ -233,8 +293,14 @@ mod tests {
             for l in [0.05, 0.5, 2.0] {
                 let e = 1e-5 * l;
                 let r = stieltjes_negative(&h, g, l).unwrap();
-                let fd = (stieltjes_negative(&h, g, l - e).unwrap().m - stieltjes_negative(&h, g, l + e).unwrap().m) / (2.0 * e);
-                assert!((r.m_prime - fd).abs() < 1e-7 * r.m_prime, "{} vs {fd}", r.m_prime);
+                let fd = (stieltjes_negative(&h, g, l - e).unwrap().m
+                    - stieltjes_negative(&h, g, l + e).unwrap().m)
+                    / (2.0 * e);
+                assert!(
+                    (r.m_prime - fd).abs() < 1e-7 * r.m_prime,
+                    "{} vs {fd}",
+                    r.m_prime
+                );
             }
         }
     }
@@ -252,14 +318,23 @@ mod tests {
     fn splitting_an_atom_changes_nothing() {
         let a = SpectralMeasure::new([(1.0, 0.5), (4.0, 0.5)]).unwrap();
         let b = SpectralMeasure::new([(1.0, 0.25), (1.0, 0.25), (4.0, 0.5)]).unwrap();
-        let (ra, rb) = (stieltjes_negative(&a, 1.7, 0.2).unwrap(), stieltjes_negative(&b, 1.7, 0.2).unwrap());
+        let (ra, rb) = (
+            stieltjes_negative(&a, 1.7, 0.2).unwrap(),
+            stieltjes_negative(&b, 1.7, 0.2).unwrap(),
+        );
         assert!((ra.m - rb.m).abs() < 1e-14 && (ra.m_prime - rb.m_prime).abs() < 1e-13);
     }
 
     #[test]
     fn complex_matches_marchenko_pastur() {
         for g in [0.25, 1.0, 4.0] {
-            for (x, y) in [(-1.0, 0.5), (0.3, 0.01), (1.0, 1e-3), (2.0, 2.0), (3.0, 1e-6)] {
+            for (x, y) in [
+                (-1.0, 0.5),
+                (0.3, 0.01),
+                (1.0, 1e-3),
+                (2.0, 2.0),
+                (3.0, 1e-6),
+            ] {
                 let z = Complex64::new(x, y);
                 let b = 1.0 - g - z;
                 let r = (b * b - 4.0 * g * z).sqrt();
@@ -268,7 +343,10 @@ mod tests {
                 let c2 = (b + r) / (2.0 * g * z);
                 let want = if c1.im > 0.0 { c1 } else { c2 };
                 let got = stieltjes_complex(&identity(), g, z).unwrap();
-                assert!((got - want).norm() < 1e-9 * want.norm(), "g {g} z {z}: {got} vs {want}");
+                assert!(
+                    (got - want).norm() < 1e-9 * want.norm(),
+                    "g {g} z {z}: {got} vs {want}"
+                );
             }
         }
     }
@@ -281,7 +359,10 @@ mod tests {
                 let x = a + (b - a) * i as f64 / 40.0;
                 let want = ((b - x) * (x - a)).sqrt() / (2.0 * std::f64::consts::PI * g * x);
                 let got = limiting_density(&identity(), g, x).unwrap();
-                assert!((got - want).abs() < 1e-6 * want.max(1e-3), "g {g} x {x}: {got} vs {want}");
+                assert!(
+                    (got - want).abs() < 1e-6 * want.max(1e-3),
+                    "g {g} x {x}: {got} vs {want}"
+                );
             }
             assert!(limiting_density(&identity(), g, b + 0.5).unwrap() < 1e-6);
         }

@@ -1,0 +1,131 @@
+//! The generic sweep → simulate → verdict machinery. A model (the single-index model, or a user's
+//! own formula and simulator) plugs in through [`Model`]; nothing here knows which model runs.
+
+use crate::rng::{unit_rng, UnitRng};
+use crate::stats::{critical_value, summarize, verdict, Summary, Verdict};
+use rayon::prelude::*;
+use theory::TheoryError;
+use thiserror::Error;
+
+/// Errors of a simulation run.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SimError {
+    #[error(transparent)]
+    Theory(#[from] TheoryError),
+    /// A parameter the simulation cannot use (`name` is the user-facing flag).
+    #[error("invalid {name}: {reason}")]
+    InvalidParameter { name: &'static str, reason: String },
+    /// A factorisation or iteration that failed on a sampled matrix.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+}
+
+/// A formula and its simulator, compared at grid points of type `Point`.
+pub trait Model: Sync {
+    /// One grid point: every parameter the formula and the simulation depend on.
+    type Point: Sync;
+    /// Names of the compared quantities (e.g. `["sgd", "kfac"]`); every trial returns one value each.
+    fn methods(&self) -> &[&'static str];
+    /// The formula's value for each method at `point`.
+    fn theory(&self, point: &Self::Point) -> Result<Vec<f64>, SimError>;
+    /// A stable description of everything the simulation at `point` depends on; it seeds the
+    /// point's random streams, so equal keys must mean equal simulations.
+    fn point_key(&self, point: &Self::Point) -> String;
+    /// One Monte Carlo trial: one value per method, all from the same draw (paired).
+    fn trial(&self, point: &Self::Point, rng: &mut UnitRng) -> Result<Vec<f64>, SimError>;
+    /// The finite-size allowance b per method: how far the finite-size mean may sit from the
+    /// limit formula through finite-size bias alone.
+    fn allowance(&self, point: &Self::Point) -> Vec<f64>;
+}
+
+/// What the Monte Carlo gave at one grid point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointSims {
+    /// Per method.
+    pub summaries: Vec<Summary>,
+    /// Paired differences method k − method 0, for k ≥ 1 (first entry is method 1 − method 0).
+    pub differences: Vec<Summary>,
+    /// The raw per-trial values, `samples[trial][method]`.
+    pub samples: Vec<Vec<f64>>,
+}
+
+/// Run `trials` trials at each point, in parallel over all (point, trial) units. `progress` is
+/// called once per finished unit. The result is independent of the number of threads.
+pub fn simulate<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    trials: usize,
+    seed: u64,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<PointSims>, SimError> {
+    let keys: Vec<u64> = points
+        .iter()
+        .map(|p| crate::rng::stable_key(&model.point_key(p)))
+        .collect();
+    let units: Vec<(usize, usize)> = (0..points.len())
+        .flat_map(|p| (0..trials).map(move |t| (p, t)))
+        .collect();
+    let values: Vec<Result<Vec<f64>, SimError>> = units
+        .par_iter()
+        .map(|&(p, t)| {
+            let mut rng = unit_rng(seed, keys[p], t as u64);
+            let out = model.trial(&points[p], &mut rng);
+            progress();
+            out
+        })
+        .collect();
+    let mut values = values.into_iter();
+    let nm = model.methods().len();
+    let mut out = Vec::with_capacity(points.len());
+    for _ in points {
+        let samples: Vec<Vec<f64>> = values.by_ref().take(trials).collect::<Result<_, _>>()?;
+        if let Some(bad) = samples
+            .iter()
+            .find(|s| s.len() != nm || s.iter().any(|x| !x.is_finite()))
+        {
+            return Err(SimError::Numerical(format!(
+                "a trial returned {bad:?} for {nm} methods"
+            )));
+        }
+        out.push(summarize_point(&samples, nm));
+    }
+    Ok(out)
+}
+
+/// Per-method summaries and paired differences from per-trial values.
+pub fn summarize_point(samples: &[Vec<f64>], methods: usize) -> PointSims {
+    let column = |k: usize| samples.iter().map(|s| s[k]).collect::<Vec<_>>();
+    let summaries = (0..methods).map(|k| summarize(&column(k))).collect();
+    let differences = (1..methods)
+        .map(|k| summarize(&samples.iter().map(|s| s[k] - s[0]).collect::<Vec<_>>()))
+        .collect();
+    PointSims {
+        summaries,
+        differences,
+        samples: samples.to_vec(),
+    }
+}
+
+/// Verdicts for every (point, method) of a sweep at family-wise false-failure level `alpha`.
+pub fn assess(
+    theory: &[Vec<f64>],
+    sims: &[PointSims],
+    allowances: &[Vec<f64>],
+    trials: usize,
+    alpha: f64,
+) -> Vec<Vec<Verdict>> {
+    let rows: usize = theory.iter().map(Vec::len).sum();
+    let crit = critical_value(trials, rows, alpha);
+    theory
+        .iter()
+        .zip(sims)
+        .zip(allowances)
+        .map(|((th, s), b)| {
+            th.iter()
+                .zip(&s.summaries)
+                .zip(b)
+                .map(|((t, s), b)| verdict(s, *t, *b, crit))
+                .collect()
+        })
+        .collect()
+}

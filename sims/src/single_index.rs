@@ -1,0 +1,373 @@
+//! Monte Carlo of the one-step SGD and KFAC updates in the single-index model (spec "Simulation
+//! levels"): the direction level (β̂_SGD = Xᵀy/n, β̂_KFAC = ridge) and the network level (the
+//! real first gradient step of a two-layer network with symmetric initialisation).
+
+use crate::experiment::{Model, SimError};
+use crate::rng::UnitRng;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
+use faer::linalg::cholesky::llt::solve::solve_in_place;
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
+use faer::{Accum, Mat, MatRef, Par};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use theory::{single_index_limits, Activation, SingleIndexParams, Spectrum, SpectrumFamily};
+
+/// Which learned direction is simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// β̂_SGD = Xᵀy/n and β̂_KFAC = (XᵀX/n + λI)⁻¹Xᵀy/n directly.
+    Direction,
+    /// Top right singular vector of W₁ − W₀ of a two-layer network after one step.
+    Network,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Direction => "direction",
+            Level::Network => "network",
+        }
+    }
+}
+
+/// One draw of the single-index data: X (n × d, rows x_i ~ N(0, Σ)), β* ~ N(0, I/d), labels y.
+pub struct Problem {
+    pub x: Mat<f64>,
+    pub beta: Vec<f64>,
+    pub y: Vec<f64>,
+}
+
+fn normal(rng: &mut UnitRng) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// y_i = σ*(⟨x_i, β*⟩) + ε_i with Σ = diag(sqrt_eigs²). Draw order: X by columns, β*, ε.
+pub fn draw_problem(
+    sqrt_eigs: &[f64],
+    n: usize,
+    teacher: &Activation,
+    noise: f64,
+    rng: &mut UnitRng,
+) -> Problem {
+    let d = sqrt_eigs.len();
+    let mut x = Mat::<f64>::zeros(n, d);
+    for (j, &s) in sqrt_eigs.iter().enumerate() {
+        x.col_as_slice_mut(j)
+            .iter_mut()
+            .for_each(|v| *v = s * normal(rng));
+    }
+    let scale = 1.0 / (d as f64).sqrt();
+    let beta: Vec<f64> = (0..d).map(|_| normal(rng) * scale).collect();
+    let u = mat_vec(x.as_ref(), &beta);
+    let y = u
+        .iter()
+        .map(|&ui| teacher.eval(ui) + noise * normal(rng))
+        .collect();
+    Problem { x, beta, y }
+}
+
+fn column(v: &[f64]) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(v, v.len(), 1)
+}
+
+/// A v.
+fn mat_vec(a: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+    let mut out = Mat::<f64>::zeros(a.nrows(), 1);
+    matmul(out.as_mut(), Accum::Replace, a, column(v), 1.0, Par::Seq);
+    out.col_as_slice(0).to_vec()
+}
+
+/// Aᵀ v · alpha.
+fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
+    let mut out = Mat::<f64>::zeros(a.ncols(), 1);
+    matmul(
+        out.as_mut(),
+        Accum::Replace,
+        a.transpose(),
+        column(v),
+        alpha,
+        Par::Seq,
+    );
+    out.col_as_slice(0).to_vec()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+/// ρ(u) = |⟨u, β*⟩| / (‖u‖ ‖β*‖).
+pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
+    let den = norm(u) * norm(beta);
+    if den > 0.0 {
+        (dot(u, beta).abs() / den).min(1.0)
+    } else {
+        0.0
+    }
+}
+
+/// The Cholesky factor L of P = XᵀX/n + λI (the KFAC right preconditioner), formed as a
+/// symmetric rank-n update (lower triangle only: half the work of a general product).
+pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64) -> Result<Mat<f64>, SimError> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut p = Mat::<f64>::zeros(d, d);
+    tri::matmul(
+        p.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        x.transpose(),
+        BlockStructure::Rectangular,
+        x,
+        BlockStructure::Rectangular,
+        1.0 / n as f64,
+        Par::Seq,
+    );
+    for i in 0..d {
+        p[(i, i)] += lambda;
+    }
+    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(
+        d,
+        Par::Seq,
+        Default::default(),
+    ));
+    cholesky_in_place(
+        p.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .map_err(|e| {
+        SimError::Numerical(format!(
+            "XᵀX/n + λI is not positive definite ({e:?}); use lambda > 0 or psi > 1"
+        ))
+    })?;
+    Ok(p)
+}
+
+/// Solve P Z = B in place given P's Cholesky factor.
+fn solve_with(l: &Mat<f64>, rhs: faer::MatMut<'_, f64>) {
+    solve_in_place(l.as_ref(), rhs, Par::Seq, MemStack::new(&mut []));
+}
+
+/// Direction level: [ρ(β̂_SGD), ρ(β̂_KFAC)] from one draw (Theorem 3.9 / Corollary 3.11).
+pub fn direction_trial(pb: &Problem, lambda: f64) -> Result<[f64; 2], SimError> {
+    let n = pb.x.nrows() as f64;
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n);
+    let l = kfac_factor(pb.x.as_ref(), lambda)?;
+    let mut ridge = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
+    solve_with(&l, ridge.as_mut());
+    Ok([
+        correlation(&g, &pb.beta),
+        correlation(ridge.col_as_slice(0), &pb.beta),
+    ])
+}
+
+/// The top left singular vector of M (d × k) by power iteration on M Mᵀ from `start`, stopped
+/// when an iteration moves the unit vector by less than 1e-11; if 20 000 iterations do not get
+/// there (a tiny spectral gap), faer's thin SVD decides.
+pub fn top_left_singular_vector(m: MatRef<'_, f64>, start: &[f64]) -> Result<Vec<f64>, SimError> {
+    let mut v = start.to_vec();
+    let s = norm(&v);
+    if s > 0.0 {
+        v.iter_mut().for_each(|x| *x /= s);
+        for _ in 0..20_000 {
+            let mut w = mat_vec(m, &mat_t_vec(m, &v, 1.0));
+            let s = norm(&w);
+            if !(s > 0.0 && s.is_finite()) {
+                break;
+            }
+            let sign = if dot(&w, &v) < 0.0 { -1.0 } else { 1.0 };
+            w.iter_mut().for_each(|x| *x *= sign / s);
+            let moved = w
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
+            v = w;
+            if moved < 1e-11 {
+                return Ok(v);
+            }
+        }
+    }
+    let svd = m
+        .thin_svd()
+        .map_err(|e| SimError::Numerical(format!("SVD failed: {e:?}")))?;
+    Ok(svd.U().col(0).iter().copied().collect())
+}
+
+/// Network level: [ρ_SGD, ρ_KFAC] of the top right singular vector of W₁ − W₀ after one step of
+/// f(x) = N^{-1/2} Σ a_j σ(⟨w_j, x⟩), with w_{j+N/2} = w_j, a = (+1, …, −1, …) so f ≡ 0 at start.
+///
+/// With f ≡ 0 the residual is y, and −√N ∇_{w_j} L = (a_j/n) Σ_i y_i σ'(⟨w_j, x_i⟩) x_i: the second
+/// half of the rows repeats the first with the opposite sign, so W₁ − W₀ ∝ [A; −A] and its right
+/// singular vectors are those of A (N/2 × d). KFAC right-multiplies by P⁻¹ (Q = I).
+pub fn network_trial(
+    pb: &Problem,
+    student: &Activation,
+    width: usize,
+    lambda: f64,
+    rng: &mut UnitRng,
+) -> Result<[f64; 2], SimError> {
+    let (n, d) = (pb.x.nrows(), pb.x.ncols());
+    let half = width / 2;
+    let scale = 1.0 / (d as f64).sqrt();
+    let mut w = Mat::<f64>::zeros(d, half); // columns are w_j
+    for j in 0..half {
+        w.col_as_slice_mut(j)
+            .iter_mut()
+            .for_each(|v| *v = normal(rng) * scale);
+    }
+    // H = X W (n × N/2), then D_ij = y_i σ'(H_ij).
+    let mut h = Mat::<f64>::zeros(n, half);
+    matmul(
+        h.as_mut(),
+        Accum::Replace,
+        pb.x.as_ref(),
+        w.as_ref(),
+        1.0,
+        Par::Seq,
+    );
+    for j in 0..half {
+        h.col_as_slice_mut(j)
+            .iter_mut()
+            .zip(&pb.y)
+            .for_each(|(v, &yi)| *v = yi * student.derivative(*v));
+    }
+    // Aᵀ = Xᵀ D / n (d × N/2).
+    let mut at = Mat::<f64>::zeros(d, half);
+    matmul(
+        at.as_mut(),
+        Accum::Replace,
+        pb.x.transpose(),
+        h.as_ref(),
+        1.0 / n as f64,
+        Par::Seq,
+    );
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
+    let sgd = top_left_singular_vector(at.as_ref(), &g)?;
+    let l = kfac_factor(pb.x.as_ref(), lambda)?;
+    solve_with(&l, at.as_mut()); // P⁻¹ Aᵀ = (A P⁻¹)ᵀ
+    let mut ridge = Mat::<f64>::from_fn(d, 1, |i, _| g[i]);
+    solve_with(&l, ridge.as_mut());
+    let kfac = top_left_singular_vector(at.as_ref(), ridge.col_as_slice(0))?;
+    Ok([correlation(&sgd, &pb.beta), correlation(&kfac, &pb.beta)])
+}
+
+/// The single-index model as a [`Model`]: Lemmas 3.10/3.12 against either simulation level.
+#[derive(Debug, Clone)]
+pub struct SingleIndexModel {
+    pub family: SpectrumFamily,
+    pub normalize: bool,
+    pub teacher: Activation,
+    pub student: Activation,
+    pub noise: f64,
+    pub level: Level,
+    /// Multiplier on the default finite-size allowance (see [`SingleIndexModel::allowance`]).
+    pub allowance_scale: f64,
+}
+
+/// A grid point of the single-index sweep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SingleIndexPoint {
+    pub kappa: f64,
+    pub psi: f64,
+    pub lambda: f64,
+    pub d: usize,
+    /// Network width N (even); unused at the direction level.
+    pub width: usize,
+}
+
+impl SingleIndexPoint {
+    /// n = round(ψ d).
+    pub fn n(&self) -> usize {
+        (self.psi * self.d as f64).round() as usize
+    }
+}
+
+impl SingleIndexModel {
+    pub fn spectrum(&self, p: &SingleIndexPoint) -> Spectrum {
+        Spectrum {
+            family: self.family.clone(),
+            kappa: p.kappa,
+            d: p.d,
+            normalize: self.normalize,
+        }
+    }
+
+    /// All of Lemma 3.10 / 3.12's quantities at a point.
+    pub fn limits(&self, p: &SingleIndexPoint) -> Result<theory::SingleIndexLimits, SimError> {
+        let h = self.spectrum(p).measure()?;
+        Ok(single_index_limits(&SingleIndexParams {
+            spectrum: &h,
+            psi: p.psi,
+            teacher: &self.teacher,
+            noise: self.noise,
+            lambda: p.lambda,
+        })?)
+    }
+}
+
+impl Model for SingleIndexModel {
+    type Point = SingleIndexPoint;
+
+    fn methods(&self) -> &[&'static str] {
+        &["sgd", "kfac"]
+    }
+
+    fn theory(&self, p: &SingleIndexPoint) -> Result<Vec<f64>, SimError> {
+        let l = self.limits(p)?;
+        Ok(vec![l.rho_sgd, l.rho_kfac])
+    }
+
+    fn point_key(&self, p: &SingleIndexPoint) -> String {
+        let net = match self.level {
+            Level::Direction => String::new(),
+            Level::Network => format!("|student={}|width={}", self.student, p.width),
+        };
+        format!(
+            "single-index|{}|{}|norm={}|kappa={:?}|psi={:?}|lambda={:?}|d={}|n={}|teacher={}|noise={:?}{net}",
+            self.level.name(),
+            self.family.name(),
+            self.normalize,
+            p.kappa,
+            p.psi,
+            p.lambda,
+            p.d,
+            p.n(),
+            self.teacher,
+            self.noise
+        )
+    }
+
+    fn trial(&self, p: &SingleIndexPoint, rng: &mut UnitRng) -> Result<Vec<f64>, SimError> {
+        let sqrt_eigs: Vec<f64> = self
+            .spectrum(p)
+            .eigenvalues()?
+            .into_iter()
+            .map(f64::sqrt)
+            .collect();
+        let pb = draw_problem(&sqrt_eigs, p.n(), &self.teacher, self.noise, rng);
+        let r = match self.level {
+            Level::Direction => direction_trial(&pb, p.lambda)?,
+            Level::Network => network_trial(&pb, &self.student, p.width, p.lambda, rng)?,
+        };
+        Ok(r.to_vec())
+    }
+
+    fn allowance(&self, p: &SingleIndexPoint) -> Vec<f64> {
+        vec![self.allowance_scale * default_allowance(p, self.level); 2]
+    }
+}
+
+/// The default finite-size allowance b (absolute, on ρ): see the verdict design in README.
+pub fn default_allowance(p: &SingleIndexPoint, level: Level) -> f64 {
+    let _ = (p, level);
+    0.0
+}

@@ -1,0 +1,62 @@
+//! The binary's error type and its exit codes (cli.md: 1 disagree, 2 bad input, 3 numerical).
+
+use sims::SimError;
+use theory::TheoryError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// Bad input, named by its flag.
+    #[error("{0}")]
+    Usage(String),
+    /// A solver or factorisation that failed.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+    /// Output that could not be written.
+    #[error(transparent)]
+    Report(#[from] reports::ReportError),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) | CliError::Report(_) => 2,
+            CliError::Numerical(_) => 3,
+        }
+    }
+}
+
+/// The flag a theory parameter name comes from.
+fn flag(name: &str) -> String {
+    match name {
+        "tau1" => "--spectrum".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
+}
+
+impl From<TheoryError> for CliError {
+    fn from(e: TheoryError) -> Self {
+        match e {
+            TheoryError::InvalidParameter { name, reason } => {
+                CliError::Usage(format!("invalid value for {}: {reason}", flag(name)))
+            }
+            TheoryError::InvalidSpectrum(m) => {
+                CliError::Usage(format!("invalid value for --spectrum: {m}"))
+            }
+            TheoryError::UnknownActivation(_) => CliError::Usage(e.to_string()),
+            TheoryError::NoConvergence { .. } => CliError::Numerical(e.to_string()),
+        }
+    }
+}
+
+impl From<SimError> for CliError {
+    fn from(e: SimError) -> Self {
+        match e {
+            SimError::Theory(t) => t.into(),
+            SimError::InvalidParameter { name, reason } => {
+                CliError::Usage(format!("invalid value for {}: {reason}", flag(name)))
+            }
+            SimError::Numerical(m) => CliError::Numerical(m),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The RANGE syntax of cli.md: `a..b`, `a..b:s`, `a..b/k`, `a,b,c`, `x`.
+
+/// Parse a RANGE into its values (finite numbers, at least one).
+pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(
+            "empty RANGE (use a..b, a..b:step, a..b/count, a,b,c or a single value)".into(),
+        );
+    }
+    let num = |t: &str| -> Result<f64, String> {
+        let v: f64 = t
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{}' is not a number", t.trim()))?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("'{}' is not a finite number", t.trim()))
+        }
+    };
+    let values = if let Some((a, rest)) = s.split_once("..") {
+        let a = num(a)?;
+        if let Some((b, k)) = rest.split_once('/') {
+            let b = num(b)?;
+            let k: usize = k.trim().parse().map_err(|_| {
+                format!("count '{}' after '/' must be a whole number >= 1", k.trim())
+            })?;
+            match k {
+                0 => return Err("count after '/' must be >= 1".into()),
+                1 => vec![a],
+                _ => (0..k)
+                    .map(|i| tidy(a + (b - a) * i as f64 / (k - 1) as f64))
+                    .collect(),
+            }
+        } else {
+            let (b, step) = match rest.split_once(':') {
+                Some((b, st)) => (num(b)?, num(st)?),
+                None => (num(rest)?, 1.0),
+            };
+            if step <= 0.0 {
+                return Err(format!("step must be > 0, got {step}"));
+            }
+            if b < a {
+                return Err(format!("empty RANGE: {b} < {a}"));
+            }
+            let count = ((b - a) / step * (1.0 + 1e-12) + 1e-9).floor() as usize + 1;
+            if count > 1_000_000 {
+                return Err(format!("RANGE has {count} values; at most 1,000,000"));
+            }
+            (0..count).map(|i| tidy(a + step * i as f64)).collect()
+        }
+    } else {
+        s.split(',').map(num).collect::<Result<Vec<_>, _>>()?
+    };
+    Ok(values)
+}
+
+/// Round to 12 significant digits so that 0.1..0.3:0.1 ends at 0.3, not 0.30000000000000004.
+fn tidy(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!(
+            parse_range("1..10").unwrap(),
+            (1..=10).map(f64::from).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            parse_range("1..3:0.5").unwrap(),
+            vec![1.0, 1.5, 2.0, 2.5, 3.0]
+        );
+        assert_eq!(parse_range("0.1..0.3:0.1").unwrap(), vec![0.1, 0.2, 0.3]);
+        assert_eq!(
+            parse_range("0..1/5").unwrap(),
+            vec![0.0, 0.25, 0.5, 0.75, 1.0]
+        );
+        assert_eq!(parse_range("-1..1").unwrap(), vec![-1.0, 0.0, 1.0]);
+        assert_eq!(parse_range("2,0.5,10").unwrap(), vec![2.0, 0.5, 10.0]);
+        assert_eq!(parse_range("7").unwrap(), vec![7.0]);
+        assert_eq!(parse_range("3..3").unwrap(), vec![3.0]);
+    }
+
+    #[test]
+    fn errors() {
+        for bad in [
+            "", "a..b", "1..x", "3..1", "1..2:0", "1..2:-1", "1..2/0", "1,,2", "nan", "1..inf",
+            "1..2/x",
+        ] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! `verify single-index`: grid → theory (→ simulation → verdict) → rows → files and stdout.
+
+use crate::cli::{Format, LevelArg, SingleIndexArgs};
+use crate::error::CliError;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use sims::{
+    assess, simulate, Level, Model, PointSims, SingleIndexModel, SingleIndexPoint, Verdict,
+};
+use std::io::IsTerminal;
+
+/// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub spectrum: String,
+    pub kappa: f64,
+    pub psi: f64,
+    pub activation: String,
+    pub student: String,
+    pub noise: f64,
+    pub lambda: f64,
+    pub level: &'static str,
+    pub method: &'static str,
+    pub d: usize,
+    pub n: usize,
+    pub width: Option<usize>,
+    pub trials: usize,
+    pub rho_theory: f64,
+    pub rho_sim: Option<f64>,
+    pub rho_sim_se: Option<f64>,
+    pub z: Option<f64>,
+    pub pass: Option<bool>,
+    // Intermediate quantities of Lemmas 3.10 / 3.12.
+    pub tau1: f64,
+    pub tau2: f64,
+    pub c1: f64,
+    pub s2: f64,
+    pub m: Option<f64>,
+    pub m_prime: Option<f64>,
+    /// Paired Monte Carlo difference ρ_KFAC − ρ_SGD (same on both rows of a point) and its SE.
+    pub diff_sim: Option<f64>,
+    pub diff_se: Option<f64>,
+    /// The verdict's finite-size allowance and critical value.
+    pub allowance: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+/// The full configuration, recorded in the JSON output so any result can be regenerated.
+#[derive(Debug, Serialize)]
+struct Config {
+    kappa: String,
+    psi: String,
+    spectrum: String,
+    normalize: bool,
+    activation: String,
+    student: String,
+    noise: f64,
+    lambda: f64,
+    d: usize,
+    width: Option<usize>,
+    trials: usize,
+    level: &'static str,
+    seed: u64,
+    theory_only: bool,
+    alpha: f64,
+    allowance_scale: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ResultFile<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: Vec<String>,
+    seed: u64,
+    config: &'a Config,
+    /// "agree", "disagree" or "theory-only".
+    verdict: &'static str,
+    rows: &'a [Row],
+}
+
+fn level(l: LevelArg) -> Level {
+    match l {
+        LevelArg::Direction => Level::Direction,
+        LevelArg::Network => Level::Network,
+    }
+}
+
+/// Build the model and grid from validated arguments.
+fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
+    let d = a.d as usize;
+    let width = a.width.unwrap_or(if d % 2 == 0 { d } else { d + 1 });
+    if a.lambda == 0.0 {
+        if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
+            return Err(CliError::Usage(format!(
+                "invalid value for --lambda: lambda = 0 (ridgeless) needs every --psi > 1, got psi = {psi}; use lambda > 0"
+            )));
+        }
+    }
+    let model = SingleIndexModel {
+        family: a.spectrum.clone(),
+        normalize: !a.no_normalize,
+        teacher: a.activation.clone(),
+        student: a.student.clone(),
+        noise: a.noise,
+        level: level(a.level),
+        allowance_scale: a.allowance_scale,
+    };
+    let mut points = Vec::new();
+    for &psi in &a.psi.values {
+        for &kappa in &a.kappa.values {
+            let p = SingleIndexPoint {
+                kappa,
+                psi,
+                lambda: a.lambda,
+                d,
+                width,
+            };
+            if p.n() < 2 {
+                return Err(CliError::Usage(format!(
+                    "invalid value for --psi: n = round(psi·d) must be >= 2, got {} at psi = {psi}",
+                    p.n()
+                )));
+            }
+            points.push(p);
+        }
+    }
+    if model.level == Level::Network && !a.theory_only {
+        let tau1 = model.spectrum(&points[0]).measure()?.tau1();
+        let c1 = a.student.moments(tau1)?.c1;
+        if c1.abs() < 1e-8 {
+            return Err(CliError::Usage(format!(
+                "invalid value for --student: {} has E[σ'(z)] = {c1:.2e} ≈ 0, so one step learns no direction; pick a student with a linear part",
+                a.student
+            )));
+        }
+    }
+    Ok((model, points))
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} trials (eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+    pb
+}
+
+/// Run the command; Ok(true) when every row agrees (or theory only).
+pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
+    let (model, points) = setup(a)?;
+    let limits = points
+        .iter()
+        .map(|p| model.limits(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let trials = a.trials as usize;
+    let sim: Option<(Vec<PointSims>, Vec<Vec<Verdict>>)> = if a.theory_only {
+        None
+    } else {
+        let pb = progress_bar((points.len() * trials) as u64, a.quiet);
+        let sims = simulate(&model, &points, trials, a.seed, &|| pb.inc(1))?;
+        pb.finish_and_clear();
+        let theory: Vec<Vec<f64>> = limits.iter().map(|l| vec![l.rho_sgd, l.rho_kfac]).collect();
+        let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
+        let verdicts = assess(&theory, &sims, &allowances, trials, a.alpha);
+        Some((sims, verdicts))
+    };
+    let mut rows = Vec::new();
+    for (i, (p, l)) in points.iter().zip(&limits).enumerate() {
+        for (k, &method) in model.methods().iter().enumerate() {
+            let s = sim.as_ref().map(|(s, v)| (&s[i], v[i][k]));
+            rows.push(Row {
+                spectrum: a.spectrum.name(),
+                kappa: p.kappa,
+                psi: p.psi,
+                activation: a.activation.to_string(),
+                student: a.student.to_string(),
+                noise: a.noise,
+                lambda: p.lambda,
+                level: model.level.name(),
+                method,
+                d: p.d,
+                n: p.n(),
+                width: (model.level == Level::Network).then_some(p.width),
+                trials,
+                rho_theory: if k == 0 { l.rho_sgd } else { l.rho_kfac },
+                rho_sim: s.map(|(s, _)| s.summaries[k].mean),
+                rho_sim_se: s.map(|(s, _)| s.summaries[k].se),
+                z: s.map(|(_, v)| v.z),
+                pass: s.map(|(_, v)| v.pass),
+                tau1: l.tau1,
+                tau2: l.tau2,
+                c1: l.c1,
+                s2: l.s2,
+                m: (k == 1).then_some(l.m),
+                m_prime: (k == 1 && p.lambda > 0.0).then_some(l.m_prime),
+                diff_sim: s.map(|(s, _)| s.differences[0].mean),
+                diff_se: s.map(|(s, _)| s.differences[0].se),
+                allowance: s.map(|(_, v)| v.allowance),
+                critical: s.map(|(_, v)| v.critical),
+            });
+        }
+    }
+    let all_agree = rows.iter().all(|r| r.pass != Some(false));
+    let verdict = if a.theory_only {
+        "theory-only"
+    } else if all_agree {
+        "agree"
+    } else {
+        "disagree"
+    };
+    let config = Config {
+        kappa: a.kappa.text.clone(),
+        psi: a.psi.text.clone(),
+        spectrum: a.spectrum.name(),
+        normalize: !a.no_normalize,
+        activation: a.activation.to_string(),
+        student: a.student.to_string(),
+        noise: a.noise,
+        lambda: a.lambda,
+        d: a.d as usize,
+        width: (model.level == Level::Network).then_some(points[0].width),
+        trials,
+        level: model.level.name(),
+        seed: a.seed,
+        theory_only: a.theory_only,
+        alpha: a.alpha,
+        allowance_scale: a.allowance_scale,
+    };
+    let file = ResultFile {
+        tool: "verify",
+        version: env!("CARGO_PKG_VERSION"),
+        command: std::env::args().collect(),
+        seed: a.seed,
+        config: &config,
+        verdict,
+        rows: &rows,
+    };
+    reports::write_csv(&a.out.join("single_index.csv"), &rows)?;
+    reports::write_json(&a.out.join("single_index.json"), &file)?;
+    print_rows(&rows, a.format, !a.theory_only)?;
+    if !a.theory_only && a.format == Format::Table {
+        let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+        println!(
+            "\nverdict: {} ({} of {} rows agree; family-wise false-failure level {}). Results in {}",
+            verdict.to_uppercase(),
+            rows.len() - fails,
+            rows.len(),
+            a.alpha,
+            a.out.display()
+        );
+    }
+    Ok(all_agree)
+}
+
+fn print_rows(rows: &[Row], format: Format, with_sim: bool) -> Result<(), CliError> {
+    match format {
+        Format::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(rows)
+                    .map_err(|e| CliError::Numerical(e.to_string()))?
+            );
+        }
+        Format::Csv => {
+            let bytes = reports::files::csv_bytes(rows).map_err(CliError::Numerical)?;
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+        Format::Table => print!("{}", table(rows, with_sim)),
+    }
+    Ok(())
+}
+
+/// A fixed-width table for the terminal.
+fn table(rows: &[Row], with_sim: bool) -> String {
+    let mut out = String::new();
+    if with_sim {
+        out += &format!(
+            "{:>8} {:>8} {:>6} {:>10} {:>10} {:>9} {:>8}  {}\n",
+            "kappa", "psi", "method", "theory", "sim", "± se", "z", "verdict"
+        );
+    } else {
+        out += &format!(
+            "{:>8} {:>8} {:>6} {:>10}\n",
+            "kappa", "psi", "method", "theory"
+        );
+    }
+    for r in rows {
+        if with_sim {
+            out += &format!(
+                "{:>8} {:>8} {:>6} {:>10.6} {:>10.6} {:>9.6} {:>8.2}  {}\n",
+                r.kappa,
+                r.psi,
+                r.method,
+                r.rho_theory,
+                r.rho_sim.unwrap_or(f64::NAN),
+                r.rho_sim_se.unwrap_or(f64::NAN),
+                r.z.unwrap_or(f64::NAN),
+                if r.pass == Some(true) {
+                    "agree"
+                } else {
+                    "DISAGREE"
+                }
+            );
+        } else {
+            out += &format!(
+                "{:>8} {:>8} {:>6} {:>10.6}\n",
+                r.kappa, r.psi, r.method, r.rho_theory
+            );
+        }
+    }
+    out
+}
