@@ -137,10 +137,10 @@ pub struct SingleIndexArgs {
     #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
     pub student: Activation,
     /// Label-noise standard deviation σ_ε (>= 0).
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float)]
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub noise: f64,
     /// KFAC ridge λ (>= 0; 0 needs ψ > 1).
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float)]
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub lambda: f64,
     /// Dimension d (>= 2).
     #[arg(long, value_name = "INT", default_value = "1000", value_parser = clap::value_parser!(u64).range(2..=100_000))]
@@ -171,9 +171,9 @@ pub struct SingleIndexArgs {
     pub quiet: bool,
     /// Family-wise false-failure level of the verdict: with correct formulas a whole sweep fails
     /// with probability about this (Bonferroni over rows, Student-t per row).
-    #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level)]
+    #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
     pub alpha: f64,
     /// Multiplier on the finite-size allowance of the verdict (0 = pure Monte Carlo test).
-    #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float)]
+    #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub allowance_scale: f64,
 }
