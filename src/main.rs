@@ -3,6 +3,7 @@
 mod cli;
 mod error;
 mod range;
+mod reproduce;
 mod single_index;
 
 use clap::Parser;
@@ -14,7 +15,10 @@ fn main() {
     faer::set_global_parallelism(faer::Par::Seq);
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::SingleIndex(args) => single_index::run(&args),
+        Command::SingleIndex(args) => {
+            single_index::run(&args, &std::env::args().collect::<Vec<_>>())
+        }
+        Command::Reproduce(args) => reproduce::run(&args),
     };
     match result {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

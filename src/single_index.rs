@@ -88,7 +88,7 @@ fn level(l: LevelArg) -> Level {
 /// Build the model and grid from validated arguments.
 fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
     let d = a.d as usize;
-    let width = a.width.unwrap_or(if d % 2 == 0 { d } else { d + 1 });
+    let width = a.width.unwrap_or(d + d % 2); // N = d, rounded up to even
     if a.lambda == 0.0 {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(
@@ -152,8 +152,9 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// Run the command; Ok(true) when every row agrees (or theory only).
-pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
+/// Run the command; Ok(true) when every row agrees (or theory only). `argv` is the command line
+/// that reproduces the run (recorded in the JSON and the report).
+pub fn run(a: &SingleIndexArgs, argv: &[String]) -> Result<bool, CliError> {
     let (model, points) = setup(a)?;
     let limits = points
         .iter()
@@ -236,7 +237,7 @@ pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
     let file = ResultFile {
         tool: "verify",
         version: env!("CARGO_PKG_VERSION"),
-        command: std::env::args().collect(),
+        command: argv.to_vec(),
         seed: a.seed,
         config: &config,
         verdict,
@@ -244,6 +245,11 @@ pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
     };
     reports::write_csv(&a.out.join("single_index.csv"), &rows)?;
     reports::write_json(&a.out.join("single_index.json"), &file)?;
+    let figures = write_figures(a, &model, &points, &rows)?;
+    reports::write_markdown(
+        &a.out.join("report.md"),
+        &run_report(a, argv, verdict, &rows, figures),
+    )?;
     print_rows(&rows, a.format, !a.theory_only)?;
     if !a.theory_only && a.format == Format::Table {
         let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
@@ -316,4 +322,255 @@ fn table(rows: &[Row], with_sim: bool) -> String {
         }
     }
     out
+}
+
+/// Shell-quote a command line so it can be pasted back.
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:,=+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "sgd" => "SGD (Lemma 3.10)",
+        _ => "KFAC (Lemma 3.12)",
+    }
+}
+
+/// The fixed parameters, for figure captions.
+fn caption(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    fixed: Option<(&str, f64)>,
+    width: usize,
+) -> String {
+    let mut parts = vec![format!("{} spectrum", a.spectrum.name())];
+    if let Some((name, v)) = fixed {
+        parts.push(format!("{name} = {v}"));
+    }
+    parts.push(format!("σ* = {}", a.activation));
+    if model.level == Level::Network {
+        parts.push(format!("σ = {}", a.student));
+    }
+    parts.push(format!("σ_ε = {}", a.noise));
+    parts.push(format!("λ = {}", a.lambda));
+    parts.push(format!("d = {}", a.d));
+    if model.level == Level::Network {
+        parts.push(format!("N = {width}"));
+    }
+    parts.push(format!("{} trials", a.trials));
+    parts.push(format!("{} level", model.level.name()));
+    parts.push(format!("seed {}", a.seed));
+    parts.join(" · ")
+}
+
+/// Dense grid of `count` points between the extremes of `values` (log-spaced if `log`).
+fn dense(values: &[f64], count: usize, log: bool) -> Vec<f64> {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (0..count)
+        .map(|i| {
+            let t = i as f64 / (count - 1) as f64;
+            if log {
+                (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+            } else {
+                lo + t * (hi - lo)
+            }
+        })
+        .collect()
+}
+
+/// One SVG per swept axis (κ, ψ): theory on a dense grid, simulation ± 2 SE, disagreements marked.
+fn write_figures(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    rows: &[Row],
+) -> Result<Vec<String>, CliError> {
+    let mut files = Vec::new();
+    let width = points[0].width;
+    for (axis, swept, other, log) in [
+        ("kappa", &a.kappa.values, &a.psi.values, false),
+        ("psi", &a.psi.values, &a.kappa.values, true),
+    ] {
+        if swept.len() < 2 {
+            continue;
+        }
+        let (sym, other_sym) = if axis == "kappa" {
+            ("κ", "ψ")
+        } else {
+            ("ψ", "κ")
+        };
+        let mut series = Vec::new();
+        for (k, &method) in model.methods().iter().enumerate() {
+            for &o in other.iter() {
+                let at = |x: f64| {
+                    let (kappa, psi) = if axis == "kappa" { (x, o) } else { (o, x) };
+                    SingleIndexPoint {
+                        kappa,
+                        psi,
+                        lambda: a.lambda,
+                        d: a.d as usize,
+                        width,
+                    }
+                };
+                let theory = dense(swept, 240, log)
+                    .into_iter()
+                    .filter_map(|x| {
+                        model
+                            .limits(&at(x))
+                            .ok()
+                            .map(|l| (x, if k == 0 { l.rho_sgd } else { l.rho_kfac }))
+                    })
+                    .collect();
+                let sims = rows
+                    .iter()
+                    .filter(|r| {
+                        r.method == method && (if axis == "kappa" { r.psi } else { r.kappa }) == o
+                    })
+                    .filter_map(|r| {
+                        Some(reports::SimPoint {
+                            x: if axis == "kappa" { r.kappa } else { r.psi },
+                            mean: r.rho_sim?,
+                            half_width: 2.0 * r.rho_sim_se?,
+                            agrees: r.pass != Some(false),
+                        })
+                    })
+                    .collect();
+                let label = if other.len() > 1 {
+                    format!("{}, {other_sym} = {o}", method_label(method))
+                } else {
+                    method_label(method).to_string()
+                };
+                series.push(reports::Series {
+                    label,
+                    marker: k,
+                    theory,
+                    sims,
+                });
+            }
+        }
+        let fixed = (other.len() == 1).then(|| (other_sym, other[0]));
+        let fig = reports::Figure {
+            title: format!("Learned direction vs {sym}: one-step SGD and KFAC"),
+            caption: caption(a, model, fixed, width),
+            x_label: if axis == "kappa" {
+                "κ (anisotropy of Σ)".into()
+            } else {
+                "ψ = n/d (log scale)".into()
+            },
+            y_label: "|cos(β̂, β*)|".into(),
+            log_x: log,
+            series,
+            bar_meaning: "± 2 SE".into(),
+            // On the log axis, tick the swept values themselves when there are few of them.
+            x_ticks: if log && swept.len() <= 10 {
+                swept.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let name = format!("single_index_{axis}.svg");
+        reports::write_svg(&a.out.join(&name), &fig)?;
+        files.push(name);
+    }
+    Ok(files)
+}
+
+fn run_report(
+    a: &SingleIndexArgs,
+    argv: &[String],
+    verdict: &str,
+    rows: &[Row],
+    figures: Vec<String>,
+) -> reports::RunReport {
+    let fmt =
+        |x: Option<f64>, digits: usize| x.map(|v| format!("{v:.digits$}")).unwrap_or_default();
+    let config = vec![
+        ("kappa", a.kappa.text.clone()),
+        ("psi", a.psi.text.clone()),
+        (
+            "spectrum",
+            format!(
+                "{}{}",
+                a.spectrum.name(),
+                if a.no_normalize {
+                    " (not normalised)"
+                } else {
+                    " (normalised to tr Σ = d)"
+                }
+            ),
+        ),
+        ("teacher σ*", a.activation.to_string()),
+        ("student σ", a.student.to_string()),
+        ("noise σ_ε", a.noise.to_string()),
+        ("ridge λ", a.lambda.to_string()),
+        ("d", a.d.to_string()),
+        (
+            "width N",
+            rows.first()
+                .and_then(|r| r.width)
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        ("trials", a.trials.to_string()),
+        (
+            "level",
+            rows.first()
+                .map(|r| r.level.to_string())
+                .unwrap_or_default(),
+        ),
+        ("seed", a.seed.to_string()),
+        ("alpha (family-wise)", a.alpha.to_string()),
+        ("allowance scale", a.allowance_scale.to_string()),
+        ("toolkit version", env!("CARGO_PKG_VERSION").to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let table_rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.kappa.to_string(),
+                r.psi.to_string(),
+                r.method.to_string(),
+                format!("{:.6}", r.rho_theory),
+                fmt(r.rho_sim, 6),
+                fmt(r.rho_sim_se, 6),
+                fmt(r.z, 2),
+                match r.pass {
+                    Some(true) => "agree".into(),
+                    Some(false) => "**DISAGREE**".into(),
+                    None => "—".into(),
+                },
+            ]
+        })
+        .collect();
+    reports::RunReport {
+        title: "verify single-index".into(),
+        command: shell_line(argv),
+        verdict: verdict.to_uppercase(),
+        config,
+        table_header: ["κ", "ψ", "method", "ρ theory", "ρ sim", "SE", "z", "verdict"].iter().map(|s| s.to_string()).collect(),
+        table_rows,
+        figures,
+        notes: vec![
+            "ρ = |cos(β̂, β*)|. A row agrees when |z| ≤ t*, z = (ρ̄_sim − ρ_theory)/sqrt(SE² + b²), with b the finite-size \
+             allowance and t* the Student-t quantile at level alpha/rows (Bonferroni); see README, \"The verdict\"."
+                .into(),
+            "Files: single_index.csv, single_index.json (rows, configuration, seed).".into(),
+        ],
+    }
 }

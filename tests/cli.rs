@@ -8,18 +8,36 @@ const FIXED: &str = "spectrum,kappa,psi,activation,student,noise,lambda,level,me
 #[test]
 fn theory_only_default_grid() {
     let out = scratch("theory-only");
-    let o = verify(&["single-index", "--theory-only", "--kappa", "1..10", "--psi", "2", "--out", out.to_str().unwrap()]);
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--kappa",
+        "1..10",
+        "--psi",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let table = stdout(&o);
     assert_eq!(table.lines().count(), 21, "{table}");
     let csv = std::fs::read_to_string(out.join("single_index.csv")).unwrap();
-    assert!(csv.starts_with(FIXED), "header: {}", csv.lines().next().unwrap());
+    assert!(
+        csv.starts_with(FIXED),
+        "header: {}",
+        csv.lines().next().unwrap()
+    );
     let first = csv.lines().nth(1).unwrap();
     // Simulation columns are empty with --theory-only.
-    assert!(first.starts_with("two-point,1.0,2.0,tanh,tanh,0.1,0.1,network,sgd,1000,2000,1000,20,"), "{first}");
+    assert!(
+        first.starts_with("two-point,1.0,2.0,tanh,tanh,0.1,0.1,network,sgd,1000,2000,1000,20,"),
+        "{first}"
+    );
     let fields: Vec<&str> = first.split(',').collect();
     assert_eq!(&fields[14..18], &["", "", "", ""]);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("single_index.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("single_index.json")).unwrap())
+            .unwrap();
     assert_eq!(json["seed"], 0);
     assert_eq!(json["verdict"], "theory-only");
     assert_eq!(json["config"]["kappa"], "1..10");
@@ -31,14 +49,25 @@ fn theory_only_default_grid() {
 #[test]
 fn json_stdout_carries_intermediates_and_kfac_beats_sgd_when_anisotropic() {
     let out = scratch("json");
-    let o = verify(&["single-index", "--theory-only", "--kappa", "10", "--format", "json", "--out", out.to_str().unwrap()]);
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--kappa",
+        "10",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let rows = json_rows(&o);
     assert_eq!(rows.len(), 2);
     for k in ["tau1", "tau2", "c1", "s2", "m", "m_prime"] {
         assert!(rows[1][k].is_number(), "kfac row lacks {k}");
     }
     assert!(rows[0]["m"].is_null());
-    assert!(rows[1]["rho_theory"].as_f64().unwrap() > rows[0]["rho_theory"].as_f64().unwrap() + 0.1);
+    assert!(
+        rows[1]["rho_theory"].as_f64().unwrap() > rows[0]["rho_theory"].as_f64().unwrap() + 0.1
+    );
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -79,16 +108,43 @@ fn bad_input_names_the_flag() {
         (vec!["--format", "xml"], "--format"),
     ];
     for (extra, flag) in cases {
-        let mut args = vec!["single-index", "--theory-only", "--quiet", "--out", dir.to_str().unwrap()];
+        let mut args = vec![
+            "single-index",
+            "--theory-only",
+            "--quiet",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
         args.extend(extra.iter().copied());
         let o = verify(&args);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{extra:?}: exit {:?}, stderr {err}", o.status.code());
-        assert!(err.contains(flag), "{extra:?}: message does not name {flag}: {err}");
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{extra:?}: exit {:?}, stderr {err}",
+            o.status.code()
+        );
+        assert!(
+            err.contains(flag),
+            "{extra:?}: message does not name {flag}: {err}"
+        );
         assert!(!err.contains("panicked"), "{extra:?} panicked: {err}");
     }
     // A student with no linear part cannot learn a direction at the network level.
-    let o = verify(&["single-index", "--student", "hermite:0,0,1", "--kappa", "2", "--d", "20", "--trials", "2", "--quiet", "--out", dir.to_str().unwrap()]);
+    let o = verify(&[
+        "single-index",
+        "--student",
+        "hermite:0,0,1",
+        "--kappa",
+        "2",
+        "--d",
+        "20",
+        "--trials",
+        "2",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--student"));
     std::fs::remove_dir_all(dir).ok();
@@ -98,7 +154,10 @@ fn bad_input_names_the_flag() {
 fn help_has_examples() {
     let o = verify(&["single-index", "--help"]);
     let s = stdout(&o);
-    assert!(s.contains("Examples:") && s.contains("--theory-only") && s.contains("RANGE"), "{s}");
+    assert!(
+        s.contains("Examples:") && s.contains("--theory-only") && s.contains("RANGE"),
+        "{s}"
+    );
 }
 
 /// Same seed, identical bytes, whatever the thread count; and a grid point's numbers do not depend
@@ -109,10 +168,31 @@ fn reproducible_across_threads_and_subsets() {
     let run = |threads: &str, kappa: &str, level: &str, name: &str| {
         let out = base.join(name);
         let o = verify_env(
-            &["single-index", "--kappa", kappa, "--psi", "1.5", "--d", "60", "--trials", "6", "--level", level, "--seed", "7", "--quiet", "--out", out.to_str().unwrap()],
+            &[
+                "single-index",
+                "--kappa",
+                kappa,
+                "--psi",
+                "1.5",
+                "--d",
+                "60",
+                "--trials",
+                "6",
+                "--level",
+                level,
+                "--seed",
+                "7",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ],
             &[("RAYON_NUM_THREADS", threads)],
         );
-        assert!(matches!(o.status.code(), Some(0) | Some(1)), "{}", stderr(&o));
+        assert!(
+            matches!(o.status.code(), Some(0) | Some(1)),
+            "{}",
+            stderr(&o)
+        );
         std::fs::read_to_string(out.join("single_index.csv")).unwrap()
     };
     for level in ["direction", "network"] {
@@ -129,11 +209,31 @@ fn reproducible_across_threads_and_subsets() {
         };
         let last_point: Vec<String> = one.lines().skip(5).map(strip).collect();
         let alone_rows: Vec<String> = alone.lines().skip(1).map(strip).collect();
-        assert_eq!(last_point, alone_rows, "{level}: kappa = 3 alone vs inside 1..3");
+        assert_eq!(
+            last_point, alone_rows,
+            "{level}: kappa = 3 alone vs inside 1..3"
+        );
     }
     let other_seed = {
         let out = base.join("seed8");
-        verify(&["single-index", "--kappa", "1..3", "--psi", "1.5", "--d", "60", "--trials", "6", "--level", "direction", "--seed", "8", "--quiet", "--out", out.to_str().unwrap()]);
+        verify(&[
+            "single-index",
+            "--kappa",
+            "1..3",
+            "--psi",
+            "1.5",
+            "--d",
+            "60",
+            "--trials",
+            "6",
+            "--level",
+            "direction",
+            "--seed",
+            "8",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         std::fs::read_to_string(out.join("single_index.csv")).unwrap()
     };
     assert_ne!(other_seed, run("1", "1..3", "direction", "direction-again"));

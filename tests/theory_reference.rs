@@ -10,12 +10,19 @@ use common::*;
 
 fn close(got: f64, want: f64, what: &str, case: &str) {
     let tol = 1e-7 * want.abs().max(1e-12);
-    assert!((got - want).abs() <= tol, "{case}: {what} = {got}, reference {want}");
+    assert!(
+        (got - want).abs() <= tol,
+        "{case}: {what} = {got}, reference {want}"
+    );
 }
 
 #[test]
 fn theory_matches_independent_reference() {
-    let mut reader = csv::Reader::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/theory_reference.csv")).unwrap();
+    let mut reader = csv::Reader::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/theory_reference.csv"
+    ))
+    .unwrap();
     let header = reader.headers().unwrap().clone();
     let out = scratch("theory-ref");
     let mut count = 0;
@@ -24,10 +31,27 @@ fn theory_matches_independent_reference() {
         let line = &f.iter().collect::<Vec<_>>().join(",");
         let get = |k: &str| &f[header.iter().position(|h| h == k).unwrap()];
         let mut args = vec![
-            "single-index", "--theory-only", "--format", "json", "--quiet",
-            "--spectrum", get("spectrum"), "--kappa", get("kappa"), "--psi", get("psi"),
-            "--activation", get("activation"), "--noise", get("noise"), "--lambda", get("lambda"),
-            "--d", get("d"), "--out", out.to_str().unwrap(),
+            "single-index",
+            "--theory-only",
+            "--format",
+            "json",
+            "--quiet",
+            "--spectrum",
+            get("spectrum"),
+            "--kappa",
+            get("kappa"),
+            "--psi",
+            get("psi"),
+            "--activation",
+            get("activation"),
+            "--noise",
+            get("noise"),
+            "--lambda",
+            get("lambda"),
+            "--d",
+            get("d"),
+            "--out",
+            out.to_str().unwrap(),
         ];
         if get("normalize") == "false" {
             args.push("--no-normalize");
@@ -37,19 +61,40 @@ fn theory_matches_independent_reference() {
         let rows = json_rows(&o);
         assert_eq!(rows.len(), 2);
         let (sgd, kfac) = (&rows[0], &rows[1]);
-        assert_eq!((sgd["method"].as_str(), kfac["method"].as_str()), (Some("sgd"), Some("kfac")));
+        assert_eq!(
+            (sgd["method"].as_str(), kfac["method"].as_str()),
+            (Some("sgd"), Some("kfac"))
+        );
         let num = |k: &str| get(k).parse::<f64>().unwrap();
-        close(sgd["rho_theory"].as_f64().unwrap(), num("rho_sgd"), "rho_sgd", line);
-        close(kfac["rho_theory"].as_f64().unwrap(), num("rho_kfac"), "rho_kfac", line);
+        close(
+            sgd["rho_theory"].as_f64().unwrap(),
+            num("rho_sgd"),
+            "rho_sgd",
+            line,
+        );
+        close(
+            kfac["rho_theory"].as_f64().unwrap(),
+            num("rho_kfac"),
+            "rho_kfac",
+            line,
+        );
         for k in ["tau1", "tau2", "c1", "s2"] {
             close(sgd[k].as_f64().unwrap(), num(k), k, line);
         }
         close(kfac["m"].as_f64().unwrap(), num("m"), "m", line);
-        assert!(sgd["m"].is_null() && sgd["m_prime"].is_null(), "m, m_prime are null on sgd rows");
+        assert!(
+            sgd["m"].is_null() && sgd["m_prime"].is_null(),
+            "m, m_prime are null on sgd rows"
+        );
         if get("m_prime").is_empty() {
             assert!(kfac["m_prime"].is_null());
         } else {
-            close(kfac["m_prime"].as_f64().unwrap(), num("m_prime"), "m_prime", line);
+            close(
+                kfac["m_prime"].as_f64().unwrap(),
+                num("m_prime"),
+                "m_prime",
+                line,
+            );
         }
         count += 1;
     }

@@ -28,7 +28,13 @@ fn default_model() -> SingleIndexModel {
 fn wrong_formulas_are_caught_and_the_right_one_passes() {
     faer::set_global_parallelism(faer::Par::Seq);
     let model = default_model();
-    let p = SingleIndexPoint { kappa: 10.0, psi: 2.0, lambda: 0.1, d: 1000, width: 1000 };
+    let p = SingleIndexPoint {
+        kappa: 10.0,
+        psi: 2.0,
+        lambda: 0.1,
+        d: 1000,
+        width: 1000,
+    };
     let trials = 20;
     let sims = simulate(&model, &[p], trials, 0, &|| {}).unwrap();
     let l = model.limits(&p).unwrap();
@@ -37,10 +43,22 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     let gamma = 1.0 / p.psi;
     let b = model.allowance(&p);
 
-    let verdicts = |theory: [f64; 2]| assess(&[theory.to_vec()], &sims, std::slice::from_ref(&b), trials, 0.01)[0].clone();
+    let verdicts = |theory: [f64; 2]| {
+        assess(
+            &[theory.to_vec()],
+            &sims,
+            std::slice::from_ref(&b),
+            trials,
+            0.01,
+        )[0]
+        .clone()
+    };
 
     let right = verdicts([l.rho_sgd, l.rho_kfac]);
-    assert!(right[0].pass && right[1].pass, "correct formulas rejected: {right:?}");
+    assert!(
+        right[0].pass && right[1].pass,
+        "correct formulas rejected: {right:?}"
+    );
 
     // (i) SGD without the γ term: |c1| τ1 / sqrt(c1² τ2).
     let wrong_sgd = mo.c1.abs() * mo.tau1 / (mo.c1 * mo.c1 * l.tau2).sqrt();
@@ -50,23 +68,53 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     // (ii) KFAC with the Stieltjes transform of Σ = I.
     let id = SpectralMeasure::new([(1.0, 1.0)]).unwrap();
     let r = stieltjes_negative(&id, gamma, p.lambda).unwrap();
-    let wrong_m = rho_kfac(&mo, gamma, 0.1, p.lambda, r.m, r.m_prime, r.one_minus_lambda_m).unwrap();
+    let wrong_m = rho_kfac(
+        &mo,
+        gamma,
+        0.1,
+        p.lambda,
+        r.m,
+        r.m_prime,
+        r.one_minus_lambda_m,
+    )
+    .unwrap();
     let v = verdicts([l.rho_sgd, wrong_m]);
-    assert!(!v[1].pass, "(ii) not caught: {wrong_m} vs {}, {v:?}", l.rho_kfac);
+    assert!(
+        !v[1].pass,
+        "(ii) not caught: {wrong_m} vs {}, {v:?}",
+        l.rho_kfac
+    );
 
     // (iii-a) KFAC without the variance (noise) term γ E[r²](m − λm').
     let one_minus = 1.0 - p.lambda * l.m;
     let bias = 1.0 - 2.0 * p.lambda * l.m + p.lambda * p.lambda * l.m_prime;
     let wrong_var = mo.c1.abs() * one_minus / (mo.c1 * mo.c1 * bias).sqrt();
     let v = verdicts([l.rho_sgd, wrong_var]);
-    assert!(!v[1].pass, "(iii-a) not caught: {wrong_var} vs {}, {v:?}", l.rho_kfac);
+    assert!(
+        !v[1].pass,
+        "(iii-a) not caught: {wrong_var} vs {}, {v:?}",
+        l.rho_kfac
+    );
 
     // (iii-b) KFAC with σ_ε dropped from E[r²].
     let res = stieltjes_negative(&h, gamma, p.lambda).unwrap();
-    let wrong_noise = rho_kfac(&mo, gamma, 0.0, p.lambda, res.m, res.m_prime, res.one_minus_lambda_m).unwrap();
+    let wrong_noise = rho_kfac(
+        &mo,
+        gamma,
+        0.0,
+        p.lambda,
+        res.m,
+        res.m_prime,
+        res.one_minus_lambda_m,
+    )
+    .unwrap();
     assert!((wrong_noise - l.rho_kfac).abs() > 0.01);
     let v = verdicts([l.rho_sgd, wrong_noise]);
-    assert!(!v[1].pass, "(iii-b) not caught: {wrong_noise} vs {}, {v:?}", l.rho_kfac);
+    assert!(
+        !v[1].pass,
+        "(iii-b) not caught: {wrong_noise} vs {}, {v:?}",
+        l.rho_kfac
+    );
 
     // The paper's claim at κ = 10: KFAC's direction is clearly better, in the paired difference.
     let diff = sims[0].differences[0];
@@ -105,7 +153,13 @@ fn a_users_model_plugs_in() {
     let run = |claimed: f64| {
         let m = AbsNormal { claimed };
         let sims = simulate(&m, &[1], 4000, 3, &|| {}).unwrap();
-        assess(&[m.theory(&1).unwrap()], &sims, &[m.allowance(&1)], 4000, 0.01)[0][0]
+        assess(
+            &[m.theory(&1).unwrap()],
+            &sims,
+            &[m.allowance(&1)],
+            4000,
+            0.01,
+        )[0][0]
     };
     assert!(run((2.0 / std::f64::consts::PI).sqrt()).pass);
     assert!(!run(1.0).pass);

@@ -1,6 +1,10 @@
-//! Result files (CSV, JSON) and SVG figures from plain rows. Knows nothing of how the numbers
-//! were made: callers hand over serialisable rows and plain series.
+//! Result files (CSV, JSON, Markdown) and SVG figures from plain rows. Knows nothing of how the
+//! numbers were made: callers hand over serialisable rows and plain series.
 
+pub mod figure;
 pub mod files;
+pub mod markdown;
 
+pub use figure::{render_svg, write_svg, Figure, Series, SimPoint};
 pub use files::{write_atomic, write_csv, write_json, ReportError};
+pub use markdown::{render_markdown, write_markdown, RunReport};

@@ -36,7 +36,13 @@ pub fn stderr(o: &Output) -> String {
 /// The JSON rows that `--format json` prints.
 pub fn json_rows(o: &Output) -> Vec<serde_json::Value> {
     serde_json::from_slice::<serde_json::Value>(&o.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)))
+        .unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                stdout(o),
+                stderr(o)
+            )
+        })
         .as_array()
         .expect("a JSON array")
         .clone()

@@ -266,6 +266,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // the spec's quoted value (it is 1/√2)
     fn spec_reference_values() {
         for (l, want) in [
             (0.01, 50.4902894311622),

@@ -1,0 +1,327 @@
+//! SVG figures: theory curves and simulation markers with error bars (plotters, SVG backend only,
+//! so no system font library is needed). The caller hands over plain series.
+
+use crate::files::{write_atomic, ReportError};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::{CoordTranslate, Shift};
+use plotters::prelude::*;
+use std::ops::Range;
+use std::path::Path;
+
+/// One simulated point: the mean and a half-width (e.g. 2 SE); `agrees` = the verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimPoint {
+    pub x: f64,
+    pub mean: f64,
+    pub half_width: f64,
+    pub agrees: bool,
+}
+
+/// A theory curve and the simulation points that test it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    /// Marker shape: even = circle, odd = triangle (usually by method).
+    pub marker: usize,
+    pub theory: Vec<(f64, f64)>,
+    pub sims: Vec<SimPoint>,
+}
+
+/// A figure: title, a caption line with the fixed parameters, axes and series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub title: String,
+    pub caption: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_x: bool,
+    pub series: Vec<Series>,
+    /// What the markers' bars mean, for the legend (e.g. "± 2 SE").
+    pub bar_meaning: String,
+    /// Tick positions on a logarithmic x axis (empty: automatic).
+    pub x_ticks: Vec<f64>,
+}
+
+/// Okabe–Ito colours: distinguishable with colour-vision deficiencies.
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+];
+
+const SIZE: (u32, u32) = (960, 560);
+const LEGEND_WIDTH: u32 = 250;
+const HEADER: u32 = 64;
+
+/// Render the figure to an SVG string.
+pub fn render_svg(fig: &Figure) -> Result<String, String> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (header, body) = root.split_vertically(HEADER);
+        header
+            .draw(&Text::new(
+                fig.title.clone(),
+                (20, 12),
+                ("sans-serif", 24).into_font(),
+            ))
+            .map_err(|e| e.to_string())?;
+        header
+            .draw(&Text::new(
+                fig.caption.clone(),
+                (20, 42),
+                ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
+            ))
+            .map_err(|e| e.to_string())?;
+        let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (xr, yr) = ranges(fig);
+        if fig.log_x && !fig.x_ticks.is_empty() {
+            draw_chart(
+                &plot,
+                fig,
+                xr.log_scale().with_key_points(fig.x_ticks.clone()),
+                yr,
+            )?;
+        } else if fig.log_x {
+            draw_chart(&plot, fig, xr.log_scale(), yr)?;
+        } else {
+            draw_chart(&plot, fig, xr, yr)?;
+        }
+        draw_legend(&legend, fig)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(buf)
+}
+
+/// Write the figure to `path` atomically.
+pub fn write_svg(path: &Path, fig: &Figure) -> Result<(), ReportError> {
+    let svg = render_svg(fig).map_err(|reason| ReportError::Plot {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    write_atomic(path, svg.as_bytes())
+}
+
+/// Axis ranges covering every curve and bar, padded by 5%.
+fn ranges(fig: &Figure) -> (Range<f64>, Range<f64>) {
+    let xs = fig.series.iter().flat_map(|s| {
+        s.theory
+            .iter()
+            .map(|p| p.0)
+            .chain(s.sims.iter().map(|p| p.x))
+    });
+    let ys = fig.series.iter().flat_map(|s| {
+        s.theory.iter().map(|p| p.1).chain(
+            s.sims
+                .iter()
+                .flat_map(|p| [p.mean - p.half_width, p.mean + p.half_width]),
+        )
+    });
+    let (x0, x1) = min_max(xs.filter(|x| !fig.log_x || *x > 0.0)).unwrap_or((0.0, 1.0));
+    let (y0, y1) = min_max(ys).unwrap_or((0.0, 1.0));
+    let xr = if fig.log_x {
+        let (a, b) = (x0.ln(), x1.ln().max(x0.ln() + 1e-9));
+        let pad = 0.05 * (b - a);
+        (a - pad).exp()..(b + pad).exp()
+    } else {
+        let pad = 0.05 * (x1 - x0).max(1e-9);
+        x0 - pad..x1 + pad
+    };
+    let pad = 0.08 * (y1 - y0).max(0.02);
+    (xr, (y0 - pad).max(0.0)..(y1 + pad).min(1.0 + pad))
+}
+
+fn min_max(it: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    it.filter(|v| v.is_finite()).fold(None, |acc, v| match acc {
+        None => Some((v, v)),
+        Some((a, b)) => Some((a.min(v), b.max(v))),
+    })
+}
+
+/// At most 4 significant digits, no trailing zeros: 0.25, 2, 1000, 0.0001.
+pub fn short_number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn draw_chart<X>(
+    area: &DrawingArea<SVGBackend, Shift>,
+    fig: &Figure,
+    x: X,
+    y: Range<f64>,
+) -> Result<(), String>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64> + Ranged<ValueType = f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(fig.x_label.as_str())
+        .y_desc(fig.y_label.as_str())
+        .x_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| short_number(*v))
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 14))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, s) in fig.series.iter().enumerate() {
+        let c = color(i);
+        chart
+            .draw_series(LineSeries::new(s.theory.iter().copied(), c.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        for p in &s.sims {
+            // Error bar: a vertical segment with 12-px caps (plotters' ErrorBar would ring the marker).
+            let (lo, hi) = (p.mean - p.half_width, p.mean + p.half_width);
+            let area = chart.plotting_area();
+            area.draw(&PathElement::new(
+                vec![(p.x, lo), (p.x, hi)],
+                c.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?;
+            for end in [lo, hi] {
+                area.draw(
+                    &(EmptyElement::at((p.x, end))
+                        + PathElement::new(vec![(-6, 0), (6, 0)], c.stroke_width(2))),
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            draw_marker(chart.plotting_area(), s.marker, (p.x, p.mean), c)?;
+            if !p.agrees {
+                // A red ring: visible at a glance, and the point stays readable inside it.
+                chart
+                    .plotting_area()
+                    .draw(&Circle::new((p.x, p.mean), 11, RED.stroke_width(2)))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draw a filled marker of shape `kind` at `at`, in any coordinate system.
+fn draw_marker<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    kind: usize,
+    at: CT::From,
+    c: RGBColor,
+) -> Result<(), String>
+where
+    CT::From: Clone + 'static,
+{
+    if kind.is_multiple_of(2) {
+        area.draw(&Circle::new(at, 5, c.filled()))
+            .map_err(|e| e.to_string())
+    } else {
+        area.draw(&TriangleMarker::new(at, 7, c.filled()))
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<(), String> {
+    let font = ("sans-serif", 15).into_font();
+    let small = ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80));
+    let mut y = 30;
+    for (i, s) in fig.series.iter().enumerate() {
+        let c = color(i);
+        area.draw(&PathElement::new(vec![(10, y), (46, y)], c.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        draw_marker(area, s.marker, (28, y), c)?;
+        area.draw(&Text::new(s.label.clone(), (54, y - 8), font.clone()))
+            .map_err(|e| e.to_string())?;
+        y += 28;
+    }
+    y += 10;
+    for line in [
+        "lines: theory (limit formula)",
+        &format!("markers: simulation mean {}", fig.bar_meaning),
+    ] {
+        area.draw(&Text::new(line.to_string(), (10, y), small.clone()))
+            .map_err(|e| e.to_string())?;
+        y += 20;
+    }
+    if fig.series.iter().any(|s| s.sims.iter().any(|p| !p.agrees)) {
+        area.draw(&Circle::new((18, y + 6), 9, RED.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        area.draw(&Text::new(
+            "disagrees with theory".to_string(),
+            (34, y),
+            small.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(short_number(0.25), "0.25");
+        assert_eq!(short_number(2.0), "2");
+        assert_eq!(short_number(0.30000000000000004), "0.3");
+        assert_eq!(short_number(1234.0), "1234");
+        assert_eq!(short_number(0.000123), "0.000123");
+    }
+}
+
+#[cfg(test)]
+mod disagreement_tests {
+    use super::*;
+
+    #[test]
+    fn disagreeing_points_get_a_red_ring_and_a_legend_entry() {
+        let pt = |x, agrees| SimPoint {
+            x,
+            mean: 0.5,
+            half_width: 0.01,
+            agrees,
+        };
+        let mut fig = Figure {
+            title: "t".into(),
+            caption: "c".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            log_x: false,
+            series: vec![Series {
+                label: "s".into(),
+                marker: 0,
+                theory: vec![(0.0, 0.5), (2.0, 0.5)],
+                sims: vec![pt(1.0, true), pt(2.0, false)],
+            }],
+            bar_meaning: "± 2 SE".into(),
+            x_ticks: vec![],
+        };
+        let svg = render_svg(&fig).unwrap();
+        assert_eq!(svg.matches("r=\"11\"").count(), 1, "one ring in the plot");
+        assert!(svg.contains("disagrees with theory"));
+        fig.series[0].sims[1].agrees = true;
+        let svg = render_svg(&fig).unwrap();
+        assert!(!svg.contains("r=\"11\"") && !svg.contains("disagrees with theory"));
+    }
+}

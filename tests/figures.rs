@@ -1,0 +1,141 @@
+//! The figures, checked from the SVG itself: well-formed XML, one theory curve and one set of
+//! markers per (method, other-axis value), axis labels and legend present, report.md linking them.
+
+mod common;
+use common::*;
+
+fn parse(svg: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("SVG is not well-formed XML: {e}"))
+}
+
+fn texts(doc: &roxmltree::Document) -> Vec<String> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn one_figure_per_swept_axis_with_curves_points_and_labels() {
+    let out = scratch("figures");
+    let o = verify(&[
+        "single-index",
+        "--level",
+        "direction",
+        "--d",
+        "60",
+        "--trials",
+        "4",
+        "--kappa",
+        "1..3",
+        "--psi",
+        "1,2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&o)
+    );
+    for (axis, n_series, points_per_series, x_label) in [
+        ("kappa", 4, 3, "κ (anisotropy of Σ)"),
+        ("psi", 6, 2, "ψ = n/d (log scale)"),
+    ] {
+        let svg = std::fs::read_to_string(out.join(format!("single_index_{axis}.svg"))).unwrap();
+        let doc = parse(&svg);
+        let t = texts(&doc);
+        for want in [
+            x_label,
+            "|cos(β̂, β*)|",
+            "lines: theory (limit formula)",
+            "markers: simulation mean ± 2 SE",
+        ] {
+            assert!(
+                t.iter().any(|s| s == want),
+                "{axis}: no text '{want}' in {t:?}"
+            );
+        }
+        assert!(
+            t.iter().any(|s| s.starts_with("SGD (Lemma 3.10)"))
+                && t.iter().any(|s| s.starts_with("KFAC (Lemma 3.12)")),
+            "{t:?}"
+        );
+        assert!(
+            t.iter().any(|s| s.contains("d = 60")
+                && s.contains("4 trials")
+                && s.contains("direction level")),
+            "caption: {t:?}"
+        );
+        // Theory curves: dense polylines (240 points), one per series, each in its own colour.
+        let curves: Vec<_> = doc
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("polyline")
+                    && n.attribute("points")
+                        .map(|p| p.split_whitespace().count() >= 200)
+                        .unwrap_or(false)
+            })
+            .collect();
+        assert_eq!(curves.len(), n_series, "{axis}: theory curves");
+        let colours: std::collections::BTreeSet<_> = curves
+            .iter()
+            .map(|n| n.attribute("stroke").unwrap())
+            .collect();
+        assert_eq!(colours.len(), n_series, "{axis}: distinct colours");
+        // Markers: SGD circles and KFAC triangles (plus one of each in the legend per series).
+        let circles = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("5"))
+            .count();
+        let triangles = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polygon"))
+            .count();
+        let per_method = n_series / 2 * (points_per_series + 1);
+        assert_eq!(
+            (circles, triangles),
+            (per_method, per_method),
+            "{axis}: markers"
+        );
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("![single_index_kappa.svg](single_index_kappa.svg)")
+            && report.contains("![single_index_psi.svg](single_index_psi.svg)")
+    );
+    assert!(
+        report.contains("single-index --level direction --d 60"),
+        "report lacks the command: {report}"
+    );
+    std::fs::remove_dir_all(out).ok();
+}
+
+#[test]
+fn a_single_point_has_no_figure_but_theory_only_has_curves() {
+    let out = scratch("figures-single");
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--kappa",
+        "3",
+        "--psi",
+        "0.5..4/5",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!out.join("single_index_kappa.svg").exists());
+    let svg = std::fs::read_to_string(out.join("single_index_psi.svg")).unwrap();
+    let doc = parse(&svg);
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("5"))
+            .count(),
+        1,
+        "legend marker only"
+    );
+    std::fs::remove_dir_all(out).ok();
+}
