@@ -381,3 +381,115 @@ pub fn default_allowance(p: &SingleIndexPoint, level: Level) -> f64 {
     };
     0.5 * (base + width)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::unit_rng;
+    use faer::prelude::Solve;
+
+    /// The network level's shortcuts (half the rows, power iteration from a warm start) against
+    /// the spec done literally: the full N × d update with both halves, and faer's exact SVD.
+    #[test]
+    fn network_trial_matches_full_update_and_exact_svd() {
+        for (teacher, student, psi, width) in [
+            (Activation::Tanh, Activation::Tanh, 2.0, 60),
+            (Activation::Erf, Activation::Tanh, 0.5, 20),
+            (Activation::Relu, Activation::Erf, 1.5, 40),
+        ] {
+            let d = 50;
+            let n = (psi * d as f64) as usize;
+            let sq: Vec<f64> = (0..d).map(|i| (1.0 + (i % 3) as f64).sqrt()).collect();
+            let lambda = 0.1;
+            let mut rng = unit_rng(5, 7, 0);
+            let pb = draw_problem(&sq, n, &teacher, 0.3, &mut rng);
+            let mut rng_w = unit_rng(5, 7, 0);
+            let _ = draw_problem(&sq, n, &teacher, 0.3, &mut rng_w); // same stream position
+            let got = network_trial(&pb, &student, width, lambda, &mut rng).unwrap();
+            // Literal version: same W draws (same stream position), both halves, f(x) = N^{-1/2} Σ a_j σ(w_j·x).
+            let half = width / 2;
+            let scale = 1.0 / (d as f64).sqrt();
+            let mut w = Mat::<f64>::zeros(d, half);
+            for j in 0..half {
+                w.col_as_slice_mut(j)
+                    .iter_mut()
+                    .for_each(|v| *v = normal(&mut rng_w) * scale);
+            }
+            let a: Vec<f64> = (0..width)
+                .map(|j| if j < half { 1.0 } else { -1.0 })
+                .collect();
+            let wj = |j: usize| w.col(j % half).iter().copied().collect::<Vec<_>>();
+            let x = |i: usize| pb.x.row(i).iter().copied().collect::<Vec<_>>();
+            let f = |i: usize| {
+                (0..width)
+                    .map(|j| a[j] * student.eval(dot(&wj(j), &x(i))))
+                    .sum::<f64>()
+                    / (width as f64).sqrt()
+            };
+            // G = ∇_W L, L = (1/2n) Σ (y − f)²: row j = −(1/n) Σ_i (y_i − f_i) a_j σ'(w_j·x_i) x_i / √N.
+            let mut g = Mat::<f64>::zeros(width, d);
+            for i in 0..n {
+                let r = pb.y[i] - f(i);
+                let xi = x(i);
+                for j in 0..width {
+                    let c = -r * a[j] * student.derivative(dot(&wj(j), &xi))
+                        / (width as f64).sqrt()
+                        / n as f64;
+                    for k in 0..d {
+                        g[(j, k)] += c * xi[k];
+                    }
+                }
+            }
+            let mut p = pb.x.transpose() * &pb.x * (1.0 / n as f64);
+            for i in 0..d {
+                p[(i, i)] += lambda;
+            }
+            let pinv = p
+                .llt(faer::Side::Lower)
+                .unwrap()
+                .solve(Mat::<f64>::identity(d, d));
+            let sgd_full = &g * (-(width as f64).sqrt());
+            let kfac_full = &sgd_full * &pinv;
+            let top = |m: &Mat<f64>| {
+                m.thin_svd()
+                    .unwrap()
+                    .V()
+                    .col(0)
+                    .iter()
+                    .copied()
+                    .collect::<Vec<_>>()
+            };
+            let want = [
+                correlation(&top(&sgd_full), &pb.beta),
+                correlation(&top(&kfac_full), &pb.beta),
+            ];
+            for k in 0..2 {
+                assert!(
+                    (got[k] - want[k]).abs() < 1e-8,
+                    "{teacher}/{student} psi {psi}: method {k}: {} vs {}",
+                    got[k],
+                    want[k]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn direction_trial_matches_explicit_ridge() {
+        let d = 30;
+        let sq: Vec<f64> = (0..d).map(|i| (0.5 + i as f64 / 10.0).sqrt()).collect();
+        let mut rng = unit_rng(1, 2, 3);
+        let pb = draw_problem(&sq, 45, &Activation::Tanh, 0.1, &mut rng);
+        let got = direction_trial(&pb, 0.3).unwrap();
+        let n = 45.0;
+        let g = pb.x.transpose() * Mat::<f64>::from_fn(45, 1, |i, _| pb.y[i] / n);
+        let mut p = pb.x.transpose() * &pb.x * (1.0 / n);
+        for i in 0..d {
+            p[(i, i)] += 0.3;
+        }
+        let ridge = p.partial_piv_lu().solve(&g);
+        let col = |m: &Mat<f64>| m.col(0).iter().copied().collect::<Vec<_>>();
+        assert!((got[0] - correlation(&col(&g), &pb.beta)).abs() < 1e-12);
+        assert!((got[1] - correlation(&col(&ridge), &pb.beta)).abs() < 1e-10);
+    }
+}
