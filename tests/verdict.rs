@@ -138,7 +138,12 @@ impl Model for AbsNormal {
     fn point_key(&self, p: &u32) -> String {
         format!("abs-normal|{p}")
     }
-    fn trial(&self, _: &u32, rng: &mut sims::UnitRng) -> Result<Vec<f64>, sims::SimError> {
+    fn trial(
+        &self,
+        _: &u32,
+        rng: &mut sims::UnitRng,
+        _: faer::Par,
+    ) -> Result<Vec<f64>, sims::SimError> {
         use rand::RngExt;
         let z: f64 = rng.sample(rand_distr::StandardNormal);
         Ok(vec![z.abs()])

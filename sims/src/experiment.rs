@@ -3,6 +3,7 @@
 
 use crate::rng::{unit_rng, UnitRng};
 use crate::stats::{critical_value, summarize, verdict, Summary, Verdict};
+use faer::Par;
 use rayon::prelude::*;
 use theory::TheoryError;
 use thiserror::Error;
@@ -31,8 +32,16 @@ pub trait Model: Sync {
     /// A stable description of everything the simulation at `point` depends on; it seeds the
     /// point's random streams, so equal keys must mean equal simulations.
     fn point_key(&self, point: &Self::Point) -> String;
-    /// One Monte Carlo trial: one value per method, all from the same draw (paired).
-    fn trial(&self, point: &Self::Point, rng: &mut UnitRng) -> Result<Vec<f64>, SimError>;
+    /// One Monte Carlo trial: one value per method, all from the same draw (paired). `par` is the
+    /// parallelism its linear algebra may use (Seq when trials themselves run in parallel); the
+    /// result must not depend on it.
+    fn trial(&self, point: &Self::Point, rng: &mut UnitRng, par: Par)
+        -> Result<Vec<f64>, SimError>;
+    /// Whether this point's trials should run one at a time with parallel linear algebra inside
+    /// (large problems: one copy of the data in memory) rather than in parallel with each other.
+    fn parallel_inside(&self, _point: &Self::Point) -> bool {
+        false
+    }
     /// The finite-size allowance b per method: how far the finite-size mean may sit from the
     /// limit formula through finite-size bias alone.
     fn allowance(&self, point: &Self::Point) -> Vec<f64>;
@@ -65,16 +74,25 @@ pub fn simulate<M: Model>(
     let units: Vec<(usize, usize)> = (0..points.len())
         .flat_map(|p| (0..trials).map(move |t| (p, t)))
         .collect();
-    let values: Vec<Result<Vec<f64>, SimError>> = units
+    let run = |&(p, t): &(usize, usize), par: Par| {
+        let mut rng = unit_rng(seed, keys[p], t as u64);
+        let out = model.trial(&points[p], &mut rng, par);
+        progress();
+        out
+    };
+    // Small problems: trials in parallel, each sequential inside. Large ones: one trial at a time,
+    // parallel inside. Results are collected in unit order either way.
+    let inside: Vec<bool> = points.iter().map(|p| model.parallel_inside(p)).collect();
+    let mut values: Vec<Option<Result<Vec<f64>, SimError>>> = units
         .par_iter()
-        .map(|&(p, t)| {
-            let mut rng = unit_rng(seed, keys[p], t as u64);
-            let out = model.trial(&points[p], &mut rng);
-            progress();
-            out
-        })
+        .map(|u| (!inside[u.0]).then(|| run(u, Par::Seq)))
         .collect();
-    let mut values = values.into_iter();
+    for (slot, u) in values.iter_mut().zip(&units) {
+        if inside[u.0] {
+            *slot = Some(run(u, Par::rayon(0)));
+        }
+    }
+    let mut values = values.into_iter().map(|v| v.expect("every unit ran"));
     let nm = model.methods().len();
     let mut out = Vec::with_capacity(points.len());
     for _ in points {

@@ -50,6 +50,7 @@ pub fn draw_problem(
     teacher: &Activation,
     noise: f64,
     rng: &mut UnitRng,
+    par: Par,
 ) -> Problem {
     let d = sqrt_eigs.len();
     let mut x = Mat::<f64>::zeros(n, d);
@@ -60,7 +61,7 @@ pub fn draw_problem(
     }
     let scale = 1.0 / (d as f64).sqrt();
     let beta: Vec<f64> = (0..d).map(|_| normal(rng) * scale).collect();
-    let u = mat_vec(x.as_ref(), &beta);
+    let u = mat_vec(x.as_ref(), &beta, par);
     let y = u
         .iter()
         .map(|&ui| teacher.eval(ui) + noise * normal(rng))
@@ -73,14 +74,14 @@ fn column(v: &[f64]) -> MatRef<'_, f64> {
 }
 
 /// A v.
-fn mat_vec(a: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+fn mat_vec(a: MatRef<'_, f64>, v: &[f64], par: Par) -> Vec<f64> {
     let mut out = Mat::<f64>::zeros(a.nrows(), 1);
-    matmul(out.as_mut(), Accum::Replace, a, column(v), 1.0, Par::Seq);
+    matmul(out.as_mut(), Accum::Replace, a, column(v), 1.0, par);
     out.col_as_slice(0).to_vec()
 }
 
 /// Aᵀ v · alpha.
-fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
+fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64, par: Par) -> Vec<f64> {
     let mut out = Mat::<f64>::zeros(a.ncols(), 1);
     matmul(
         out.as_mut(),
@@ -88,7 +89,7 @@ fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
         a.transpose(),
         column(v),
         alpha,
-        Par::Seq,
+        par,
     );
     out.col_as_slice(0).to_vec()
 }
@@ -113,7 +114,7 @@ pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
 
 /// The Cholesky factor L of P = XᵀX/n + λI (the KFAC right preconditioner), formed as a
 /// symmetric rank-n update (lower triangle only: half the work of a general product).
-pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64) -> Result<Mat<f64>, SimError> {
+pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>, SimError> {
     let (n, d) = (x.nrows(), x.ncols());
     let mut p = Mat::<f64>::zeros(d, d);
     tri::matmul(
@@ -125,20 +126,16 @@ pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64) -> Result<Mat<f64>, SimError
         x,
         BlockStructure::Rectangular,
         1.0 / n as f64,
-        Par::Seq,
+        par,
     );
     for i in 0..d {
         p[(i, i)] += lambda;
     }
-    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(
-        d,
-        Par::Seq,
-        Default::default(),
-    ));
+    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(d, par, Default::default()));
     cholesky_in_place(
         p.as_mut(),
         Default::default(),
-        Par::Seq,
+        par,
         MemStack::new(&mut buf),
         Default::default(),
     )
@@ -151,17 +148,17 @@ pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64) -> Result<Mat<f64>, SimError
 }
 
 /// Solve P Z = B in place given P's Cholesky factor.
-fn solve_with(l: &Mat<f64>, rhs: faer::MatMut<'_, f64>) {
-    solve_in_place(l.as_ref(), rhs, Par::Seq, MemStack::new(&mut []));
+fn solve_with(l: &Mat<f64>, rhs: faer::MatMut<'_, f64>, par: Par) {
+    solve_in_place(l.as_ref(), rhs, par, MemStack::new(&mut []));
 }
 
 /// Direction level: [ρ(β̂_SGD), ρ(β̂_KFAC)] from one draw (Theorem 3.9 / Corollary 3.11).
-pub fn direction_trial(pb: &Problem, lambda: f64) -> Result<[f64; 2], SimError> {
+pub fn direction_trial(pb: &Problem, lambda: f64, par: Par) -> Result<[f64; 2], SimError> {
     let n = pb.x.nrows() as f64;
-    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n);
-    let l = kfac_factor(pb.x.as_ref(), lambda)?;
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n, par);
+    let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
     let mut ridge = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
-    solve_with(&l, ridge.as_mut());
+    solve_with(&l, ridge.as_mut(), par);
     Ok([
         correlation(&g, &pb.beta),
         correlation(ridge.col_as_slice(0), &pb.beta),
@@ -171,13 +168,17 @@ pub fn direction_trial(pb: &Problem, lambda: f64) -> Result<[f64; 2], SimError> 
 /// The top left singular vector of M (d × k) by power iteration on M Mᵀ from `start`, stopped
 /// when an iteration moves the unit vector by less than 1e-11; if 20 000 iterations do not get
 /// there (a tiny spectral gap), faer's thin SVD decides.
-pub fn top_left_singular_vector(m: MatRef<'_, f64>, start: &[f64]) -> Result<Vec<f64>, SimError> {
+pub fn top_left_singular_vector(
+    m: MatRef<'_, f64>,
+    start: &[f64],
+    par: Par,
+) -> Result<Vec<f64>, SimError> {
     let mut v = start.to_vec();
     let s = norm(&v);
     if s > 0.0 {
         v.iter_mut().for_each(|x| *x /= s);
         for _ in 0..20_000 {
-            let mut w = mat_vec(m, &mat_t_vec(m, &v, 1.0));
+            let mut w = mat_vec(m, &mat_t_vec(m, &v, 1.0, par), par);
             let s = norm(&w);
             if !(s > 0.0 && s.is_finite()) {
                 break;
@@ -214,6 +215,7 @@ pub fn network_trial(
     width: usize,
     lambda: f64,
     rng: &mut UnitRng,
+    par: Par,
 ) -> Result<[f64; 2], SimError> {
     let (n, d) = (pb.x.nrows(), pb.x.ncols());
     let half = width / 2;
@@ -232,7 +234,7 @@ pub fn network_trial(
         pb.x.as_ref(),
         w.as_ref(),
         1.0,
-        Par::Seq,
+        par,
     );
     for j in 0..half {
         h.col_as_slice_mut(j)
@@ -248,17 +250,21 @@ pub fn network_trial(
         pb.x.transpose(),
         h.as_ref(),
         1.0 / n as f64,
-        Par::Seq,
+        par,
     );
-    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
-    let sgd = top_left_singular_vector(at.as_ref(), &g)?;
-    let l = kfac_factor(pb.x.as_ref(), lambda)?;
-    solve_with(&l, at.as_mut()); // P⁻¹ Aᵀ = (A P⁻¹)ᵀ
+    drop(h);
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64, par);
+    let sgd = top_left_singular_vector(at.as_ref(), &g, par)?;
+    let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
+    solve_with(&l, at.as_mut(), par); // P⁻¹ Aᵀ = (A P⁻¹)ᵀ
     let mut ridge = Mat::<f64>::from_fn(d, 1, |i, _| g[i]);
-    solve_with(&l, ridge.as_mut());
-    let kfac = top_left_singular_vector(at.as_ref(), ridge.col_as_slice(0))?;
+    solve_with(&l, ridge.as_mut(), par);
+    let kfac = top_left_singular_vector(at.as_ref(), ridge.col_as_slice(0), par)?;
     Ok([correlation(&sgd, &pb.beta), correlation(&kfac, &pb.beta)])
 }
+
+/// Problem size (entries of X) from which trials run one at a time with faer parallel inside.
+pub const INNER_PARALLEL_ELEMENTS: usize = 1 << 24;
 
 /// The single-index model as a [`Model`]: Lemmas 3.10/3.12 against either simulation level.
 #[derive(Debug, Clone)]
@@ -346,17 +352,22 @@ impl Model for SingleIndexModel {
         )
     }
 
-    fn trial(&self, p: &SingleIndexPoint, rng: &mut UnitRng) -> Result<Vec<f64>, SimError> {
+    fn trial(
+        &self,
+        p: &SingleIndexPoint,
+        rng: &mut UnitRng,
+        par: Par,
+    ) -> Result<Vec<f64>, SimError> {
         let sqrt_eigs: Vec<f64> = self
             .spectrum(p)
             .eigenvalues()?
             .into_iter()
             .map(f64::sqrt)
             .collect();
-        let pb = draw_problem(&sqrt_eigs, p.n(), &self.teacher, self.noise, rng);
+        let pb = draw_problem(&sqrt_eigs, p.n(), &self.teacher, self.noise, rng, par);
         let r = match self.level {
-            Level::Direction => direction_trial(&pb, p.lambda)?,
-            Level::Network => network_trial(&pb, &self.student, p.width, p.lambda, rng)?,
+            Level::Direction => direction_trial(&pb, p.lambda, par)?,
+            Level::Network => network_trial(&pb, &self.student, p.width, p.lambda, rng, par)?,
         };
         Ok(r.to_vec())
     }
@@ -402,10 +413,10 @@ mod tests {
             let sq: Vec<f64> = (0..d).map(|i| (1.0 + (i % 3) as f64).sqrt()).collect();
             let lambda = 0.1;
             let mut rng = unit_rng(5, 7, 0);
-            let pb = draw_problem(&sq, n, &teacher, 0.3, &mut rng);
+            let pb = draw_problem(&sq, n, &teacher, 0.3, &mut rng, Par::Seq);
             let mut rng_w = unit_rng(5, 7, 0);
-            let _ = draw_problem(&sq, n, &teacher, 0.3, &mut rng_w); // same stream position
-            let got = network_trial(&pb, &student, width, lambda, &mut rng).unwrap();
+            let _ = draw_problem(&sq, n, &teacher, 0.3, &mut rng_w, Par::Seq); // same stream position
+            let got = network_trial(&pb, &student, width, lambda, &mut rng, Par::Seq).unwrap();
             // Literal version: same W draws (same stream position), both halves, f(x) = N^{-1/2} Σ a_j σ(w_j·x).
             let half = width / 2;
             let scale = 1.0 / (d as f64).sqrt();
@@ -479,8 +490,8 @@ mod tests {
         let d = 30;
         let sq: Vec<f64> = (0..d).map(|i| (0.5 + i as f64 / 10.0).sqrt()).collect();
         let mut rng = unit_rng(1, 2, 3);
-        let pb = draw_problem(&sq, 45, &Activation::Tanh, 0.1, &mut rng);
-        let got = direction_trial(&pb, 0.3).unwrap();
+        let pb = draw_problem(&sq, 45, &Activation::Tanh, 0.1, &mut rng, Par::Seq);
+        let got = direction_trial(&pb, 0.3, Par::Seq).unwrap();
         let n = 45.0;
         let g = pb.x.transpose() * Mat::<f64>::from_fn(45, 1, |i, _| pb.y[i] / n);
         let mut p = pb.x.transpose() * &pb.x * (1.0 / n);
