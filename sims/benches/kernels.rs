@@ -134,4 +134,38 @@ fn kernels(c: &mut Criterion) {
 }
 
 criterion_group!(benches, kernels);
-criterion_main!(benches);
+
+/// Lemmas 3.10 and 3.12 over a 200 × 200 (κ, ψ) grid, both methods (the target: < 0.5 s).
+fn theory_grid(c: &mut Criterion) {
+    use sims::{Level, SingleIndexModel, SingleIndexPoint};
+    let model = SingleIndexModel {
+        family: theory::SpectrumFamily::TwoPoint { p: 0.5 },
+        normalize: true,
+        teacher: Activation::Tanh,
+        student: Activation::Tanh,
+        noise: 0.1,
+        level: Level::Direction,
+        allowance_scale: 1.0,
+    };
+    let points: Vec<SingleIndexPoint> = (0..200)
+        .flat_map(|i| {
+            (0..200).map(move |j| SingleIndexPoint {
+                kappa: 1.0 + 29.0 * i as f64 / 199.0,
+                psi: 0.2 + 19.8 * j as f64 / 199.0,
+                lambda: 0.1,
+                d: 1000,
+                width: 1000,
+            })
+        })
+        .collect();
+    let mut g = c.benchmark_group("theory");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(points.len() as u64));
+    g.bench_function("grid_200x200_two_point", |b| {
+        b.iter(|| black_box(model.limits_many(&points)))
+    });
+    g.finish();
+}
+
+criterion_group!(theory_benches, theory_grid);
+criterion_main!(benches, theory_benches);

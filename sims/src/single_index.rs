@@ -318,6 +318,38 @@ impl SingleIndexModel {
             lambda: p.lambda,
         })?)
     }
+
+    /// [`Self::limits`] at many points, computing the teacher moments once per distinct τ1
+    /// (once in all for a normalised spectrum) instead of once per point.
+    pub fn limits_many(
+        &self,
+        points: &[SingleIndexPoint],
+    ) -> Vec<Result<theory::SingleIndexLimits, SimError>> {
+        let mut memo: Vec<(f64, theory::TeacherMoments)> = Vec::new();
+        points
+            .iter()
+            .map(|p| {
+                let h = self.spectrum(p).measure()?;
+                let tau1 = h.tau1();
+                let mo = match memo.iter().find(|(t, _)| *t == tau1) {
+                    Some((_, mo)) => *mo,
+                    None => {
+                        let mo = self.teacher.moments(tau1)?;
+                        memo.push((tau1, mo));
+                        mo
+                    }
+                };
+                let params = SingleIndexParams {
+                    spectrum: &h,
+                    psi: p.psi,
+                    teacher: &self.teacher,
+                    noise: self.noise,
+                    lambda: p.lambda,
+                };
+                Ok(theory::single_index_limits_with_moments(&params, &mo)?)
+            })
+            .collect()
+    }
 }
 
 impl Model for SingleIndexModel {

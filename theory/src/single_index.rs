@@ -112,9 +112,28 @@ fn ratio(num: f64, den_sq: f64) -> Result<f64> {
 
 /// Evaluate Lemmas 3.10 and 3.12 with all intermediate quantities.
 pub fn single_index_limits(p: &SingleIndexParams) -> Result<SingleIndexLimits> {
+    let mo = p.teacher.moments(p.spectrum.tau1())?;
+    single_index_limits_with_moments(p, &mo)
+}
+
+/// As [`single_index_limits`], with the teacher moments already computed (they depend only on
+/// τ1, so a sweep over a normalised family needs them once).
+pub fn single_index_limits_with_moments(
+    p: &SingleIndexParams,
+    mo: &TeacherMoments,
+) -> Result<SingleIndexLimits> {
     let gamma = validate(p)?;
     let (tau1, tau2) = (p.spectrum.tau1(), p.spectrum.tau2());
-    let mo = p.teacher.moments(tau1)?;
+    if (mo.tau1 - tau1).abs() > 1e-12 * tau1 {
+        return Err(TheoryError::InvalidParameter {
+            name: "tau1",
+            reason: format!(
+                "teacher moments were computed at τ1 = {}, the spectrum has τ1 = {tau1}",
+                mo.tau1
+            ),
+        });
+    }
+    let mo = *mo;
     let rho_sgd = rho_sgd(&mo, tau2, gamma, p.noise)?;
     let (m, m_prime, one_minus) = if p.lambda == 0.0 {
         (stieltjes_at_zero(p.spectrum, gamma)?, 0.0, 1.0)
