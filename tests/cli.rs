@@ -276,3 +276,38 @@ fn reproducible_with_parallel_linear_algebra_inside_a_trial() {
     assert_eq!(run("1"), run("2"));
     std::fs::remove_dir_all(base).ok();
 }
+
+#[test]
+fn reproducible_network_level_with_parallel_linear_algebra_inside() {
+    let base = scratch("inner-par-net");
+    let run = |threads: &str| {
+        let out = base.join(threads);
+        let o = verify_env(
+            &[
+                "single-index",
+                "--kappa",
+                "3",
+                "--psi",
+                "4",
+                "--d",
+                "2048",
+                "--width",
+                "64",
+                "--trials",
+                "2",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+        assert!(
+            matches!(o.status.code(), Some(0) | Some(1)),
+            "{}",
+            stderr(&o)
+        );
+        std::fs::read_to_string(out.join("single_index.csv")).unwrap()
+    };
+    assert_eq!(run("1"), run("2"));
+    std::fs::remove_dir_all(base).ok();
+}

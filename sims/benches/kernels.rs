@@ -101,8 +101,7 @@ fn kernels(c: &mut Criterion) {
                 bch.iter(|| {
                     let mut rng = unit_rng(0, 1, trial);
                     trial += 1;
-                    let pb =
-                        draw_problem(&sq, N_SAMPLES, &Activation::Tanh, 0.1, &mut rng, Par::Seq);
+                    let pb = draw_problem(&sq, N_SAMPLES, &Activation::Tanh, 0.1, &mut rng);
                     if level == 0 {
                         black_box(direction_trial(&pb, 0.1, Par::Seq).unwrap())
                     } else {
@@ -126,7 +125,6 @@ fn kernels(c: &mut Criterion) {
                 &Activation::Tanh,
                 0.1,
                 &mut rng,
-                Par::Seq,
             ))
         })
     });

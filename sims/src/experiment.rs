@@ -32,9 +32,10 @@ pub trait Model: Sync {
     /// A stable description of everything the simulation at `point` depends on; it seeds the
     /// point's random streams, so equal keys must mean equal simulations.
     fn point_key(&self, point: &Self::Point) -> String;
-    /// One Monte Carlo trial: one value per method, all from the same draw (paired). `par` is the
-    /// parallelism its linear algebra may use (Seq when trials themselves run in parallel); the
-    /// result must not depend on it.
+    /// One Monte Carlo trial: one value per method, all from the same draw (paired). `par` is
+    /// `Par::Seq` when trials run in parallel with each other, and a parallel `Par` for points
+    /// where [`Model::parallel_inside`] holds; either way the result must not depend on the
+    /// number of threads (so only thread-count-independent parallel splits may be used).
     fn trial(&self, point: &Self::Point, rng: &mut UnitRng, par: Par)
         -> Result<Vec<f64>, SimError>;
     /// Whether this point's trials should run one at a time with parallel linear algebra inside

@@ -9,9 +9,10 @@ use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_s
 use faer::linalg::cholesky::llt::solve::solve_in_place;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rand::RngExt;
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 use theory::{single_index_limits, Activation, SingleIndexParams, Spectrum, SpectrumFamily};
 
 /// Which learned direction is simulated.
@@ -50,7 +51,6 @@ pub fn draw_problem(
     teacher: &Activation,
     noise: f64,
     rng: &mut UnitRng,
-    par: Par,
 ) -> Problem {
     let d = sqrt_eigs.len();
     let mut x = Mat::<f64>::zeros(n, d);
@@ -61,7 +61,7 @@ pub fn draw_problem(
     }
     let scale = 1.0 / (d as f64).sqrt();
     let beta: Vec<f64> = (0..d).map(|_| normal(rng) * scale).collect();
-    let u = mat_vec(x.as_ref(), &beta, par);
+    let u = mat_vec(x.as_ref(), &beta);
     let y = u
         .iter()
         .map(|&ui| teacher.eval(ui) + noise * normal(rng))
@@ -73,15 +73,17 @@ fn column(v: &[f64]) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(v, v.len(), 1)
 }
 
-/// A v.
-fn mat_vec(a: MatRef<'_, f64>, v: &[f64], par: Par) -> Vec<f64> {
+/// A v. Matrix-vector products stay sequential whatever the trial's parallelism: a parallel
+/// split of their reductions would change the last bits with the thread count (and they are
+/// memory-bound, so threads gain little).
+fn mat_vec(a: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
     let mut out = Mat::<f64>::zeros(a.nrows(), 1);
-    matmul(out.as_mut(), Accum::Replace, a, column(v), 1.0, par);
+    matmul(out.as_mut(), Accum::Replace, a, column(v), 1.0, Par::Seq);
     out.col_as_slice(0).to_vec()
 }
 
-/// Aᵀ v · alpha.
-fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64, par: Par) -> Vec<f64> {
+/// Aᵀ v · alpha (sequential, as [`mat_vec`]).
+fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
     let mut out = Mat::<f64>::zeros(a.ncols(), 1);
     matmul(
         out.as_mut(),
@@ -89,7 +91,7 @@ fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64, par: Par) -> Vec<f64> {
         a.transpose(),
         column(v),
         alpha,
-        par,
+        Par::Seq,
     );
     out.col_as_slice(0).to_vec()
 }
@@ -112,30 +114,76 @@ pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
     }
 }
 
-/// The Cholesky factor L of P = XᵀX/n + λI (the KFAC right preconditioner), formed as a
-/// symmetric rank-n update (lower triangle only: half the work of a general product).
+/// Width of the output column blocks of the parallel products.
+const BLOCK: usize = 256;
+
+/// dst ← alpha · lhs · rhs. Under a parallel `par`, output column blocks of fixed width run as
+/// independent sequential products on rayon, so every entry comes from the same sequential code
+/// whatever the thread count: bit-identical results (faer's own parallel split is not).
+fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>, alpha: f64, par: Par) {
+    if par == Par::Seq {
+        return matmul(dst, Accum::Replace, lhs, rhs, alpha, Par::Seq);
+    }
+    dst.par_col_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let cols = rhs.subcols(b * BLOCK, chunk.ncols());
+            matmul(chunk, Accum::Replace, lhs, cols, alpha, Par::Seq);
+        });
+}
+
+/// The lower triangle of alpha · xᵀx (a symmetric rank update: half the work of a product),
+/// by column blocks under a parallel `par` as in [`product`].
+fn syrk_lower(dst: MatMut<'_, f64>, x: MatRef<'_, f64>, alpha: f64, par: Par) {
+    let d = x.ncols();
+    if par == Par::Seq {
+        return tri::matmul(
+            dst,
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            x.transpose(),
+            BlockStructure::Rectangular,
+            x,
+            BlockStructure::Rectangular,
+            alpha,
+            Par::Seq,
+        );
+    }
+    dst.par_col_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let (j0, w) = (b * BLOCK, chunk.ncols());
+            let below = chunk.subrows_mut(j0, d - j0);
+            matmul(
+                below,
+                Accum::Replace,
+                x.subcols(j0, d - j0).transpose(),
+                x.subcols(j0, w),
+                alpha,
+                Par::Seq,
+            );
+        });
+}
+
+/// The Cholesky factor L of P = XᵀX/n + λI (the KFAC right preconditioner). The factorisation
+/// itself is sequential (d³/3 against the rank update's n·d²): faer's parallel Cholesky does not
+/// give the same bits on every thread count.
 pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>, SimError> {
     let (n, d) = (x.nrows(), x.ncols());
     let mut p = Mat::<f64>::zeros(d, d);
-    tri::matmul(
-        p.as_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        x.transpose(),
-        BlockStructure::Rectangular,
-        x,
-        BlockStructure::Rectangular,
-        1.0 / n as f64,
-        par,
-    );
+    syrk_lower(p.as_mut(), x, 1.0 / n as f64, par);
     for i in 0..d {
         p[(i, i)] += lambda;
     }
-    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(d, par, Default::default()));
+    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(
+        d,
+        Par::Seq,
+        Default::default(),
+    ));
     cholesky_in_place(
         p.as_mut(),
         Default::default(),
-        par,
+        Par::Seq,
         MemStack::new(&mut buf),
         Default::default(),
     )
@@ -147,15 +195,19 @@ pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>
     Ok(p)
 }
 
-/// Solve P Z = B in place given P's Cholesky factor.
-fn solve_with(l: &Mat<f64>, rhs: faer::MatMut<'_, f64>, par: Par) {
-    solve_in_place(l.as_ref(), rhs, par, MemStack::new(&mut []));
+/// Solve P Z = B in place given P's Cholesky factor (by blocks of right-hand sides in parallel).
+fn solve_with(l: &Mat<f64>, rhs: MatMut<'_, f64>, par: Par) {
+    if par == Par::Seq || rhs.ncols() <= BLOCK {
+        return solve_in_place(l.as_ref(), rhs, Par::Seq, MemStack::new(&mut []));
+    }
+    rhs.par_col_chunks_mut(BLOCK)
+        .for_each(|chunk| solve_in_place(l.as_ref(), chunk, Par::Seq, MemStack::new(&mut [])));
 }
 
 /// Direction level: [ρ(β̂_SGD), ρ(β̂_KFAC)] from one draw (Theorem 3.9 / Corollary 3.11).
 pub fn direction_trial(pb: &Problem, lambda: f64, par: Par) -> Result<[f64; 2], SimError> {
     let n = pb.x.nrows() as f64;
-    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n, par);
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n);
     let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
     let mut ridge = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
     solve_with(&l, ridge.as_mut(), par);
@@ -171,16 +223,22 @@ pub fn direction_trial(pb: &Problem, lambda: f64, par: Par) -> Result<[f64; 2], 
 /// then runs in cache. The iteration stops when a step moves the unit vector by less than 1e-12;
 /// if 2000 steps do not get there (a small spectral gap), faer's symmetric eigendecomposition of
 /// the Gram decides.
-pub fn top_left_singular_vector(m: MatRef<'_, f64>, start: &[f64], par: Par) -> Result<Vec<f64>, SimError> {
+pub fn top_left_singular_vector(
+    m: MatRef<'_, f64>,
+    start: &[f64],
+    par: Par,
+) -> Result<Vec<f64>, SimError> {
     let (d, k) = (m.nrows(), m.ncols());
     if k > d {
         return top_eigenvector(gram(m.transpose(), par).as_ref(), start.to_vec());
     }
-    let u = top_eigenvector(gram(m, par).as_ref(), mat_t_vec(m, start, 1.0, par))?;
-    let mut v = mat_vec(m, &u, par);
+    let u = top_eigenvector(gram(m, par).as_ref(), mat_t_vec(m, start, 1.0))?;
+    let mut v = mat_vec(m, &u);
     let s = norm(&v);
     if !(s > 0.0 && s.is_finite()) {
-        return Err(SimError::Numerical("the update matrix is zero: no direction was learned".into()));
+        return Err(SimError::Numerical(
+            "the update matrix is zero: no direction was learned".into(),
+        ));
     }
     v.iter_mut().for_each(|x| *x /= s);
     Ok(v)
@@ -190,17 +248,7 @@ pub fn top_left_singular_vector(m: MatRef<'_, f64>, start: &[f64], par: Par) -> 
 fn gram(m: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     let k = m.ncols();
     let mut g = Mat::<f64>::zeros(k, k);
-    tri::matmul(
-        g.as_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        m.transpose(),
-        BlockStructure::Rectangular,
-        m,
-        BlockStructure::Rectangular,
-        1.0,
-        par,
-    );
+    syrk_lower(g.as_mut(), m, 1.0, par);
     for j in 0..k {
         for i in 0..j {
             g[(i, j)] = g[(j, i)];
@@ -215,13 +263,18 @@ fn top_eigenvector(g: MatRef<'_, f64>, mut v: Vec<f64>) -> Result<Vec<f64>, SimE
     if s > 0.0 && s.is_finite() {
         v.iter_mut().for_each(|x| *x /= s);
         for _ in 0..2000 {
-            let mut w = mat_vec(g, &v, Par::Seq);
+            let mut w = mat_vec(g, &v);
             let s = norm(&w);
             if !(s > 0.0 && s.is_finite()) {
                 break;
             }
             w.iter_mut().for_each(|x| *x /= s);
-            let moved = w.iter().zip(&v).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+            let moved = w
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
             v = w;
             if moved < 1e-12 {
                 return Ok(v);
@@ -260,14 +313,7 @@ pub fn network_trial(
     }
     // H = X W (n × N/2), then D_ij = y_i σ'(H_ij).
     let mut h = Mat::<f64>::zeros(n, half);
-    matmul(
-        h.as_mut(),
-        Accum::Replace,
-        pb.x.as_ref(),
-        w.as_ref(),
-        1.0,
-        par,
-    );
+    product(h.as_mut(), pb.x.as_ref(), w.as_ref(), 1.0, par);
     for j in 0..half {
         h.col_as_slice_mut(j)
             .iter_mut()
@@ -276,16 +322,15 @@ pub fn network_trial(
     }
     // Aᵀ = Xᵀ D / n (d × N/2).
     let mut at = Mat::<f64>::zeros(d, half);
-    matmul(
+    product(
         at.as_mut(),
-        Accum::Replace,
         pb.x.transpose(),
         h.as_ref(),
         1.0 / n as f64,
         par,
     );
     drop(h);
-    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64, par);
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
     let sgd = top_left_singular_vector(at.as_ref(), &g, par)?;
     let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
     solve_with(&l, at.as_mut(), par); // P⁻¹ Aᵀ = (A P⁻¹)ᵀ
@@ -428,12 +473,18 @@ impl Model for SingleIndexModel {
             .into_iter()
             .map(f64::sqrt)
             .collect();
-        let pb = draw_problem(&sqrt_eigs, p.n(), &self.teacher, self.noise, rng, par);
+        let pb = draw_problem(&sqrt_eigs, p.n(), &self.teacher, self.noise, rng);
         let r = match self.level {
             Level::Direction => direction_trial(&pb, p.lambda, par)?,
             Level::Network => network_trial(&pb, &self.student, p.width, p.lambda, rng, par)?,
         };
         Ok(r.to_vec())
+    }
+
+    /// Large problems run one trial at a time with faer parallel inside, so that memory holds one
+    /// X (n × d) and one XᵀX rather than one per thread: from n·d ≥ 2²⁴ (X of 128 MiB) on.
+    fn parallel_inside(&self, p: &SingleIndexPoint) -> bool {
+        p.n() * p.d >= INNER_PARALLEL_ELEMENTS
     }
 
     fn allowance(&self, p: &SingleIndexPoint) -> Vec<f64> {
@@ -477,9 +528,9 @@ mod tests {
             let sq: Vec<f64> = (0..d).map(|i| (1.0 + (i % 3) as f64).sqrt()).collect();
             let lambda = 0.1;
             let mut rng = unit_rng(5, 7, 0);
-            let pb = draw_problem(&sq, n, &teacher, 0.3, &mut rng, Par::Seq);
+            let pb = draw_problem(&sq, n, &teacher, 0.3, &mut rng);
             let mut rng_w = unit_rng(5, 7, 0);
-            let _ = draw_problem(&sq, n, &teacher, 0.3, &mut rng_w, Par::Seq); // same stream position
+            let _ = draw_problem(&sq, n, &teacher, 0.3, &mut rng_w); // same stream position
             let got = network_trial(&pb, &student, width, lambda, &mut rng, Par::Seq).unwrap();
             // Literal version: same W draws (same stream position), both halves, f(x) = N^{-1/2} Σ a_j σ(w_j·x).
             let half = width / 2;
@@ -552,9 +603,18 @@ mod tests {
     #[test]
     fn top_eigenvector_falls_back_when_the_gap_is_tiny() {
         // Power iteration would need millions of steps at ratio 1 − 1e-6; the eigensolver decides.
-        let g = Mat::<f64>::from_fn(3, 3, |i, j| if i == j { [1.0, 1.0 - 1e-6, 0.5][i] } else { 0.0 });
+        let g = Mat::<f64>::from_fn(3, 3, |i, j| {
+            if i == j {
+                [1.0, 1.0 - 1e-6, 0.5][i]
+            } else {
+                0.0
+            }
+        });
         let v = top_eigenvector(g.as_ref(), vec![1.0, 1.0, 1.0]).unwrap();
-        assert!((v[0].abs() - 1.0).abs() < 1e-12 && v[1].abs() < 1e-12, "{v:?}");
+        assert!(
+            (v[0].abs() - 1.0).abs() < 1e-12 && v[1].abs() < 1e-12,
+            "{v:?}"
+        );
         // And with a clear gap the iteration itself converges to the top eigenvector.
         let g = Mat::<f64>::from_fn(3, 3, |i, j| if i == j { [0.2, 3.0, 0.5][i] } else { 0.0 });
         let v = top_eigenvector(g.as_ref(), vec![1.0, 1.0, 1.0]).unwrap();
@@ -566,7 +626,7 @@ mod tests {
         let d = 30;
         let sq: Vec<f64> = (0..d).map(|i| (0.5 + i as f64 / 10.0).sqrt()).collect();
         let mut rng = unit_rng(1, 2, 3);
-        let pb = draw_problem(&sq, 45, &Activation::Tanh, 0.1, &mut rng, Par::Seq);
+        let pb = draw_problem(&sq, 45, &Activation::Tanh, 0.1, &mut rng);
         let got = direction_trial(&pb, 0.3, Par::Seq).unwrap();
         let n = 45.0;
         let g = pb.x.transpose() * Mat::<f64>::from_fn(45, 1, |i, _| pb.y[i] / n);

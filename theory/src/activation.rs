@@ -318,7 +318,10 @@ mod tests {
         for z in [-30.0, -3.0, -0.5, 0.0, 1e-8, 0.7, 2.0, 19.0] {
             let t = f64::tanh(z);
             let want = 1.0 - t * t;
-            assert!((Activation::Tanh.derivative(z) - want).abs() <= 4e-16 + 1e-14 * want, "z = {z}");
+            assert!(
+                (Activation::Tanh.derivative(z) - want).abs() <= 4e-16 + 1e-14 * want,
+                "z = {z}"
+            );
         }
     }
 
