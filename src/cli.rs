@@ -27,6 +27,16 @@ pub enum Command {
     /// One-step SGD vs KFAC in the single-index model: Lemmas 3.10 and 3.12 against simulation.
     #[command(after_help = SINGLE_INDEX_EXAMPLES)]
     SingleIndex(SingleIndexArgs),
+    /// Combine the folders of a sharded run (`--shard I/K`) into the files an unsharded run writes.
+    #[command(
+        after_help = "Example (3 shards, e.g. a SLURM array or GNU parallel):\n  verify single-index --kappa 1..30 --trials 200 --shard 0/3 --out s0   # likewise 1/3 -> s1, 2/3 -> s2\n  verify merge s0 s1 s2 --out merged"
+    )]
+    Merge(MergeArgs),
+    /// Run a sweep described in a TOML experiment file (keys are the flags), or re-run a result JSON.
+    #[command(
+        after_help = "Example file (sweep.toml):\n  kappa = \"1..20\"\n  psi = [0.5, 1, 2, 4]\n  spectrum = \"geometric\"\n  trials = 50\n  level = \"direction\"\n  out = \"out/geometric\"\n\n  verify run sweep.toml\n  verify run out/geometric/single_index.json --out out/rerun   # the exact same run again"
+    )]
+    Run(RunArgs),
     /// Regenerate the paper's single-index figures (Figure 3 left and right) into --out.
     #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
@@ -126,6 +136,24 @@ fn even_width(s: &str) -> Result<usize, String> {
     Ok(v)
 }
 
+fn shard_spec(s: &str) -> Result<(usize, usize), String> {
+    let (i, k) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/K (e.g. 0/3), got '{s}'"))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("shard index '{i}' is not a whole number"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("shard count '{k}' is not a whole number"))?;
+    if k == 0 || i >= k {
+        return Err(format!("need 0 <= I < K, got {i}/{k}"));
+    }
+    Ok((i, k))
+}
+
 fn activation(s: &str) -> Result<Activation, String> {
     s.parse().map_err(|e: theory::TheoryError| e.to_string())
 }
@@ -206,7 +234,41 @@ pub struct SingleIndexArgs {
     /// with probability about this (Bonferroni over rows, Student-t per row).
     #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
     pub alpha: f64,
+    /// Continue an interrupted run in the same --out folder (its units.jsonl checkpoint): finished
+    /// units are kept, the rest are run, and the results equal those of an uninterrupted run.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard I of K (0 ≤ I < K): a deterministic 1/K of the (grid point, trial) units,
+    /// written to --out/units.jsonl; `verify merge` combines the K shard folders.
+    #[arg(long, value_name = "I/K", value_parser = shard_spec)]
+    pub shard: Option<(usize, usize)>,
     /// Multiplier on the finite-size allowance of the verdict (0 = pure Monte Carlo test).
     #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub allowance_scale: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The shard folders (each holds a units.jsonl from `--shard I/K`).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder for the combined results.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// What goes to standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// A TOML experiment file, or a result JSON (`single_index.json`) to re-run exactly.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output folder (overrides the file's `out`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }

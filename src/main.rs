@@ -2,6 +2,8 @@
 
 mod cli;
 mod error;
+mod experiment_file;
+mod merge;
 mod range;
 mod reproduce;
 mod single_index;
@@ -15,10 +17,10 @@ fn main() {
     faer::set_global_parallelism(faer::Par::Seq);
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::SingleIndex(args) => {
-            single_index::run(&args, &std::env::args().collect::<Vec<_>>())
-        }
+        Command::SingleIndex(args) => single_index::run(&args),
         Command::Reproduce(args) => reproduce::run(&args),
+        Command::Merge(args) => merge::run(&args),
+        Command::Run(args) => experiment_file::run(&args),
     };
     match result {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

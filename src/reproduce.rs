@@ -50,7 +50,7 @@ pub fn run(a: &ReproduceArgs) -> Result<bool, CliError> {
             unreachable!("argv names single-index")
         };
         eprintln!("== {what} -> {}", out.display());
-        let ok = crate::single_index::run(&args, &argv)?;
+        let ok = crate::single_index::run(&args)?;
         all &= ok;
     }
     println!(

@@ -4,9 +4,7 @@ use crate::cli::{Format, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use sims::{
-    assess, simulate, Level, Model, PointSims, SingleIndexModel, SingleIndexPoint, Verdict,
-};
+use sims::{assess, Level, Model, PointSims, SingleIndexModel, SingleIndexPoint, Verdict};
 use std::io::IsTerminal;
 
 /// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
@@ -86,7 +84,7 @@ fn level(l: LevelArg) -> Level {
 }
 
 /// Build the model and grid from validated arguments.
-fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
+pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
     let d = a.d as usize;
     let width = a.width.unwrap_or(d + d % 2); // N = d, rounded up to even
     if a.lambda == 0.0 {
@@ -152,26 +150,183 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// Run the command; Ok(true) when every row agrees (or theory only). `argv` is the command line
-/// that reproduces the run (recorded in the JSON and the report).
-pub fn run(a: &SingleIndexArgs, argv: &[String]) -> Result<bool, CliError> {
+/// The checkpoint file in `--out`: one line per finished (grid point, trial) unit.
+pub const UNITS_FILE: &str = "units.jsonl";
+
+/// First line of the checkpoint: which run the units belong to.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct LogHeader {
+    pub kind: String,
+    pub version: String,
+    /// The canonical command (every setting explicit); identical for the shards of one run.
+    pub command: Vec<String>,
+    pub points: usize,
+    pub trials: usize,
+    /// (index, count) for a shard of a run, None for a whole run.
+    pub shard: Option<(usize, usize)>,
+}
+
+const LOG_KIND: &str = "verify single-index units";
+
+/// Every setting that changes the results, spelled out as flags: recorded in the JSON, the
+/// report and the checkpoint, so any result can be regenerated and shards can be matched.
+pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
+    let level = match a.level {
+        LevelArg::Direction => "direction",
+        LevelArg::Network => "network",
+    };
+    let mut v: Vec<String> = [
+        "verify",
+        "single-index",
+        "--kappa",
+        &a.kappa.text,
+        "--psi",
+        &a.psi.text,
+        "--spectrum",
+        &a.spectrum.name(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if a.no_normalize {
+        v.push("--no-normalize".into());
+    }
+    for (k, val) in [
+        ("--activation", a.activation.to_string()),
+        ("--student", a.student.to_string()),
+        ("--noise", a.noise.to_string()),
+        ("--lambda", a.lambda.to_string()),
+        ("--d", a.d.to_string()),
+    ] {
+        v.push(k.into());
+        v.push(val);
+    }
+    if let Some(w) = a.width {
+        v.push("--width".into());
+        v.push(w.to_string());
+    }
+    for (k, val) in [
+        ("--trials", a.trials.to_string()),
+        ("--level", level.to_string()),
+        ("--seed", a.seed.to_string()),
+        ("--alpha", a.alpha.to_string()),
+        ("--allowance-scale", a.allowance_scale.to_string()),
+    ] {
+        v.push(k.into());
+        v.push(val);
+    }
+    if a.theory_only {
+        v.push("--theory-only".into());
+    }
+    v
+}
+
+/// Run the command; Ok(true) when every row agrees (or theory only, or a shard finished).
+pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
     let (model, points) = setup(a)?;
-    let limits = points
+    if a.theory_only {
+        return finish(a, &model, &points, None);
+    }
+    let trials = a.trials as usize;
+    let header = LogHeader {
+        kind: LOG_KIND.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: canonical_argv(a),
+        points: points.len(),
+        trials,
+        shard: a.shard,
+    };
+    let mine = match a.shard {
+        Some((i, k)) => sims::shard_units(points.len(), trials, i, k),
+        None => sims::all_units(points.len(), trials),
+    };
+    let log_path = a.out.join(UNITS_FILE);
+    // Units already finished by an interrupted run of the same configuration.
+    let mut known: std::collections::HashMap<sims::Unit, Vec<f64>> =
+        std::collections::HashMap::new();
+    if a.resume && log_path.exists() {
+        let (h, records) = reports::read_unit_log(&log_path)?;
+        let h: LogHeader = serde_json::from_value(h).map_err(|e| {
+            CliError::Usage(format!(
+                "--resume: {} is not a verify checkpoint ({e})",
+                log_path.display()
+            ))
+        })?;
+        if h != header {
+            return Err(CliError::Usage(format!(
+                "--resume: {} holds a different run ({}); use another --out or drop --resume to start over",
+                a.out.display(),
+                h.command.join(" ")
+            )));
+        }
+        for r in records {
+            known.insert((r.point, r.trial), r.values());
+        }
+    }
+    let kept: Vec<reports::UnitRecord> = mine
         .iter()
-        .map(|p| model.limits(p))
+        .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))
+        .collect();
+    let log = reports::UnitLog::create(&log_path, &header, &kept)?;
+    let todo: Vec<sims::Unit> = mine
+        .iter()
+        .copied()
+        .filter(|u| !known.contains_key(u))
+        .collect();
+    let pb = progress_bar(todo.len() as u64, a.quiet);
+    let write_error = std::sync::Mutex::new(None);
+    let fresh = sims::run_units(&model, &points, &todo, a.seed, &|(p, t), v| {
+        if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
+            write_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
+        pb.inc(1);
+    })?;
+    pb.finish_and_clear();
+    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e.into());
+    }
+    for (u, v) in todo.into_iter().zip(fresh) {
+        known.insert(u, v);
+    }
+    if let Some((i, k)) = a.shard {
+        eprintln!(
+            "shard {i}/{k}: {} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",
+            mine.len(),
+            log_path.display()
+        );
+        return Ok(true);
+    }
+    let values: Vec<Vec<f64>> = sims::all_units(points.len(), trials)
+        .iter()
+        .map(|u| known.remove(u).expect("every unit ran"))
+        .collect();
+    finish(a, &model, &points, Some(values))
+}
+
+/// From per-unit values (all units in grid order, or None for theory only) to rows, files and
+/// standard output. Shared by a whole run, a resumed run and `verify merge`.
+pub fn finish(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    values: Option<Vec<Vec<f64>>>,
+) -> Result<bool, CliError> {
+    let argv = canonical_argv(a);
+    let limits = model
+        .limits_many(points)
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let trials = a.trials as usize;
-    let sim: Option<(Vec<PointSims>, Vec<Vec<Verdict>>)> = if a.theory_only {
-        None
-    } else {
-        let pb = progress_bar((points.len() * trials) as u64, a.quiet);
-        let sims = simulate(&model, &points, trials, a.seed, &|| pb.inc(1))?;
-        pb.finish_and_clear();
+    let sim: Option<(Vec<PointSims>, Vec<Vec<Verdict>>)> = values.map(|values| {
+        let sims = sims::summarize_units(&values, points.len(), trials, model.methods().len());
         let theory: Vec<Vec<f64>> = limits.iter().map(|l| vec![l.rho_sgd, l.rho_kfac]).collect();
         let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
         let verdicts = assess(&theory, &sims, &allowances, trials, a.alpha);
-        Some((sims, verdicts))
-    };
+        (sims, verdicts)
+    });
     let mut rows = Vec::new();
     for (i, (p, l)) in points.iter().zip(&limits).enumerate() {
         for (k, &method) in model.methods().iter().enumerate() {
@@ -246,10 +401,10 @@ pub fn run(a: &SingleIndexArgs, argv: &[String]) -> Result<bool, CliError> {
     reports::write_csv(&a.out.join("single_index.csv"), &rows)?;
     // Pretty JSON for readable sizes; compact beyond (a 200 × 200 grid has 80 000 rows).
     reports::write_json_as(&a.out.join("single_index.json"), &file, rows.len() <= 2000)?;
-    let figures = write_figures(a, &model, &points, &rows)?;
+    let figures = write_figures(a, model, points, &rows)?;
     reports::write_markdown(
         &a.out.join("report.md"),
-        &run_report(a, argv, verdict, &rows, figures),
+        &run_report(a, &argv, verdict, &rows, figures),
     )?;
     print_rows(&rows, a.format, !a.theory_only)?;
     if !a.theory_only && a.format == Format::Table {

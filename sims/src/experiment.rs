@@ -59,6 +59,83 @@ pub struct PointSims {
     pub samples: Vec<Vec<f64>>,
 }
 
+/// One Monte Carlo unit: a (grid point index, trial index) pair.
+pub type Unit = (usize, usize);
+
+/// Every unit of a sweep, in grid order: point 0's trials, then point 1's, …
+pub fn all_units(points: usize, trials: usize) -> Vec<Unit> {
+    (0..points)
+        .flat_map(|p| (0..trials).map(move |t| (p, t)))
+        .collect()
+}
+
+/// The units of shard `index` of `count`: every count-th unit of the grid order, starting at
+/// `index` (deterministic, and balanced across points).
+pub fn shard_units(points: usize, trials: usize, index: usize, count: usize) -> Vec<Unit> {
+    all_units(points, trials)
+        .into_iter()
+        .enumerate()
+        .filter(|(u, _)| u % count == index)
+        .map(|(_, u)| u)
+        .collect()
+}
+
+/// Run the given units. Each unit's value depends only on (seed, point, trial), never on the
+/// thread that runs it or on the other units. `done` is called as each unit finishes (from any
+/// thread; use it for progress and checkpoints); the result lists the units in the given order.
+pub fn run_units<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    units: &[Unit],
+    seed: u64,
+    done: &(dyn Fn(Unit, &[f64]) + Sync),
+) -> Result<Vec<Vec<f64>>, SimError> {
+    let keys: Vec<u64> = points
+        .iter()
+        .map(|p| crate::rng::stable_key(&model.point_key(p)))
+        .collect();
+    let nm = model.methods().len();
+    let run = |&(p, t): &Unit, par: Par| -> Result<Vec<f64>, SimError> {
+        let mut rng = unit_rng(seed, keys[p], t as u64);
+        let out = model.trial(&points[p], &mut rng, par)?;
+        if out.len() != nm || out.iter().any(|x| !x.is_finite()) {
+            return Err(SimError::Numerical(format!(
+                "a trial returned {out:?} for {nm} methods"
+            )));
+        }
+        done((p, t), &out);
+        Ok(out)
+    };
+    // Small problems: trials in parallel, each sequential inside. Large ones: one trial at a time,
+    // parallel inside. Results are collected in unit order either way.
+    let inside: Vec<bool> = points.iter().map(|p| model.parallel_inside(p)).collect();
+    let mut values: Vec<Option<Result<Vec<f64>, SimError>>> = units
+        .par_iter()
+        .map(|u| (!inside[u.0]).then(|| run(u, Par::Seq)))
+        .collect();
+    for (slot, u) in values.iter_mut().zip(units) {
+        if inside[u.0] {
+            *slot = Some(run(u, Par::rayon(0)));
+        }
+    }
+    values
+        .into_iter()
+        .map(|v| v.expect("every unit ran"))
+        .collect()
+}
+
+/// Group per-unit values (all units, in grid order) into per-point summaries.
+pub fn summarize_units(
+    values: &[Vec<f64>],
+    points: usize,
+    trials: usize,
+    methods: usize,
+) -> Vec<PointSims> {
+    (0..points)
+        .map(|p| summarize_point(&values[p * trials..(p + 1) * trials], methods))
+        .collect()
+}
+
 /// Run `trials` trials at each point, in parallel over all (point, trial) units. `progress` is
 /// called once per finished unit. The result is independent of the number of threads.
 pub fn simulate<M: Model>(
@@ -68,47 +145,14 @@ pub fn simulate<M: Model>(
     seed: u64,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PointSims>, SimError> {
-    let keys: Vec<u64> = points
-        .iter()
-        .map(|p| crate::rng::stable_key(&model.point_key(p)))
-        .collect();
-    let units: Vec<(usize, usize)> = (0..points.len())
-        .flat_map(|p| (0..trials).map(move |t| (p, t)))
-        .collect();
-    let run = |&(p, t): &(usize, usize), par: Par| {
-        let mut rng = unit_rng(seed, keys[p], t as u64);
-        let out = model.trial(&points[p], &mut rng, par);
-        progress();
-        out
-    };
-    // Small problems: trials in parallel, each sequential inside. Large ones: one trial at a time,
-    // parallel inside. Results are collected in unit order either way.
-    let inside: Vec<bool> = points.iter().map(|p| model.parallel_inside(p)).collect();
-    let mut values: Vec<Option<Result<Vec<f64>, SimError>>> = units
-        .par_iter()
-        .map(|u| (!inside[u.0]).then(|| run(u, Par::Seq)))
-        .collect();
-    for (slot, u) in values.iter_mut().zip(&units) {
-        if inside[u.0] {
-            *slot = Some(run(u, Par::rayon(0)));
-        }
-    }
-    let mut values = values.into_iter().map(|v| v.expect("every unit ran"));
-    let nm = model.methods().len();
-    let mut out = Vec::with_capacity(points.len());
-    for _ in points {
-        let samples: Vec<Vec<f64>> = values.by_ref().take(trials).collect::<Result<_, _>>()?;
-        if let Some(bad) = samples
-            .iter()
-            .find(|s| s.len() != nm || s.iter().any(|x| !x.is_finite()))
-        {
-            return Err(SimError::Numerical(format!(
-                "a trial returned {bad:?} for {nm} methods"
-            )));
-        }
-        out.push(summarize_point(&samples, nm));
-    }
-    Ok(out)
+    let units = all_units(points.len(), trials);
+    let values = run_units(model, points, &units, seed, &|_, _| progress())?;
+    Ok(summarize_units(
+        &values,
+        points.len(),
+        trials,
+        model.methods().len(),
+    ))
 }
 
 /// Per-method summaries and paired differences from per-trial values.

@@ -6,7 +6,10 @@ pub mod rng;
 pub mod single_index;
 pub mod stats;
 
-pub use experiment::{assess, simulate, Model, PointSims, SimError};
+pub use experiment::{
+    all_units, assess, run_units, shard_units, simulate, summarize_units, Model, PointSims,
+    SimError, Unit,
+};
 pub use rng::{unit_rng, UnitRng};
 pub use single_index::{Level, SingleIndexModel, SingleIndexPoint};
 pub use stats::{Summary, Verdict};

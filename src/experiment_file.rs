@@ -1,0 +1,99 @@
+//! `verify run FILE`: a sweep described in a TOML experiment file (keys are the flags), or the
+//! exact re-run of a result JSON (its recorded command).
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::error::CliError;
+use clap::Parser;
+
+/// The command line an experiment file stands for.
+pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("run: cannot read {}: {e}", path.display())))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| CliError::Usage(format!("run: {} is not JSON: {e}", path.display())))?;
+        let cmd = v["command"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .map(|x| x.as_str().map(String::from))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "run: {} has no \"command\" list (is it a verify result file?)",
+                    path.display()
+                ))
+            })?;
+        return Ok(cmd);
+    }
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| CliError::Usage(format!("run: {} is not valid TOML: {e}", path.display())))?;
+    let mut argv = vec!["verify".to_string()];
+    let command = match table.get("command") {
+        None => "single-index".to_string(),
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(CliError::Usage(format!(
+                "run: 'command' must be a string, got {other}"
+            )))
+        }
+    };
+    argv.push(command);
+    for (key, value) in &table {
+        if key == "command" {
+            continue;
+        }
+        let flag = format!("--{}", key.replace('_', "-"));
+        match value {
+            toml::Value::Boolean(true) => argv.push(flag),
+            toml::Value::Boolean(false) => {}
+            toml::Value::String(s) => argv.extend([flag, s.clone()]),
+            toml::Value::Integer(i) => argv.extend([flag, i.to_string()]),
+            toml::Value::Float(f) => argv.extend([flag, f.to_string()]),
+            toml::Value::Array(items) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|x| match x {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                argv.extend([flag, parts.join(",")]);
+            }
+            other => {
+                return Err(CliError::Usage(format!(
+                    "run: key '{key}' has an unsupported value {other}"
+                )))
+            }
+        }
+    }
+    Ok(argv)
+}
+
+pub fn run(r: &RunArgs) -> Result<bool, CliError> {
+    let mut argv = argv_of(&r.file)?;
+    if let Some(out) = &r.out {
+        if let Some(i) = argv.iter().position(|a| a == "--out") {
+            argv.drain(i..(i + 2).min(argv.len()));
+        }
+        argv.extend(["--out".to_string(), out.display().to_string()]);
+    }
+    if r.quiet {
+        argv.push("--quiet".into());
+    }
+    let cli = Cli::try_parse_from(&argv).map_err(|e| {
+        CliError::Usage(format!(
+            "run: {} does not describe a valid run:\n{e}",
+            r.file.display()
+        ))
+    })?;
+    match cli.command {
+        Command::SingleIndex(args) => crate::single_index::run(&args),
+        _ => Err(CliError::Usage(format!(
+            "run: {} must describe a single-index run",
+            r.file.display()
+        ))),
+    }
+}
