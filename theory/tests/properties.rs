@@ -2,7 +2,10 @@
 //! with positive resolvent quantities; random invalid ones give the documented errors.
 
 use proptest::prelude::*;
-use theory::{single_index_limits, stieltjes_negative, Activation, SingleIndexParams, SpectralMeasure, SpectrumFamily, TheoryError};
+use theory::{
+    single_index_limits, stieltjes_negative, Activation, SingleIndexParams, SpectralMeasure,
+    SpectrumFamily, TheoryError,
+};
 
 fn activation() -> impl Strategy<Value = Activation> {
     prop_oneof![
