@@ -54,7 +54,8 @@ fn sampled_traces(eigs: &[f64], n: usize, lambda: f64, seed: u64) -> (f64, f64) 
 fn silverstein_matches_sampled_resolvent_traces() {
     faer::set_global_parallelism(Par::Seq);
     // (eigenvalues of Σ as (value, fraction), γ = d/n, λ)
-    let cases: [(&[(f64, f64)], f64, f64); 3] = [
+    type Case<'a> = (&'a [(f64, f64)], f64, f64);
+    let cases: [Case; 3] = [
         (&[(1.0, 1.0)], 2.0, 0.1),
         (&[(2.0 / 11.0, 0.5), (20.0 / 11.0, 0.5)], 0.5, 0.1),
         (&[(0.5, 0.25), (1.0, 0.5), (4.0, 0.25)], 1.0, 0.05),
