@@ -105,8 +105,10 @@ fn one_figure_per_swept_axis_with_curves_points_and_labels() {
         report.contains("![single_index_kappa.svg](single_index_kappa.svg)")
             && report.contains("![single_index_psi.svg](single_index_psi.svg)")
     );
+    // The canonical command: every setting spelled out, so it regenerates the run.
     assert!(
-        report.contains("single-index --level direction --d 60"),
+        report.contains("verify single-index --kappa 1..3 --psi 1,2 --spectrum two-point")
+            && report.contains("--d 60 --trials 4 --level direction --seed 0"),
         "report lacks the command: {report}"
     );
     std::fs::remove_dir_all(out).ok();
