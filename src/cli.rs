@@ -136,6 +136,32 @@ fn even_width(s: &str) -> Result<usize, String> {
     Ok(v)
 }
 
+/// The `--lambda` value: a fixed ridge, or the theory-optimal one per grid point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lambda {
+    Value(f64),
+    Opt,
+}
+
+impl std::fmt::Display for Lambda {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lambda::Value(v) => write!(f, "{v}"),
+            Lambda::Opt => write!(f, "opt"),
+        }
+    }
+}
+
+fn lambda_arg(s: &str) -> Result<Lambda, String> {
+    if s.trim() == "opt" {
+        Ok(Lambda::Opt)
+    } else {
+        nonneg_float(s)
+            .map(Lambda::Value)
+            .map_err(|e| format!("{e} (or 'opt')"))
+    }
+}
+
 fn shard_spec(s: &str) -> Result<(usize, usize), String> {
     let (i, k) = s
         .split_once('/')
@@ -200,9 +226,10 @@ pub struct SingleIndexArgs {
     /// Label-noise standard deviation σ_ε (>= 0).
     #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub noise: f64,
-    /// KFAC ridge λ (>= 0; 0 needs ψ > 1).
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
-    pub lambda: f64,
+    /// KFAC ridge λ (>= 0; 0 needs ψ > 1), or `opt`: per grid point, the λ that maximises
+    /// ρ_KFAC in theory (recorded in the lambda column).
+    #[arg(long, value_name = "F|opt", default_value = "0.1", value_parser = lambda_arg, allow_hyphen_values = true)]
+    pub lambda: Lambda,
     /// Dimension d (>= 2).
     #[arg(long, value_name = "INT", default_value = "1000", value_parser = clap::value_parser!(u64).range(2..=100_000))]
     pub d: u64,

@@ -1,6 +1,6 @@
 //! `verify single-index`: grid → theory (→ simulation → verdict) → rows → files and stdout.
 
-use crate::cli::{Format, LevelArg, SingleIndexArgs};
+use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -53,7 +53,7 @@ struct Config {
     activation: String,
     student: String,
     noise: f64,
-    lambda: f64,
+    lambda: String,
     d: usize,
     width: Option<usize>,
     trials: usize,
@@ -83,11 +83,34 @@ fn level(l: LevelArg) -> Level {
     }
 }
 
+/// The ridge at a grid point: the fixed `--lambda`, or with `--lambda opt` the λ maximising
+/// ρ_KFAC there (theory::optimal_ridge).
+fn resolve_lambda(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    kappa: f64,
+    psi: f64,
+) -> Result<f64, CliError> {
+    match a.lambda {
+        Lambda::Value(v) => Ok(v),
+        Lambda::Opt => {
+            let h = theory::Spectrum {
+                family: model.family.clone(),
+                kappa,
+                d: a.d as usize,
+                normalize: model.normalize,
+            }
+            .measure()?;
+            Ok(theory::optimal_ridge(&h, psi, &model.teacher, model.noise)?.0)
+        }
+    }
+}
+
 /// Build the model and grid from validated arguments.
 pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
     let d = a.d as usize;
     let width = a.width.unwrap_or(d + d % 2); // N = d, rounded up to even
-    if a.lambda == 0.0 {
+    if a.lambda == Lambda::Value(0.0) {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(
                 "invalid value for --lambda: lambda = 0 (ridgeless) needs every --psi > 1, got psi = {psi}; use lambda > 0"
@@ -109,7 +132,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
             let p = SingleIndexPoint {
                 kappa,
                 psi,
-                lambda: a.lambda,
+                lambda: resolve_lambda(a, &model, kappa, psi)?,
                 d,
                 width,
             };
@@ -379,7 +402,7 @@ pub fn finish(
         activation: a.activation.to_string(),
         student: a.student.to_string(),
         noise: a.noise,
-        lambda: a.lambda,
+        lambda: a.lambda.to_string(),
         d: a.d as usize,
         width: (model.level == Level::Network).then_some(points[0].width),
         trials,
@@ -520,7 +543,10 @@ fn caption(
         parts.push(format!("σ = {}", a.student));
     }
     parts.push(format!("σ_ε = {}", a.noise));
-    parts.push(format!("λ = {}", a.lambda));
+    parts.push(match a.lambda {
+        Lambda::Value(v) => format!("λ = {v}"),
+        Lambda::Opt => "λ = optimal per point".into(),
+    });
     parts.push(format!("d = {}", a.d));
     if model.level == Level::Network {
         parts.push(format!("N = {width}"));
@@ -594,7 +620,7 @@ fn write_figures(
                     SingleIndexPoint {
                         kappa,
                         psi,
-                        lambda: a.lambda,
+                        lambda: resolve_lambda(a, model, kappa, psi).unwrap_or(f64::NAN),
                         d: a.d as usize,
                         width,
                     }
@@ -690,7 +716,16 @@ fn run_report(
         ("teacher σ*", a.activation.to_string()),
         ("student σ", a.student.to_string()),
         ("noise σ_ε", a.noise.to_string()),
-        ("ridge λ", a.lambda.to_string()),
+        (
+            "ridge λ",
+            match a.lambda {
+                Lambda::Value(v) => v.to_string(),
+                Lambda::Opt => {
+                    "opt (per grid point, maximising ρ_KFAC in theory; see the lambda column)"
+                        .into()
+                }
+            },
+        ),
         ("d", a.d.to_string()),
         (
             "width N",

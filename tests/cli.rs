@@ -311,3 +311,43 @@ fn reproducible_network_level_with_parallel_linear_algebra_inside() {
     assert_eq!(run("1"), run("2"));
     std::fs::remove_dir_all(base).ok();
 }
+
+/// `--lambda opt` records, per grid point, the theory-optimal ridge in the lambda column; for the
+/// isotropic prior of β* that is the Bayes ridge γ E[r²]/c1² whatever the spectrum.
+#[test]
+fn lambda_opt_records_the_optimal_ridge() {
+    let out = scratch("lambda-opt");
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--lambda",
+        "opt",
+        "--kappa",
+        "1,10",
+        "--psi",
+        "0.5,4",
+        "--noise",
+        "0.2",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for r in json_rows(&o) {
+        let (c1, s2, tau1, psi) = (
+            r["c1"].as_f64().unwrap(),
+            r["s2"].as_f64().unwrap(),
+            r["tau1"].as_f64().unwrap(),
+            r["psi"].as_f64().unwrap(),
+        );
+        let bayes = (s2 - c1 * c1 * tau1 + 0.04) / (psi * c1 * c1);
+        let l = r["lambda"].as_f64().unwrap();
+        assert!((l - bayes).abs() < 1e-5 * bayes, "{r}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("single_index.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["config"]["lambda"], "opt");
+    std::fs::remove_dir_all(out).ok();
+}

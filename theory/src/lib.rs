@@ -11,8 +11,8 @@ pub mod stieltjes;
 pub use activation::{Activation, TeacherMoments};
 pub use error::{Result, TheoryError};
 pub use single_index::{
-    rho_kfac, rho_sgd, single_index_limits, single_index_limits_with_moments, SingleIndexLimits,
-    SingleIndexParams,
+    optimal_ridge, rho_kfac, rho_sgd, single_index_limits, single_index_limits_with_moments,
+    SingleIndexLimits, SingleIndexParams,
 };
 pub use spectrum::{Atom, SpectralMeasure, Spectrum, SpectrumFamily};
 pub use stieltjes::{
