@@ -37,6 +37,11 @@ pub enum Command {
         after_help = "Example file (sweep.toml):\n  kappa = \"1..20\"\n  psi = [0.5, 1, 2, 4]\n  spectrum = \"geometric\"\n  trials = 50\n  level = \"direction\"\n  out = \"out/geometric\"\n\n  verify run sweep.toml\n  verify run out/geometric/single_index.json --out out/rerun   # the exact same run again"
     )]
     Run(RunArgs),
+    /// Eigenvalues of one sampled S = XᵀX/n against the limiting density (Silverstein's equation).
+    #[command(
+        after_help = "Examples:\n  verify spectrum                                   # two-point, kappa 10, psi 2, d 1000\n  verify spectrum --spectrum geometric --kappa 30 --psi 0.5 --d 2000\n\nWrites spectrum.csv (bins: sample vs limiting density), spectrum.json (KS and L1 distances)\nand spectrum.svg to --out."
+    )]
+    Spectrum(SpectrumArgs),
     /// Regenerate the paper's single-index figures (Figure 3 left and right) into --out.
     #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
@@ -296,6 +301,45 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn positive_float(s: &str) -> Result<f64, String> {
+    let v = nonneg_float(s)?;
+    if v <= 0.0 {
+        return Err(format!("must be > 0, got {s}"));
+    }
+    Ok(v)
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SpectrumArgs {
+    /// Population spectrum of Σ: identity | two-point | two-point:P | geometric | linear | file:PATH.
+    #[arg(long, value_name = "NAME", default_value = "two-point", value_parser = spectrum)]
+    pub spectrum: SpectrumFamily,
+    /// Anisotropy κ (> 0).
+    #[arg(long, value_name = "F", default_value = "10", value_parser = positive_float, allow_hyphen_values = true)]
+    pub kappa: f64,
+    /// Sample ratio ψ = n/d (> 0).
+    #[arg(long, value_name = "F", default_value = "2", value_parser = positive_float, allow_hyphen_values = true)]
+    pub psi: f64,
+    /// Dimension d (>= 2).
+    #[arg(long, value_name = "INT", default_value = "1000", value_parser = clap::value_parser!(u64).range(2..=20_000))]
+    pub d: u64,
+    /// Keep the spectrum as given instead of normalising it to tr Σ = d.
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Histogram bins.
+    #[arg(long, value_name = "INT", default_value = "60", value_parser = clap::value_parser!(u64).range(2..=10_000))]
+    pub bins: u64,
+    /// Seed of the sample.
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "out/spectrum")]
+    pub out: PathBuf,
+    /// Do not print the reproducing command.
     #[arg(long)]
     pub quiet: bool,
 }

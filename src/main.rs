@@ -7,6 +7,7 @@ mod merge;
 mod range;
 mod reproduce;
 mod single_index;
+mod spectrum_check;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -21,6 +22,7 @@ fn main() {
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Run(args) => experiment_file::run(&args),
+        Command::Spectrum(args) => spectrum_check::run(&args),
     };
     match result {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

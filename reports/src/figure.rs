@@ -325,3 +325,136 @@ mod disagreement_tests {
         assert!(!svg.contains("r=\"11\"") && !svg.contains("disagrees with theory"));
     }
 }
+
+/// A histogram of samples against a density curve (e.g. sample eigenvalues against the limit law).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramFigure {
+    pub title: String,
+    pub caption: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// (left edge, right edge, height) per bin.
+    pub bins: Vec<(f64, f64, f64)>,
+    pub curve: Vec<(f64, f64)>,
+    pub bins_label: String,
+    pub curve_label: String,
+    /// Extra legend lines (e.g. the distance between the two).
+    pub notes: Vec<String>,
+}
+
+/// Render a histogram figure to an SVG string.
+pub fn render_histogram_svg(fig: &HistogramFigure) -> Result<String, String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let (header, body) = root.split_vertically(HEADER);
+        header
+            .draw(&Text::new(
+                fig.title.clone(),
+                (20, 12),
+                ("sans-serif", 24).into_font(),
+            ))
+            .map_err(|x| e(&x))?;
+        header
+            .draw(&Text::new(
+                fig.caption.clone(),
+                (20, 42),
+                ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
+            ))
+            .map_err(|x| e(&x))?;
+        let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let xs = fig
+            .bins
+            .iter()
+            .flat_map(|b| [b.0, b.1])
+            .chain(fig.curve.iter().map(|p| p.0));
+        let (x0, x1) = min_max(xs).unwrap_or((0.0, 1.0));
+        let ys = fig
+            .bins
+            .iter()
+            .map(|b| b.2)
+            .chain(fig.curve.iter().map(|p| p.1));
+        let (_, y1) = min_max(ys).unwrap_or((0.0, 1.0));
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1.max(x0 + 1e-12), 0.0..(1.08 * y1).max(1e-12))
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .x_desc(fig.x_label.as_str())
+            .y_desc(fig.y_label.as_str())
+            .x_label_formatter(&|v| short_number(*v))
+            .y_label_formatter(&|v| short_number(*v))
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 14))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let (bar, line) = (color(5), color(1));
+        chart
+            .draw_series(
+                fig.bins.iter().map(|&(lo, hi, h)| {
+                    Rectangle::new([(lo, 0.0), (hi, h)], bar.mix(0.45).filled())
+                }),
+            )
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(
+                fig.bins
+                    .iter()
+                    .map(|&(lo, hi, h)| Rectangle::new([(lo, 0.0), (hi, h)], bar.stroke_width(1))),
+            )
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series(LineSeries::new(
+                fig.curve.iter().copied(),
+                line.stroke_width(2),
+            ))
+            .map_err(|x| e(&x))?;
+        let font = ("sans-serif", 15).into_font();
+        let small = ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80));
+        legend
+            .draw(&Rectangle::new(
+                [(10, 22), (46, 38)],
+                bar.mix(0.45).filled(),
+            ))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(fig.bins_label.clone(), (54, 22), font.clone()))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&PathElement::new(
+                vec![(10, 58), (46, 58)],
+                line.stroke_width(2),
+            ))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(fig.curve_label.clone(), (54, 50), font.clone()))
+            .map_err(|x| e(&x))?;
+        for (i, n) in fig.notes.iter().enumerate() {
+            legend
+                .draw(&Text::new(
+                    n.clone(),
+                    (10, 90 + 20 * i as i32),
+                    small.clone(),
+                ))
+                .map_err(|x| e(&x))?;
+        }
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(buf)
+}
+
+/// Write a histogram figure to `path` atomically.
+pub fn write_histogram_svg(path: &Path, fig: &HistogramFigure) -> Result<(), ReportError> {
+    let svg = render_histogram_svg(fig).map_err(|reason| ReportError::Plot {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    write_atomic(path, svg.as_bytes())
+}

@@ -6,7 +6,10 @@ pub mod files;
 pub mod markdown;
 pub mod unitlog;
 
-pub use figure::{render_svg, write_svg, Figure, Series, SimPoint};
+pub use figure::{
+    render_histogram_svg, render_svg, write_histogram_svg, write_svg, Figure, HistogramFigure,
+    Series, SimPoint,
+};
 pub use files::{write_atomic, write_csv, write_json, write_json_as, ReportError};
 pub use markdown::{render_markdown, write_markdown, RunReport};
 pub use unitlog::{read_unit_log, UnitLog, UnitRecord};

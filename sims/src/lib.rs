@@ -4,6 +4,7 @@
 pub mod experiment;
 pub mod rng;
 pub mod single_index;
+pub mod spectrum;
 pub mod stats;
 
 pub use experiment::{

@@ -158,9 +158,17 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
         }
         None
     };
+    let residual = |zz: Complex64, v: Complex64| -1.0 / v + gamma * a_of(v) - zz;
+    // Damped Newton: a step is halved until the residual drops and the iterate stays in the
+    // upper half plane (near a spectral edge F' → 0 and full steps overshoot). Converged when
+    // the residual is at rounding level or the step is.
     let newton = |zz: Complex64, mut v: Complex64| -> Option<Complex64> {
-        for _ in 0..60 {
-            let f = -1.0 / v + gamma * a_of(v) - zz;
+        let tol = 1e-14 * (1.0 + zz.norm());
+        let mut f = residual(zz, v);
+        for _ in 0..200 {
+            if f.norm() <= tol * (1.0 + 1.0 / v.norm()) {
+                return Some(v);
+            }
             let df = 1.0 / (v * v)
                 - gamma
                     * h.atoms
@@ -171,14 +179,26 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
                         })
                         .sum::<Complex64>();
             let step = f / df;
-            let next = v - step;
-            if !(next.re.is_finite() && next.im.is_finite()) || next.im <= 0.0 {
-                return None;
+            let mut t = 1.0;
+            let mut accepted = None;
+            for _ in 0..40 {
+                let next = v - step * t;
+                if next.re.is_finite() && next.im.is_finite() && next.im > 0.0 {
+                    let fn_ = residual(zz, next);
+                    if fn_.norm() < f.norm() {
+                        accepted = Some((next, fn_));
+                        break;
+                    }
+                }
+                t *= 0.5;
             }
-            if step.norm() <= 1e-15 * next.norm() {
-                return Some(next);
-            }
+            let (next, fn_) = accepted?;
+            let moved = (next - v).norm();
             v = next;
+            f = fn_;
+            if moved <= 1e-15 * v.norm() {
+                return Some(v);
+            }
         }
         None
     };
