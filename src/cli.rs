@@ -105,6 +105,32 @@ fn range_where(s: &str, ok: impl Fn(f64) -> bool, what: &str) -> Result<Range, S
     })
 }
 
+/// A RANGE of dimensions, kept with the text the user wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DRange {
+    pub text: String,
+    pub values: Vec<usize>,
+}
+
+impl DRange {
+    /// The largest dimension of the sweep.
+    pub fn max(&self) -> usize {
+        self.values.iter().copied().max().unwrap_or(2)
+    }
+}
+
+fn dimension_range(s: &str) -> Result<DRange, String> {
+    let r = range_where(
+        s,
+        |v| v >= 2.0 && v <= 100_000.0 && v.fract() == 0.0,
+        "a whole number from 2 to 100000",
+    )?;
+    Ok(DRange {
+        text: r.text,
+        values: r.values.iter().map(|&v| v as usize).collect(),
+    })
+}
+
 fn positive_range(s: &str) -> Result<Range, String> {
     range_where(s, |v| v > 0.0, "> 0")
 }
@@ -235,9 +261,10 @@ pub struct SingleIndexArgs {
     /// ρ_KFAC in theory (recorded in the lambda column).
     #[arg(long, value_name = "F|opt", default_value = "0.1", value_parser = lambda_arg, allow_hyphen_values = true)]
     pub lambda: Lambda,
-    /// Dimension d (>= 2).
-    #[arg(long, value_name = "INT", default_value = "1000", value_parser = clap::value_parser!(u64).range(2..=100_000))]
-    pub d: u64,
+    /// Dimension d (>= 2; a RANGE of whole numbers sweeps it, e.g. 250,500,1000,2000, and adds
+    /// the finite-size-scaling figure).
+    #[arg(long, value_name = "RANGE", default_value = "1000", value_parser = dimension_range)]
+    pub d: DRange,
     /// Network width N (even; default d).
     #[arg(long, value_name = "INT", value_parser = even_width)]
     pub width: Option<usize>,

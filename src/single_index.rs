@@ -54,7 +54,7 @@ struct Config {
     student: String,
     noise: f64,
     lambda: String,
-    d: usize,
+    d: String,
     width: Option<usize>,
     trials: usize,
     level: &'static str,
@@ -90,6 +90,7 @@ fn resolve_lambda(
     model: &SingleIndexModel,
     kappa: f64,
     psi: f64,
+    d: usize,
 ) -> Result<f64, CliError> {
     match a.lambda {
         Lambda::Value(v) => Ok(v),
@@ -97,7 +98,7 @@ fn resolve_lambda(
             let h = theory::Spectrum {
                 family: model.family.clone(),
                 kappa,
-                d: a.d as usize,
+                d,
                 normalize: model.normalize,
             }
             .measure()?;
@@ -108,8 +109,6 @@ fn resolve_lambda(
 
 /// Build the model and grid from validated arguments.
 pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
-    let d = a.d as usize;
-    let width = a.width.unwrap_or(d + d % 2); // N = d, rounded up to even
     if a.lambda == Lambda::Value(0.0) {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(
@@ -127,22 +126,25 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         allowance_scale: a.allowance_scale,
     };
     let mut points = Vec::new();
-    for &psi in &a.psi.values {
-        for &kappa in &a.kappa.values {
-            let p = SingleIndexPoint {
-                kappa,
-                psi,
-                lambda: resolve_lambda(a, &model, kappa, psi)?,
-                d,
-                width,
-            };
-            if p.n() < 2 {
-                return Err(CliError::Usage(format!(
-                    "invalid value for --psi: n = round(psi·d) must be >= 2, got {} at psi = {psi}",
-                    p.n()
-                )));
+    for &d in &a.d.values {
+        let width = a.width.unwrap_or(d + d % 2); // N = d, rounded up to even
+        for &psi in &a.psi.values {
+            for &kappa in &a.kappa.values {
+                let p = SingleIndexPoint {
+                    kappa,
+                    psi,
+                    lambda: resolve_lambda(a, &model, kappa, psi, d)?,
+                    d,
+                    width,
+                };
+                if p.n() < 2 {
+                    return Err(CliError::Usage(format!(
+                        "invalid value for --psi: n = round(psi·d) must be >= 2, got {} at psi = {psi}, d = {d}",
+                        p.n()
+                    )));
+                }
+                points.push(p);
             }
-            points.push(p);
         }
     }
     if model.level == Level::Network && !a.theory_only {
@@ -219,7 +221,7 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
         ("--student", a.student.to_string()),
         ("--noise", a.noise.to_string()),
         ("--lambda", a.lambda.to_string()),
-        ("--d", a.d.to_string()),
+        ("--d", a.d.text.clone()),
     ] {
         v.push(k.into());
         v.push(val);
@@ -403,7 +405,7 @@ pub fn finish(
         student: a.student.to_string(),
         noise: a.noise,
         lambda: a.lambda.to_string(),
-        d: a.d as usize,
+        d: a.d.text.clone(),
         width: (model.level == Level::Network).then_some(points[0].width),
         trials,
         level: model.level.name(),
@@ -532,7 +534,7 @@ fn caption(
     a: &SingleIndexArgs,
     model: &SingleIndexModel,
     fixed: Option<(&str, f64)>,
-    width: usize,
+    width: Option<usize>,
 ) -> String {
     let mut parts = vec![format!("{} spectrum", a.spectrum.name())];
     if let Some((name, v)) = fixed {
@@ -547,9 +549,20 @@ fn caption(
         Lambda::Value(v) => format!("λ = {v}"),
         Lambda::Opt => "λ = optimal per point".into(),
     });
-    parts.push(format!("d = {}", a.d));
+    // width None: a figure across d (finite-size scaling), where N follows d.
+    match width {
+        Some(_) if a.d.values.len() > 1 => {
+            parts.push(format!("d = {} (largest of {})", a.d.max(), a.d.text))
+        }
+        Some(_) => parts.push(format!("d = {}", a.d.max())),
+        None => {}
+    }
     if model.level == Level::Network {
-        parts.push(format!("N = {width}"));
+        parts.push(match (width, a.width) {
+            (Some(w), _) => format!("N = {w}"),
+            (None, Some(w)) => format!("N = {w}"),
+            (None, None) => "N = d".into(),
+        });
     }
     parts.push(format!("{} trials", a.trials));
     parts.push(format!("{} level", model.level.name()));
@@ -597,7 +610,13 @@ fn write_figures(
     rows: &[Row],
 ) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
-    let width = points[0].width;
+    // κ and ψ figures show the largest d of the sweep (the limit curves do not depend on it).
+    let d = a.d.max();
+    let width = points
+        .iter()
+        .find(|p| p.d == d)
+        .map(|p| p.width)
+        .unwrap_or(d);
     for (axis, swept, other, log) in [
         ("kappa", &a.kappa.values, &a.psi.values, false),
         ("psi", &a.psi.values, &a.kappa.values, true),
@@ -620,8 +639,8 @@ fn write_figures(
                     SingleIndexPoint {
                         kappa,
                         psi,
-                        lambda: resolve_lambda(a, model, kappa, psi).unwrap_or(f64::NAN),
-                        d: a.d as usize,
+                        lambda: resolve_lambda(a, model, kappa, psi, d).unwrap_or(f64::NAN),
+                        d,
                         width,
                     }
                 };
@@ -638,7 +657,9 @@ fn write_figures(
                 let sims = rows
                     .iter()
                     .filter(|r| {
-                        r.method == method && (if axis == "kappa" { r.psi } else { r.kappa }) == o
+                        r.d == d
+                            && r.method == method
+                            && (if axis == "kappa" { r.psi } else { r.kappa }) == o
                     })
                     .filter_map(|r| {
                         Some(reports::SimPoint {
@@ -659,13 +680,14 @@ fn write_figures(
                     marker: k,
                     theory,
                     sims,
+                    fit: None,
                 });
             }
         }
         let fixed = (other.len() == 1).then(|| (other_sym, other[0]));
         let fig = reports::Figure {
             title: format!("Learned direction vs {sym}: one-step SGD and KFAC"),
-            caption: caption(a, model, fixed, width),
+            caption: caption(a, model, fixed, Some(width)),
             x_label: if axis == "kappa" {
                 "κ (anisotropy of Σ)".into()
             } else {
@@ -673,6 +695,7 @@ fn write_figures(
             },
             y_label: "|cos(β̂, β*)|".into(),
             log_x: log,
+            log_y: false,
             series,
             bar_meaning: "± 2 SE".into(),
             // On the log axis, tick the swept values themselves when there are few of them.
@@ -686,7 +709,149 @@ fn write_figures(
         reports::write_svg(&a.out.join(&name), &fig)?;
         files.push(name);
     }
+    if a.d.values.len() >= 2 && rows.iter().any(|r| r.rho_sim.is_some()) {
+        files.push(write_finite_size(a, model, rows)?);
+    }
     Ok(files)
+}
+
+/// One (method, κ, ψ) series of the finite-size figure: |ρ̄_sim − ρ_theory| against d.
+#[derive(Debug, Clone, Serialize)]
+struct FiniteSizeRow {
+    method: &'static str,
+    kappa: f64,
+    psi: f64,
+    d: usize,
+    abs_error: f64,
+    se: f64,
+    /// Least-squares slope of log |error| on log d for this (method, κ, ψ).
+    slope: f64,
+}
+
+/// Least-squares slope of y on x.
+fn slope(xs: &[f64], ys: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    sxy / sxx
+}
+
+/// `single_index_finite_size.svg` and `finite_size.csv`: how fast the simulation approaches the
+/// formula, |ρ̄_sim − ρ_theory| against d on log-log axes, with the fitted power-law slope.
+fn write_finite_size(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    rows: &[Row],
+) -> Result<String, CliError> {
+    let mut combos: Vec<(f64, f64)> = Vec::new();
+    for &psi in &a.psi.values {
+        for &kappa in &a.kappa.values {
+            combos.push((kappa, psi));
+        }
+    }
+    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
+    let shown: Vec<(f64, f64)> = subsample(&idx, MAX_CURVES / 2)
+        .into_iter()
+        .map(|i| combos[i as usize])
+        .collect();
+    let mut table = Vec::new();
+    let mut series = Vec::new();
+    for (k, &method) in model.methods().iter().enumerate() {
+        for &(kappa, psi) in &combos {
+            let mut pts: Vec<(usize, f64, f64)> = rows
+                .iter()
+                .filter(|r| r.method == method && r.kappa == kappa && r.psi == psi)
+                .filter_map(|r| Some((r.d, (r.rho_sim? - r.rho_theory).abs(), r.rho_sim_se?)))
+                .collect();
+            pts.sort_by_key(|p| p.0);
+            let usable: Vec<&(usize, f64, f64)> = pts.iter().filter(|p| p.1 > 0.0).collect();
+            let fitted = if usable.len() >= 2 {
+                slope(
+                    &usable.iter().map(|p| (p.0 as f64).ln()).collect::<Vec<_>>(),
+                    &usable.iter().map(|p| p.1.ln()).collect::<Vec<_>>(),
+                )
+            } else {
+                f64::NAN
+            };
+            for p in &pts {
+                table.push(FiniteSizeRow {
+                    method,
+                    kappa,
+                    psi,
+                    d: p.0,
+                    abs_error: p.1,
+                    se: p.2,
+                    slope: fitted,
+                });
+            }
+            if !shown.contains(&(kappa, psi)) || !fitted.is_finite() {
+                continue;
+            }
+            // The fitted line through the geometric means of the points.
+            let (lx, ly): (Vec<f64>, Vec<f64>) =
+                usable.iter().map(|p| ((p.0 as f64).ln(), p.1.ln())).unzip();
+            let (mx, my) = (
+                lx.iter().sum::<f64>() / lx.len() as f64,
+                ly.iter().sum::<f64>() / ly.len() as f64,
+            );
+            let fit = pts
+                .iter()
+                .map(|p| (p.0 as f64, (my + fitted * ((p.0 as f64).ln() - mx)).exp()))
+                .collect();
+            let sims = pts
+                .iter()
+                .filter(|p| p.1 > 0.0)
+                .map(|p| reports::SimPoint {
+                    x: p.0 as f64,
+                    mean: p.1,
+                    half_width: 2.0 * p.2,
+                    agrees: true,
+                })
+                .collect();
+            let which = if combos.len() > 1 {
+                format!(", κ = {kappa}, ψ = {psi}")
+            } else {
+                String::new()
+            };
+            series.push(reports::Series {
+                label: format!(
+                    "{}{which}: slope {fitted:.2}",
+                    if k == 0 { "SGD" } else { "KFAC" }
+                ),
+                marker: k,
+                theory: Vec::new(),
+                sims,
+                fit: Some(fit),
+            });
+        }
+    }
+    reports::write_csv(&a.out.join("finite_size.csv"), &table)?;
+    let fig = reports::Figure {
+        title: if combos.len() == 1 {
+            format!(
+                "Finite-size error |ρ̄_sim − ρ_theory| against d (κ = {}, ψ = {})",
+                combos[0].0, combos[0].1
+            )
+        } else {
+            "Finite-size error |ρ̄_sim − ρ_theory| against d".into()
+        },
+        caption: caption(a, model, None, None),
+        x_label: "d (log scale)".into(),
+        y_label: "|ρ̄_sim − ρ_theory| (log scale)".into(),
+        log_x: true,
+        log_y: true,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        x_ticks: if a.d.values.len() <= 10 {
+            a.d.values.iter().map(|&d| d as f64).collect()
+        } else {
+            Vec::new()
+        },
+    };
+    let name = "single_index_finite_size.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
 }
 
 fn run_report(
@@ -726,7 +891,7 @@ fn run_report(
                 }
             },
         ),
-        ("d", a.d.to_string()),
+        ("d", a.d.text.clone()),
         (
             "width N",
             rows.first()

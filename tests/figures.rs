@@ -141,3 +141,51 @@ fn a_single_point_has_no_figure_but_theory_only_has_curves() {
     );
     std::fs::remove_dir_all(out).ok();
 }
+
+/// `--d` as a RANGE adds the finite-size figure: |ρ̄_sim − ρ_theory| against d with fitted slopes.
+#[test]
+fn a_dimension_sweep_adds_the_finite_size_figure() {
+    let out = scratch("finite-size");
+    let o = verify(&[
+        "single-index",
+        "--level",
+        "direction",
+        "--d",
+        "40,80,160",
+        "--kappa",
+        "3",
+        "--trials",
+        "10",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&o)
+    );
+    let csv = std::fs::read_to_string(out.join("finite_size.csv")).unwrap();
+    assert!(
+        csv.starts_with("method,kappa,psi,d,abs_error,se,slope"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 2 * 3, "{csv}");
+    let svg = std::fs::read_to_string(out.join("single_index_finite_size.svg")).unwrap();
+    let doc = parse(&svg);
+    let t = texts(&doc);
+    assert!(
+        t.iter().any(|s| s.starts_with("Finite-size error")),
+        "{t:?}"
+    );
+    assert!(
+        t.iter().any(|s| s.starts_with("SGD: slope"))
+            && t.iter().any(|s| s.starts_with("KFAC: slope")),
+        "{t:?}"
+    );
+    assert!(t.iter().any(|s| s == "d (log scale)"));
+    // The main results hold every d.
+    let rows = std::fs::read_to_string(out.join("single_index.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 2 * 3);
+    std::fs::remove_dir_all(out).ok();
+}

@@ -25,6 +25,8 @@ pub struct Series {
     pub marker: usize,
     pub theory: Vec<(f64, f64)>,
     pub sims: Vec<SimPoint>,
+    /// An optional fitted line, drawn dashed (e.g. a power law on log-log axes).
+    pub fit: Option<Vec<(f64, f64)>>,
 }
 
 /// A figure: title, a caption line with the fixed parameters, axes and series.
@@ -35,6 +37,8 @@ pub struct Figure {
     pub x_label: String,
     pub y_label: String,
     pub log_x: bool,
+    /// Logarithmic y axis (values ≤ 0 and bar ends ≤ 0 are left out or clipped).
+    pub log_y: bool,
     pub series: Vec<Series>,
     /// What the markers' bars mean, for the legend (e.g. "± 2 SE").
     pub bar_meaning: String,
@@ -79,17 +83,23 @@ pub fn render_svg(fig: &Figure) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let (xr, yr) = ranges(fig);
-        if fig.log_x && !fig.x_ticks.is_empty() {
-            draw_chart(
+        match (fig.log_x, fig.log_y) {
+            (true, true) if !fig.x_ticks.is_empty() => draw_chart(
+                &plot,
+                fig,
+                xr.log_scale().with_key_points(fig.x_ticks.clone()),
+                yr.log_scale(),
+            )?,
+            (true, true) => draw_chart(&plot, fig, xr.log_scale(), yr.log_scale())?,
+            (true, false) if !fig.x_ticks.is_empty() => draw_chart(
                 &plot,
                 fig,
                 xr.log_scale().with_key_points(fig.x_ticks.clone()),
                 yr,
-            )?;
-        } else if fig.log_x {
-            draw_chart(&plot, fig, xr.log_scale(), yr)?;
-        } else {
-            draw_chart(&plot, fig, xr, yr)?;
+            )?,
+            (true, false) => draw_chart(&plot, fig, xr.log_scale(), yr)?,
+            (false, true) => draw_chart(&plot, fig, xr, yr.log_scale())?,
+            (false, false) => draw_chart(&plot, fig, xr, yr)?,
         }
         draw_legend(&legend, fig)?;
         root.present().map_err(|e| e.to_string())?;
@@ -106,7 +116,7 @@ pub fn write_svg(path: &Path, fig: &Figure) -> Result<(), ReportError> {
     write_atomic(path, svg.as_bytes())
 }
 
-/// Axis ranges covering every curve and bar, padded by 5%.
+/// Axis ranges covering every curve and bar, padded by 5% (in log space on log axes).
 fn ranges(fig: &Figure) -> (Range<f64>, Range<f64>) {
     let xs = fig.series.iter().flat_map(|s| {
         s.theory
@@ -115,24 +125,37 @@ fn ranges(fig: &Figure) -> (Range<f64>, Range<f64>) {
             .chain(s.sims.iter().map(|p| p.x))
     });
     let ys = fig.series.iter().flat_map(|s| {
-        s.theory.iter().map(|p| p.1).chain(
-            s.sims
-                .iter()
-                .flat_map(|p| [p.mean - p.half_width, p.mean + p.half_width]),
-        )
+        s.theory
+            .iter()
+            .map(|p| p.1)
+            .chain(
+                s.sims
+                    .iter()
+                    .flat_map(|p| [p.mean - p.half_width, p.mean + p.half_width]),
+            )
+            .chain(s.fit.iter().flatten().map(|p| p.1))
     });
-    let (x0, x1) = min_max(xs.filter(|x| !fig.log_x || *x > 0.0)).unwrap_or((0.0, 1.0));
-    let (y0, y1) = min_max(ys).unwrap_or((0.0, 1.0));
-    let xr = if fig.log_x {
-        let (a, b) = (x0.ln(), x1.ln().max(x0.ln() + 1e-9));
+    let (x0, x1) = min_max(xs.filter(|x| !fig.log_x || *x > 0.0)).unwrap_or((0.5, 1.0));
+    let log_range = |a: f64, b: f64| {
+        let (a, b) = (a.ln(), b.ln().max(a.ln() + 1e-9));
         let pad = 0.05 * (b - a);
         (a - pad).exp()..(b + pad).exp()
+    };
+    let xr = if fig.log_x {
+        log_range(x0, x1)
     } else {
         let pad = 0.05 * (x1 - x0).max(1e-9);
         x0 - pad..x1 + pad
     };
-    let pad = 0.08 * (y1 - y0).max(0.02);
-    (xr, (y0 - pad).max(0.0)..(y1 + pad).min(1.0 + pad))
+    let yr = if fig.log_y {
+        let (y0, y1) = min_max(ys.filter(|y| *y > 0.0)).unwrap_or((1e-3, 1.0));
+        log_range(y0, y1)
+    } else {
+        let (y0, y1) = min_max(ys).unwrap_or((0.0, 1.0));
+        let pad = 0.08 * (y1 - y0).max(0.02);
+        (y0 - pad).max(0.0)..(y1 + pad).min(1.0 + pad)
+    };
+    (xr, yr)
 }
 
 fn min_max(it: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
@@ -160,15 +183,17 @@ fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-fn draw_chart<X>(
+fn draw_chart<X, Y>(
     area: &DrawingArea<SVGBackend, Shift>,
     fig: &Figure,
     x: X,
-    y: Range<f64>,
+    y: Y,
 ) -> Result<(), String>
 where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64> + Ranged<ValueType = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64> + Ranged<ValueType = f64>,
 {
     let mut chart = ChartBuilder::on(area)
         .margin(12)
@@ -193,9 +218,22 @@ where
         chart
             .draw_series(LineSeries::new(s.theory.iter().copied(), c.stroke_width(2)))
             .map_err(|e| e.to_string())?;
+        if let Some(fit) = &s.fit {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    fit.iter().copied(),
+                    8,
+                    5,
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
         for p in &s.sims {
             // Error bar: a vertical segment with 12-px caps (plotters' ErrorBar would ring the marker).
-            let (lo, hi) = (p.mean - p.half_width, p.mean + p.half_width);
+            let (mut lo, hi) = (p.mean - p.half_width, p.mean + p.half_width);
+            if fig.log_y && lo <= 0.0 {
+                lo = p.mean * 1e-3; // a bar reaching zero is cut at the axis floor
+            }
             let area = chart.plotting_area();
             area.draw(&PathElement::new(
                 vec![(p.x, lo), (p.x, hi)],
@@ -255,10 +293,15 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<()
         y += 28;
     }
     y += 10;
-    for line in [
-        "lines: theory (limit formula)",
-        &format!("markers: simulation mean {}", fig.bar_meaning),
-    ] {
+    let mut lines = Vec::new();
+    if fig.series.iter().any(|s| !s.theory.is_empty()) {
+        lines.push("lines: theory (limit formula)".to_string());
+    }
+    if fig.series.iter().any(|s| s.fit.is_some()) {
+        lines.push("dashed: least-squares power-law fit".to_string());
+    }
+    lines.push(format!("markers: simulation mean {}", fig.bar_meaning));
+    for line in lines {
         area.draw(&Text::new(line.to_string(), (10, y), small.clone()))
             .map_err(|e| e.to_string())?;
         y += 20;
@@ -308,11 +351,13 @@ mod disagreement_tests {
             x_label: "x".into(),
             y_label: "y".into(),
             log_x: false,
+            log_y: false,
             series: vec![Series {
                 label: "s".into(),
                 marker: 0,
                 theory: vec![(0.0, 0.5), (2.0, 0.5)],
                 sims: vec![pt(1.0, true), pt(2.0, false)],
+                fit: None,
             }],
             bar_meaning: "± 2 SE".into(),
             x_ticks: vec![],
