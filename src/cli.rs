@@ -122,7 +122,7 @@ impl DRange {
 fn dimension_range(s: &str) -> Result<DRange, String> {
     let r = range_where(
         s,
-        |v| v >= 2.0 && v <= 100_000.0 && v.fract() == 0.0,
+        |v| (2.0..=100_000.0).contains(&v) && v.fract() == 0.0,
         "a whole number from 2 to 100000",
     )?;
     Ok(DRange {
