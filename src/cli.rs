@@ -42,6 +42,12 @@ pub enum Command {
         after_help = "Examples:\n  verify spectrum                                   # two-point, kappa 10, psi 2, d 1000\n  verify spectrum --spectrum geometric --kappa 30 --psi 0.5 --d 2000\n\nWrites spectrum.csv (bins: sample vs limiting density), spectrum.json (KS and L1 distances)\nand spectrum.svg to --out."
     )]
     Spectrum(SpectrumArgs),
+    /// Theorem 3.9: ‖W₁ − W₀ − η c1 a β̂ᵀ‖ / ‖η c1 a β̂ᵀ‖ against d (the step is a spike plus a
+    /// vanishing remainder). Exit 1 if the remainder does not shrink with d.
+    #[command(
+        after_help = "Example:\n  verify spike --d 100,200,400,800 --kappa 10 --psi 2 --trials 10\n\nWrites spike.csv, spike.json (with the fitted slope) and spike.svg to --out."
+    )]
+    Spike(SpikeArgs),
     /// Regenerate the paper's single-index figures (Figure 3 left and right) into --out.
     #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
@@ -369,4 +375,41 @@ pub struct SpectrumArgs {
     /// Do not print the reproducing command.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SpikeArgs {
+    /// Dimensions (RANGE of whole numbers, at least two); N = d, n = ψ d.
+    #[arg(long, value_name = "RANGE", default_value = "100,200,400,800", value_parser = dimension_range)]
+    pub d: DRange,
+    /// Anisotropy κ (> 0).
+    #[arg(long, value_name = "F", default_value = "10", value_parser = positive_float, allow_hyphen_values = true)]
+    pub kappa: f64,
+    /// Sample ratio ψ = n/d (> 0).
+    #[arg(long, value_name = "F", default_value = "2", value_parser = positive_float, allow_hyphen_values = true)]
+    pub psi: f64,
+    /// Population spectrum of Σ.
+    #[arg(long, value_name = "NAME", default_value = "two-point", value_parser = spectrum)]
+    pub spectrum: SpectrumFamily,
+    /// Keep the spectrum as given instead of normalising it to tr Σ = d.
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Teacher σ*.
+    #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
+    pub activation: Activation,
+    /// Student σ (needs E[σ'(z)] ≠ 0).
+    #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
+    pub student: Activation,
+    /// Label-noise standard deviation σ_ε.
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
+    pub noise: f64,
+    /// Monte Carlo trials per dimension (>= 2).
+    #[arg(long, value_name = "INT", default_value = "10", value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub trials: u64,
+    /// Seed of every random stream.
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "out/spike")]
+    pub out: PathBuf,
 }

@@ -8,6 +8,7 @@ mod range;
 mod reproduce;
 mod single_index;
 mod spectrum_check;
+mod spike_check;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -23,6 +24,7 @@ fn main() {
         Command::Merge(args) => merge::run(&args),
         Command::Run(args) => experiment_file::run(&args),
         Command::Spectrum(args) => spectrum_check::run(&args),
+        Command::Spike(args) => spike_check::run(&args),
     };
     match result {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

@@ -189,3 +189,39 @@ fn a_dimension_sweep_adds_the_finite_size_figure() {
     assert_eq!(rows.lines().count(), 1 + 2 * 3);
     std::fs::remove_dir_all(out).ok();
 }
+
+/// `verify spike`: Theorem 3.9's remainder shrinks with d (like d^-1/2 here), figure and files.
+#[test]
+fn spike_check_shows_the_remainder_shrinking() {
+    let out = scratch("spike");
+    let o = verify(&[
+        "spike",
+        "--d",
+        "50,100,200",
+        "--trials",
+        "6",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spike.json")).unwrap()).unwrap();
+    let slope = j["slope"].as_f64().unwrap();
+    // Random-matrix heuristics give d^-1/2 for the remainder against the spike.
+    assert!((-0.8..-0.2).contains(&slope), "slope {slope}");
+    assert_eq!(j["verdict"], "shrinks");
+    let rows = j["rows"].as_array().unwrap();
+    assert!(rows.iter().all(
+        |r| r["ratio_mean"].as_f64().unwrap() > 0.0 && r["ratio_mean"].as_f64().unwrap() < 1.0
+    ));
+    let svg = std::fs::read_to_string(out.join("spike.svg")).unwrap();
+    let t = texts(&parse(&svg));
+    assert!(
+        t.iter().any(|s| s.starts_with("simulation: slope")),
+        "{t:?}"
+    );
+    let o = verify(&["spike", "--d", "100", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--d"));
+    std::fs::remove_dir_all(out).ok();
+}

@@ -83,22 +83,27 @@ pub fn render_svg(fig: &Figure) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let (xr, yr) = ranges(fig);
+        // Log axes always get explicit ticks: plotters draws none on a range shorter than a decade.
+        let x_ticks = if fig.x_ticks.is_empty() {
+            log_ticks(&xr)
+        } else {
+            fig.x_ticks.clone()
+        };
         match (fig.log_x, fig.log_y) {
-            (true, true) if !fig.x_ticks.is_empty() => draw_chart(
-                &plot,
-                fig,
-                xr.log_scale().with_key_points(fig.x_ticks.clone()),
-                yr.log_scale(),
-            )?,
-            (true, true) => draw_chart(&plot, fig, xr.log_scale(), yr.log_scale())?,
-            (true, false) if !fig.x_ticks.is_empty() => draw_chart(
-                &plot,
-                fig,
-                xr.log_scale().with_key_points(fig.x_ticks.clone()),
-                yr,
-            )?,
-            (true, false) => draw_chart(&plot, fig, xr.log_scale(), yr)?,
-            (false, true) => draw_chart(&plot, fig, xr, yr.log_scale())?,
+            (true, true) => {
+                let y_ticks = log_ticks(&yr);
+                draw_chart(
+                    &plot,
+                    fig,
+                    xr.log_scale().with_key_points(x_ticks),
+                    yr.log_scale().with_key_points(y_ticks),
+                )?
+            }
+            (true, false) => draw_chart(&plot, fig, xr.log_scale().with_key_points(x_ticks), yr)?,
+            (false, true) => {
+                let y_ticks = log_ticks(&yr);
+                draw_chart(&plot, fig, xr, yr.log_scale().with_key_points(y_ticks))?
+            }
             (false, false) => draw_chart(&plot, fig, xr, yr)?,
         }
         draw_legend(&legend, fig)?;
@@ -163,6 +168,25 @@ fn min_max(it: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
         None => Some((v, v)),
         Some((a, b)) => Some((a.min(v), b.max(v))),
     })
+}
+
+/// Tick positions for a logarithmic axis over `r`: 1·10^k, 2·10^k, 5·10^k inside the range, or
+/// every m·10^k (m = 1..9) when that gives fewer than three.
+pub fn log_ticks(r: &Range<f64>) -> Vec<f64> {
+    let (lo, hi) = (r.start.max(f64::MIN_POSITIVE), r.end);
+    let candidates = |ms: &[f64]| -> Vec<f64> {
+        let (k0, k1) = (lo.log10().floor() as i32 - 1, hi.log10().ceil() as i32 + 1);
+        (k0..=k1)
+            .flat_map(|k| ms.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|t| *t >= lo && *t <= hi)
+            .collect()
+    };
+    let coarse = candidates(&[1.0, 2.0, 5.0]);
+    if coarse.len() >= 3 {
+        coarse
+    } else {
+        candidates(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    }
 }
 
 /// At most 4 significant digits, no trailing zeros: 0.25, 2, 1000, 0.0001.
@@ -330,6 +354,17 @@ mod tests {
         assert_eq!(short_number(0.30000000000000004), "0.3");
         assert_eq!(short_number(1234.0), "1234");
         assert_eq!(short_number(0.000123), "0.000123");
+    }
+
+    #[test]
+    fn log_ticks_inside_the_range() {
+        assert_eq!(
+            log_ticks(&(0.5..30.0)),
+            vec![0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
+        );
+        let fine = log_ticks(&(0.03..0.09));
+        assert_eq!(fine.len(), 7, "{fine:?}");
+        assert!(fine.iter().all(|t| (0.03..=0.09).contains(t)));
     }
 }
 

@@ -5,6 +5,7 @@ pub mod experiment;
 pub mod rng;
 pub mod single_index;
 pub mod spectrum;
+pub mod spike;
 pub mod stats;
 
 pub use experiment::{

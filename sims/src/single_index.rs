@@ -288,20 +288,16 @@ fn top_eigenvector(g: MatRef<'_, f64>, mut v: Vec<f64>) -> Result<Vec<f64>, SimE
     Ok(evd.U().col(top).iter().copied().collect())
 }
 
-/// Network level: [ρ_SGD, ρ_KFAC] of the top right singular vector of W₁ − W₀ after one step of
-/// f(x) = N^{-1/2} Σ a_j σ(⟨w_j, x⟩), with w_{j+N/2} = w_j, a = (+1, …, −1, …) so f ≡ 0 at start.
-///
-/// With f ≡ 0 the residual is y, and −√N ∇_{w_j} L = (a_j/n) Σ_i y_i σ'(⟨w_j, x_i⟩) x_i: the second
-/// half of the rows repeats the first with the opposite sign, so W₁ − W₀ ∝ [A; −A] and its right
-/// singular vectors are those of A (N/2 × d). KFAC right-multiplies by P⁻¹ (Q = I).
-pub fn network_trial(
+/// Aᵀ (d × N/2): the transposed first half of the rows of −√N ∇_W L at the symmetric
+/// initialisation (the second half is its negative), drawing W₀'s first half from `rng`:
+/// A_j = (1/n) Σ_i y_i σ'(⟨w_j, x_i⟩) x_i.
+pub fn one_step_update(
     pb: &Problem,
     student: &Activation,
     width: usize,
-    lambda: f64,
     rng: &mut UnitRng,
     par: Par,
-) -> Result<[f64; 2], SimError> {
+) -> Mat<f64> {
     let (n, d) = (pb.x.nrows(), pb.x.ncols());
     let half = width / 2;
     let scale = 1.0 / (d as f64).sqrt();
@@ -329,7 +325,32 @@ pub fn network_trial(
         1.0 / n as f64,
         par,
     );
-    drop(h);
+    at
+}
+
+/// The largest singular value of M.
+pub fn operator_norm(m: MatRef<'_, f64>, par: Par) -> Result<f64, SimError> {
+    let start: Vec<f64> = (0..m.nrows()).map(|i| 1.0 + (i % 7) as f64).collect();
+    let v = top_left_singular_vector(m, &start, par)?;
+    Ok(norm(&mat_t_vec(m, &v, 1.0)))
+}
+
+/// Network level: [ρ_SGD, ρ_KFAC] of the top right singular vector of W₁ − W₀ after one step of
+/// f(x) = N^{-1/2} Σ a_j σ(⟨w_j, x⟩), with w_{j+N/2} = w_j, a = (+1, …, −1, …) so f ≡ 0 at start.
+///
+/// With f ≡ 0 the residual is y, and −√N ∇_{w_j} L = (a_j/n) Σ_i y_i σ'(⟨w_j, x_i⟩) x_i: the second
+/// half of the rows repeats the first with the opposite sign, so W₁ − W₀ ∝ [A; −A] and its right
+/// singular vectors are those of A (N/2 × d). KFAC right-multiplies by P⁻¹ (Q = I).
+pub fn network_trial(
+    pb: &Problem,
+    student: &Activation,
+    width: usize,
+    lambda: f64,
+    rng: &mut UnitRng,
+    par: Par,
+) -> Result<[f64; 2], SimError> {
+    let (n, d) = (pb.x.nrows(), pb.x.ncols());
+    let mut at = one_step_update(pb, student, width, rng, par);
     let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
     let sgd = top_left_singular_vector(at.as_ref(), &g, par)?;
     let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
@@ -595,6 +616,22 @@ mod tests {
                     "{teacher}/{student} psi {psi}: method {k}: {} vs {}",
                     got[k],
                     want[k]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn operator_norm_is_the_largest_singular_value() {
+        let mut rng = unit_rng(3, 4, 5);
+        for (r, c) in [(40, 15), (15, 40), (30, 30)] {
+            let m = Mat::<f64>::from_fn(r, c, |_, _| normal(&mut rng));
+            let want = m.singular_values().unwrap()[0];
+            for par in [Par::Seq, Par::rayon(2)] {
+                let got = operator_norm(m.as_ref(), par).unwrap();
+                assert!(
+                    (got - want).abs() < 1e-10 * want,
+                    "{r}x{c}: {got} vs {want}"
                 );
             }
         }
