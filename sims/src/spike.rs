@@ -39,7 +39,7 @@ pub fn spike_residual_ratio(
     let residual = Mat::<f64>::from_fn(at.nrows(), half, |i, j| at[(i, j)] - c1 * g[i]);
     let g_norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
     let spike = c1.abs() * (half as f64).sqrt() * g_norm;
-    if !(spike > 0.0) {
+    if spike.is_nan() || spike <= 0.0 {
         return Err(SimError::InvalidParameter {
             name: "student",
             reason: "E[σ'(z)] = 0: no rank-one part to compare with".into(),
