@@ -48,6 +48,11 @@ pub enum Command {
         after_help = "Example:\n  verify spike --d 100,200,400,800 --kappa 10 --psi 2 --trials 10\n\nWrites spike.csv, spike.json (with the fitted slope) and spike.svg to --out."
     )]
     Spike(SpikeArgs),
+    /// Phase diagram over (κ, ψ) of ρ_KFAC − ρ_SGD from theory, with simulation checks marked.
+    #[command(
+        after_help = "Example:\n  verify phase --kappa 1,30 --psi 0.25,8 --check-kappa 2,10,25 --check-psi 0.5,2,6\n\nWrites phase.svg (heatmap with the checks), phase.csv (the theory grid) and checks/ (an\nordinary single-index sweep at the check points) to --out. Exit 1 if a check disagrees."
+    )]
+    Phase(PhaseArgs),
     /// Regenerate the paper's single-index figures (Figure 3 left and right) into --out.
     #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
@@ -238,6 +243,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// Nothing on standard output (the files only).
+    None,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -412,4 +419,62 @@ pub struct SpikeArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR", default_value = "out/spike")]
     pub out: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PhaseArgs {
+    /// κ extent of the diagram (its smallest and largest value are used).
+    #[arg(long, value_name = "RANGE", default_value = "1,30", value_parser = positive_range, allow_hyphen_values = true)]
+    pub kappa: Range,
+    /// ψ extent of the diagram (log scale; smallest and largest value).
+    #[arg(long, value_name = "RANGE", default_value = "0.25,8", value_parser = positive_range, allow_hyphen_values = true)]
+    pub psi: Range,
+    /// Theory cells per axis.
+    #[arg(long, value_name = "INT", default_value = "60", value_parser = clap::value_parser!(u64).range(2..=1000))]
+    pub resolution: u64,
+    /// κ values of the simulation checks.
+    #[arg(long, value_name = "RANGE", default_value = "2,10,25", value_parser = positive_range, allow_hyphen_values = true)]
+    pub check_kappa: Range,
+    /// ψ values of the simulation checks.
+    #[arg(long, value_name = "RANGE", default_value = "0.5,2,6", value_parser = positive_range, allow_hyphen_values = true)]
+    pub check_psi: Range,
+    /// Population spectrum of Σ.
+    #[arg(long, value_name = "NAME", default_value = "two-point", value_parser = spectrum)]
+    pub spectrum: SpectrumFamily,
+    /// Keep the spectrum as given instead of normalising it to tr Σ = d.
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Teacher σ*.
+    #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
+    pub activation: Activation,
+    /// Student σ (network-level checks).
+    #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
+    pub student: Activation,
+    /// Label-noise standard deviation σ_ε.
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
+    pub noise: f64,
+    /// KFAC ridge λ, or `opt`.
+    #[arg(long, value_name = "F|opt", default_value = "0.1", value_parser = lambda_arg, allow_hyphen_values = true)]
+    pub lambda: Lambda,
+    /// Dimension of the checks.
+    #[arg(long, value_name = "INT", default_value = "400", value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    pub d: u64,
+    /// Monte Carlo trials per check point.
+    #[arg(long, value_name = "INT", default_value = "20", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub trials: u64,
+    /// Check at the network level (default: direction level, faster).
+    #[arg(long)]
+    pub network: bool,
+    /// Seed of every random stream.
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// Family-wise false-failure level of the checks.
+    #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
+    pub alpha: f64,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "out/phase")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -4,6 +4,7 @@ mod cli;
 mod error;
 mod experiment_file;
 mod merge;
+mod phase;
 mod range;
 mod reproduce;
 mod single_index;
@@ -25,6 +26,7 @@ fn main() {
         Command::Run(args) => experiment_file::run(&args),
         Command::Spectrum(args) => spectrum_check::run(&args),
         Command::Spike(args) => spike_check::run(&args),
+        Command::Phase(args) => phase::run(&args),
     };
     match result {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

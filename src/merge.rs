@@ -106,5 +106,5 @@ pub fn run(m: &MergeArgs) -> Result<bool, CliError> {
         .map(|(u, v)| reports::UnitRecord::new(u.0, u.1, v))
         .collect();
     reports::UnitLog::create(&m.out.join(UNITS_FILE), &whole, &records)?;
-    finish(&args, &model, &points, Some(ordered))
+    finish(&args, &model, &points, Some(ordered)).map(|(agree, _)| agree)
 }

@@ -85,7 +85,7 @@ fn level(l: LevelArg) -> Level {
 
 /// The ridge at a grid point: the fixed `--lambda`, or with `--lambda opt` the λ maximising
 /// ρ_KFAC there (theory::optimal_ridge).
-fn resolve_lambda(
+pub fn resolve_lambda(
     a: &SingleIndexArgs,
     model: &SingleIndexModel,
     kappa: f64,
@@ -248,6 +248,18 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
 
 /// Run the command; Ok(true) when every row agrees (or theory only, or a shard finished).
 pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
+    run_with_rows(a).map(|(agree, _)| agree)
+}
+
+/// As [`run_with_rows`], printing nothing to standard output (for commands built on sweeps).
+pub fn run_quiet_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> {
+    let mut a = a.clone();
+    a.format = Format::None;
+    run_with_rows(&a)
+}
+
+/// As [`run`], also returning the result rows (none for a shard).
+pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> {
     let (model, points) = setup(a)?;
     if a.theory_only {
         return finish(a, &model, &points, None);
@@ -322,7 +334,7 @@ pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
             mine.len(),
             log_path.display()
         );
-        return Ok(true);
+        return Ok((true, Vec::new()));
     }
     let values: Vec<Vec<f64>> = sims::all_units(points.len(), trials)
         .iter()
@@ -338,7 +350,7 @@ pub fn finish(
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
     values: Option<Vec<Vec<f64>>>,
-) -> Result<bool, CliError> {
+) -> Result<(bool, Vec<Row>), CliError> {
     let argv = canonical_argv(a);
     let limits = model
         .limits_many(points)
@@ -443,7 +455,7 @@ pub fn finish(
             a.out.display()
         );
     }
-    Ok(all_agree)
+    Ok((all_agree, rows))
 }
 
 fn print_rows(rows: &[Row], format: Format, with_sim: bool) -> Result<(), CliError> {
@@ -460,6 +472,7 @@ fn print_rows(rows: &[Row], format: Format, with_sim: bool) -> Result<(), CliErr
             print!("{}", String::from_utf8_lossy(&bytes));
         }
         Format::Table => print!("{}", table(rows, with_sim)),
+        Format::None => {}
     }
     Ok(())
 }

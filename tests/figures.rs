@@ -225,3 +225,54 @@ fn spike_check_shows_the_remainder_shrinking() {
     assert!(stderr(&o).contains("--d"));
     std::fs::remove_dir_all(out).ok();
 }
+
+/// `verify phase`: the theory heatmap of ρ_KFAC − ρ_SGD with the simulation checks marked.
+#[test]
+fn phase_diagram_has_cells_checks_and_files() {
+    let out = scratch("phase");
+    let o = verify(&[
+        "phase",
+        "--resolution",
+        "12",
+        "--check-kappa",
+        "2,10",
+        "--check-psi",
+        "1,4",
+        "--d",
+        "60",
+        "--trials",
+        "6",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&o)
+    );
+    let csv = std::fs::read_to_string(out.join("phase.csv")).unwrap();
+    assert!(csv.starts_with("kappa,psi,rho_sgd,rho_kfac,advantage"));
+    assert_eq!(csv.lines().count(), 1 + 12 * 12);
+    let svg = std::fs::read_to_string(out.join("phase.svg")).unwrap();
+    let doc = parse(&svg);
+    assert!(doc.descendants().filter(|n| n.has_tag_name("rect")).count() >= 144);
+    let t = texts(&doc);
+    assert!(
+        t.iter().any(|s| s == "ρ_KFAC − ρ_SGD") && t.iter().any(|s| s == "κ (anisotropy of Σ)"),
+        "{t:?}"
+    );
+    // Four check points labelled with their simulated advantage ("+0.123"), plus three colour-bar ticks.
+    let labels = t
+        .iter()
+        .filter(|s| {
+            (s.starts_with('+') || s.starts_with('-'))
+                && s.len() == 6
+                && s[1..].parse::<f64>().is_ok()
+        })
+        .count();
+    assert!(labels >= 7, "{t:?}");
+    let checks = std::fs::read_to_string(out.join("checks/single_index.csv")).unwrap();
+    assert_eq!(checks.lines().count(), 1 + 4 * 2);
+    std::fs::remove_dir_all(out).ok();
+}

@@ -538,3 +538,191 @@ pub fn write_histogram_svg(path: &Path, fig: &HistogramFigure) -> Result<(), Rep
     })?;
     write_atomic(path, svg.as_bytes())
 }
+
+/// A heatmap of a value over a 2-D grid, with marked check points (e.g. a theory phase diagram
+/// with the simulation verdicts at a coarse sub-grid).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatmapFigure {
+    pub title: String,
+    pub caption: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_y: bool,
+    /// (x0, x1, y0, y1, value) per cell.
+    pub cells: Vec<(f64, f64, f64, f64, f64)>,
+    /// What the colour shows (legend title).
+    pub value_label: String,
+    /// (x, y, agrees, text) per check point.
+    pub checks: Vec<(f64, f64, bool, String)>,
+    pub y_ticks: Vec<f64>,
+}
+
+/// White → blue for values ≥ 0, white → vermillion for values < 0, scaled by `max_abs`.
+fn heat_colour(v: f64, max_abs: f64) -> RGBColor {
+    let t = (v.abs() / max_abs.max(1e-12)).clamp(0.0, 1.0);
+    let (r, g, b) = if v >= 0.0 {
+        (0.0, 114.0, 178.0)
+    } else {
+        (213.0, 94.0, 0.0)
+    };
+    let mix = |c: f64| (255.0 + (c - 255.0) * t).round() as u8;
+    RGBColor(mix(r), mix(g), mix(b))
+}
+
+/// Render a heatmap figure to an SVG string.
+pub fn render_heatmap_svg(fig: &HeatmapFigure) -> Result<String, String> {
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let (header, body) = root.split_vertically(HEADER);
+        header
+            .draw(&Text::new(
+                fig.title.clone(),
+                (20, 12),
+                ("sans-serif", 24).into_font(),
+            ))
+            .map_err(|x| e(&x))?;
+        header
+            .draw(&Text::new(
+                fig.caption.clone(),
+                (20, 42),
+                ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
+            ))
+            .map_err(|x| e(&x))?;
+        let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (x0, x1) = min_max(fig.cells.iter().flat_map(|c| [c.0, c.1])).unwrap_or((0.0, 1.0));
+        let (y0, y1) = min_max(fig.cells.iter().flat_map(|c| [c.2, c.3])).unwrap_or((0.5, 1.0));
+        let max_abs = fig.cells.iter().map(|c| c.4.abs()).fold(0.0, f64::max);
+        if fig.log_y {
+            let ticks = if fig.y_ticks.is_empty() {
+                log_ticks(&(y0..y1))
+            } else {
+                fig.y_ticks.clone()
+            };
+            heatmap_chart(
+                &plot,
+                fig,
+                x0..x1,
+                (y0..y1).log_scale().with_key_points(ticks),
+                max_abs,
+            )?;
+        } else {
+            heatmap_chart(&plot, fig, x0..x1, y0..y1, max_abs)?;
+        }
+        // Colour bar.
+        let font = ("sans-serif", 14).into_font();
+        legend
+            .draw(&Text::new(fig.value_label.clone(), (10, 14), font.clone()))
+            .map_err(|x| e(&x))?;
+        let (top, height) = (40, 260);
+        for k in 0..height {
+            let v = max_abs * (1.0 - 2.0 * k as f64 / height as f64);
+            legend
+                .draw(&Rectangle::new(
+                    [(14, top + k), (44, top + k + 1)],
+                    heat_colour(v, max_abs).filled(),
+                ))
+                .map_err(|x| e(&x))?;
+        }
+        for (frac, v) in [(0.0, max_abs), (0.5, 0.0), (1.0, -max_abs)] {
+            let y = top + (frac * height as f64) as i32;
+            legend
+                .draw(&Text::new(format!("{v:+.3}"), (52, y - 7), font.clone()))
+                .map_err(|x| e(&x))?;
+        }
+        let small = ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80));
+        let y = top + height + 30;
+        legend
+            .draw(&Circle::new((18, y + 6), 6, RGBColor(0, 158, 115).filled()))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(
+                "simulation agrees".to_string(),
+                (32, y),
+                small.clone(),
+            ))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Cross::new((18, y + 30), 7, RED.stroke_width(3)))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(
+                "simulation disagrees".to_string(),
+                (32, y + 24),
+                small.clone(),
+            ))
+            .map_err(|x| e(&x))?;
+        legend
+            .draw(&Text::new(
+                "labels: simulated ρ_KFAC − ρ_SGD".to_string(),
+                (10, y + 50),
+                small,
+            ))
+            .map_err(|x| e(&x))?;
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(buf)
+}
+
+fn heatmap_chart<Y>(
+    area: &DrawingArea<SVGBackend, Shift>,
+    fig: &HeatmapFigure,
+    x: Range<f64>,
+    y: Y,
+    max_abs: f64,
+) -> Result<(), String>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64> + Ranged<ValueType = f64>,
+{
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x, y)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc(fig.x_label.as_str())
+        .y_desc(fig.y_label.as_str())
+        .x_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| short_number(*v))
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 14))
+        .disable_mesh()
+        .draw()
+        .map_err(|x| e(&x))?;
+    chart
+        .draw_series(fig.cells.iter().map(|&(x0, x1, y0, y1, v)| {
+            Rectangle::new([(x0, y0), (x1, y1)], heat_colour(v, max_abs).filled())
+        }))
+        .map_err(|x| e(&x))?;
+    for (x, y, ok, text) in &fig.checks {
+        let area = chart.plotting_area();
+        if *ok {
+            area.draw(&Circle::new((*x, *y), 6, RGBColor(0, 158, 115).filled()))
+                .map_err(|x| e(&x))?;
+        } else {
+            area.draw(&Cross::new((*x, *y), 7, RED.stroke_width(3)))
+                .map_err(|x| e(&x))?;
+        }
+        area.draw(
+            &(EmptyElement::at((*x, *y))
+                + Text::new(text.clone(), (9, -16), ("sans-serif", 13).into_font())),
+        )
+        .map_err(|x| e(&x))?;
+    }
+    Ok(())
+}
+
+/// Write a heatmap figure to `path` atomically.
+pub fn write_heatmap_svg(path: &Path, fig: &HeatmapFigure) -> Result<(), ReportError> {
+    let svg = render_heatmap_svg(fig).map_err(|reason| ReportError::Plot {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    write_atomic(path, svg.as_bytes())
+}

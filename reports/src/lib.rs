@@ -7,8 +7,8 @@ pub mod markdown;
 pub mod unitlog;
 
 pub use figure::{
-    render_histogram_svg, render_svg, write_histogram_svg, write_svg, Figure, HistogramFigure,
-    Series, SimPoint,
+    render_heatmap_svg, render_histogram_svg, render_svg, write_heatmap_svg, write_histogram_svg,
+    write_svg, Figure, HeatmapFigure, HistogramFigure, Series, SimPoint,
 };
 pub use files::{write_atomic, write_csv, write_json, write_json_as, ReportError};
 pub use markdown::{render_markdown, write_markdown, RunReport};
