@@ -178,17 +178,28 @@ fn even_width(s: &str) -> Result<usize, String> {
     Ok(v)
 }
 
-/// The `--lambda` value: a fixed ridge, or the theory-optimal one per grid point.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The `--lambda` value: fixed ridges (a RANGE; several values sweep λ and add the λ figure), or
+/// the theory-optimal one per grid point.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Lambda {
-    Value(f64),
+    Values(Range),
     Opt,
+}
+
+impl Lambda {
+    /// The λ the κ and ψ figures (and single-λ commands) use: the first value (None for opt).
+    pub fn first(&self) -> Option<f64> {
+        match self {
+            Lambda::Values(r) => r.values.first().copied(),
+            Lambda::Opt => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Lambda {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Lambda::Value(v) => write!(f, "{v}"),
+            Lambda::Values(r) => write!(f, "{}", r.text),
             Lambda::Opt => write!(f, "opt"),
         }
     }
@@ -198,8 +209,8 @@ fn lambda_arg(s: &str) -> Result<Lambda, String> {
     if s.trim() == "opt" {
         Ok(Lambda::Opt)
     } else {
-        nonneg_float(s)
-            .map(Lambda::Value)
+        range_where(s, |v| v >= 0.0, ">= 0")
+            .map(Lambda::Values)
             .map_err(|e| format!("{e} (or 'opt')"))
     }
 }
@@ -270,9 +281,9 @@ pub struct SingleIndexArgs {
     /// Label-noise standard deviation σ_ε (>= 0).
     #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub noise: f64,
-    /// KFAC ridge λ (>= 0; 0 needs ψ > 1), or `opt`: per grid point, the λ that maximises
-    /// ρ_KFAC in theory (recorded in the lambda column).
-    #[arg(long, value_name = "F|opt", default_value = "0.1", value_parser = lambda_arg, allow_hyphen_values = true)]
+    /// KFAC ridge λ (RANGE, values >= 0; 0 needs ψ > 1; several values add the λ-sweep
+    /// figure), or `opt`: per grid point, the λ that maximises ρ_KFAC in theory.
+    #[arg(long, value_name = "RANGE|opt", default_value = "0.1", value_parser = lambda_arg, allow_hyphen_values = true)]
     pub lambda: Lambda,
     /// Dimension d (>= 2; a RANGE of whole numbers sweeps it, e.g. 250,500,1000,2000, and adds
     /// the finite-size-scaling figure).

@@ -169,5 +169,5 @@ fn args_lambda(
     psi: f64,
     d: usize,
 ) -> Result<f64, CliError> {
-    crate::single_index::resolve_lambda(args, model, kappa, psi, d)
+    crate::single_index::resolve_lambda(model, args.lambda.first(), kappa, psi, d)
 }

@@ -83,18 +83,18 @@ fn level(l: LevelArg) -> Level {
     }
 }
 
-/// The ridge at a grid point: the fixed `--lambda`, or with `--lambda opt` the λ maximising
-/// ρ_KFAC there (theory::optimal_ridge).
+/// The ridge at a grid point: the given λ, or (None: `--lambda opt`) the λ maximising ρ_KFAC
+/// there (theory::optimal_ridge).
 pub fn resolve_lambda(
-    a: &SingleIndexArgs,
     model: &SingleIndexModel,
+    lambda: Option<f64>,
     kappa: f64,
     psi: f64,
     d: usize,
 ) -> Result<f64, CliError> {
-    match a.lambda {
-        Lambda::Value(v) => Ok(v),
-        Lambda::Opt => {
+    match lambda {
+        Some(v) => Ok(v),
+        None => {
             let h = theory::Spectrum {
                 family: model.family.clone(),
                 kappa,
@@ -107,9 +107,17 @@ pub fn resolve_lambda(
     }
 }
 
+/// The λ values of the grid (one None for `--lambda opt`).
+fn lambda_axis(a: &SingleIndexArgs) -> Vec<Option<f64>> {
+    match &a.lambda {
+        Lambda::Values(r) => r.values.iter().map(|&v| Some(v)).collect(),
+        Lambda::Opt => vec![None],
+    }
+}
+
 /// Build the model and grid from validated arguments.
 pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
-    if a.lambda == Lambda::Value(0.0) {
+    if lambda_axis(a).contains(&Some(0.0)) {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(
                 "invalid value for --lambda: lambda = 0 (ridgeless) needs every --psi > 1, got psi = {psi}; use lambda > 0"
@@ -128,22 +136,24 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
     let mut points = Vec::new();
     for &d in &a.d.values {
         let width = a.width.unwrap_or(d + d % 2); // N = d, rounded up to even
-        for &psi in &a.psi.values {
-            for &kappa in &a.kappa.values {
-                let p = SingleIndexPoint {
-                    kappa,
-                    psi,
-                    lambda: resolve_lambda(a, &model, kappa, psi, d)?,
-                    d,
-                    width,
-                };
-                if p.n() < 2 {
-                    return Err(CliError::Usage(format!(
-                        "invalid value for --psi: n = round(psi·d) must be >= 2, got {} at psi = {psi}, d = {d}",
-                        p.n()
-                    )));
+        for lam in lambda_axis(a) {
+            for &psi in &a.psi.values {
+                for &kappa in &a.kappa.values {
+                    let p = SingleIndexPoint {
+                        kappa,
+                        psi,
+                        lambda: resolve_lambda(&model, lam, kappa, psi, d)?,
+                        d,
+                        width,
+                    };
+                    if p.n() < 2 {
+                        return Err(CliError::Usage(format!(
+                            "invalid value for --psi: n = round(psi·d) must be >= 2, got {} at psi = {psi}, d = {d}",
+                            p.n()
+                        )));
+                    }
+                    points.push(p);
                 }
-                points.push(p);
             }
         }
     }
@@ -548,6 +558,7 @@ fn caption(
     model: &SingleIndexModel,
     fixed: Option<(&str, f64)>,
     width: Option<usize>,
+    lambda: Option<String>,
 ) -> String {
     let mut parts = vec![format!("{} spectrum", a.spectrum.name())];
     if let Some((name, v)) = fixed {
@@ -558,10 +569,9 @@ fn caption(
         parts.push(format!("σ = {}", a.student));
     }
     parts.push(format!("σ_ε = {}", a.noise));
-    parts.push(match a.lambda {
-        Lambda::Value(v) => format!("λ = {v}"),
-        Lambda::Opt => "λ = optimal per point".into(),
-    });
+    if let Some(l) = lambda {
+        parts.push(l);
+    }
     // width None: a figure across d (finite-size scaling), where N follows d.
     match width {
         Some(_) if a.d.values.len() > 1 => {
@@ -581,6 +591,121 @@ fn caption(
     parts.push(format!("{} level", model.level.name()));
     parts.push(format!("seed {}", a.seed));
     parts.join(" · ")
+}
+
+/// `single_index_lambda.svg`: ρ against the ridge λ (log scale) like the paper's learning-rate
+/// sweep — theory on a dense grid, simulation ± 2 SE, for up to three (κ, ψ) at the largest d.
+fn write_lambda_sweep(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    lambdas: &[f64],
+    d: usize,
+    width: usize,
+) -> Result<String, CliError> {
+    let positive: Vec<f64> = lambdas.iter().copied().filter(|&l| l > 0.0).collect();
+    let mut combos = Vec::new();
+    for &psi in &a.psi.values {
+        for &kappa in &a.kappa.values {
+            combos.push((kappa, psi));
+        }
+    }
+    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
+    let shown: Vec<(f64, f64)> = subsample(&idx, MAX_CURVES / 2)
+        .into_iter()
+        .map(|i| combos[i as usize])
+        .collect();
+    let mut series = Vec::new();
+    for (k, &method) in model.methods().iter().enumerate() {
+        for &(kappa, psi) in &shown {
+            let xs = dense(&positive, 240, true);
+            let grid: Vec<SingleIndexPoint> = xs
+                .iter()
+                .map(|&lambda| SingleIndexPoint {
+                    kappa,
+                    psi,
+                    lambda,
+                    d,
+                    width,
+                })
+                .collect();
+            let theory = xs
+                .iter()
+                .zip(model.limits_many(&grid))
+                .filter_map(|(&x, l)| {
+                    l.ok()
+                        .map(|l| (x, if k == 0 { l.rho_sgd } else { l.rho_kfac }))
+                })
+                .collect();
+            let sims = rows
+                .iter()
+                .filter(|r| {
+                    r.d == d
+                        && r.method == method
+                        && r.kappa == kappa
+                        && r.psi == psi
+                        && r.lambda > 0.0
+                })
+                .filter_map(|r| {
+                    Some(reports::SimPoint {
+                        x: r.lambda,
+                        mean: r.rho_sim?,
+                        half_width: 2.0 * r.rho_sim_se?,
+                        agrees: r.pass != Some(false),
+                    })
+                })
+                .collect();
+            let which = if combos.len() > 1 {
+                format!(", κ = {kappa}, ψ = {psi}")
+            } else {
+                String::new()
+            };
+            series.push(reports::Series {
+                label: format!("{}{which}", method_label(method)),
+                marker: k,
+                theory,
+                sims,
+                fit: None,
+            });
+        }
+    }
+    let fixed = (combos.len() == 1).then(|| ("κ", combos[0].0));
+    let mut cap = caption(a, model, fixed, Some(width), None);
+    if combos.len() == 1 {
+        cap = format!("ψ = {} · {cap}", combos[0].1);
+    }
+    let fig = reports::Figure {
+        title: "Learned direction vs the KFAC ridge λ".into(),
+        caption: cap,
+        x_label: "λ (log scale; SGD does not use it)".into(),
+        y_label: "|cos(β̂, β*)|".into(),
+        log_x: true,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        x_ticks: if positive.len() <= 10 {
+            positive.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let name = "single_index_lambda.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
+}
+
+/// The λ the κ, ψ and finite-size figures show, its caption text, and whether rows must be
+/// filtered to it (several λ values in the sweep).
+fn shown_lambda(a: &SingleIndexArgs) -> (Option<f64>, String, bool) {
+    match &a.lambda {
+        Lambda::Values(r) if r.values.len() > 1 => (
+            Some(r.values[0]),
+            format!("λ = {} (first of {})", r.values[0], r.text),
+            true,
+        ),
+        Lambda::Values(r) => (Some(r.values[0]), format!("λ = {}", r.values[0]), false),
+        Lambda::Opt => (None, "λ = optimal per point".into(), false),
+    }
 }
 
 /// Most rows shown in report.md (the CSV has them all).
@@ -630,6 +755,8 @@ fn write_figures(
         .find(|p| p.d == d)
         .map(|p| p.width)
         .unwrap_or(d);
+    let (lam0, lam_text, filter_lambda) = shown_lambda(a);
+    let at_lambda = |r: &Row| !filter_lambda || Some(r.lambda) == lam0;
     for (axis, swept, other, log) in [
         ("kappa", &a.kappa.values, &a.psi.values, false),
         ("psi", &a.psi.values, &a.kappa.values, true),
@@ -652,7 +779,7 @@ fn write_figures(
                     SingleIndexPoint {
                         kappa,
                         psi,
-                        lambda: resolve_lambda(a, model, kappa, psi, d).unwrap_or(f64::NAN),
+                        lambda: resolve_lambda(model, lam0, kappa, psi, d).unwrap_or(f64::NAN),
                         d,
                         width,
                     }
@@ -671,6 +798,7 @@ fn write_figures(
                     .iter()
                     .filter(|r| {
                         r.d == d
+                            && at_lambda(r)
                             && r.method == method
                             && (if axis == "kappa" { r.psi } else { r.kappa }) == o
                     })
@@ -700,7 +828,7 @@ fn write_figures(
         let fixed = (other.len() == 1).then(|| (other_sym, other[0]));
         let fig = reports::Figure {
             title: format!("Learned direction vs {sym}: one-step SGD and KFAC"),
-            caption: caption(a, model, fixed, Some(width)),
+            caption: caption(a, model, fixed, Some(width), Some(lam_text.clone())),
             x_label: if axis == "kappa" {
                 "κ (anisotropy of Σ)".into()
             } else {
@@ -723,7 +851,13 @@ fn write_figures(
         files.push(name);
     }
     if a.d.values.len() >= 2 && rows.iter().any(|r| r.rho_sim.is_some()) {
-        files.push(write_finite_size(a, model, rows)?);
+        let shown: Vec<Row> = rows.iter().filter(|r| at_lambda(r)).cloned().collect();
+        files.push(write_finite_size(a, model, &shown, lam_text.clone())?);
+    }
+    if let Lambda::Values(r) = &a.lambda {
+        if r.values.len() >= 2 {
+            files.push(write_lambda_sweep(a, model, rows, &r.values, d, width)?);
+        }
     }
     Ok(files)
 }
@@ -756,6 +890,7 @@ fn write_finite_size(
     a: &SingleIndexArgs,
     model: &SingleIndexModel,
     rows: &[Row],
+    lambda_text: String,
 ) -> Result<String, CliError> {
     let mut combos: Vec<(f64, f64)> = Vec::new();
     for &psi in &a.psi.values {
@@ -849,7 +984,7 @@ fn write_finite_size(
         } else {
             "Finite-size error |ρ̄_sim − ρ_theory| against d".into()
         },
-        caption: caption(a, model, None, None),
+        caption: caption(a, model, None, None, Some(lambda_text)),
         x_label: "d (log scale)".into(),
         y_label: "|ρ̄_sim − ρ_theory| (log scale)".into(),
         log_x: true,
@@ -896,8 +1031,8 @@ fn run_report(
         ("noise σ_ε", a.noise.to_string()),
         (
             "ridge λ",
-            match a.lambda {
-                Lambda::Value(v) => v.to_string(),
+            match &a.lambda {
+                Lambda::Values(r) => r.text.clone(),
                 Lambda::Opt => {
                     "opt (per grid point, maximising ρ_KFAC in theory; see the lambda column)"
                         .into()

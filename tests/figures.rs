@@ -276,3 +276,50 @@ fn phase_diagram_has_cells_checks_and_files() {
     assert_eq!(checks.lines().count(), 1 + 4 * 2);
     std::fs::remove_dir_all(out).ok();
 }
+
+/// Several `--lambda` values sweep the ridge and add the λ figure (theory curve and simulation).
+#[test]
+fn a_lambda_sweep_adds_the_lambda_figure() {
+    let out = scratch("lambda-sweep");
+    let o = verify(&[
+        "single-index",
+        "--level",
+        "direction",
+        "--d",
+        "60",
+        "--kappa",
+        "1,10",
+        "--lambda",
+        "0.01,0.1,1",
+        "--trials",
+        "5",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&o)
+    );
+    let rows = std::fs::read_to_string(out.join("single_index.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 3 * 2 * 2, "λ × κ × method rows");
+    let svg = std::fs::read_to_string(out.join("single_index_lambda.svg")).unwrap();
+    let doc = parse(&svg);
+    let t = texts(&doc);
+    assert!(t.iter().any(|s| s.starts_with("λ (log scale")), "{t:?}");
+    let curves = doc
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name("polyline")
+                && n.attribute("points")
+                    .map(|p| p.split_whitespace().count() >= 200)
+                    .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(curves, 4, "SGD and KFAC at two κ");
+    // The κ figure shows the first λ only, and says so.
+    let kappa_svg = std::fs::read_to_string(out.join("single_index_kappa.svg")).unwrap();
+    assert!(kappa_svg.contains("λ = 0.01 (first of 0.01,0.1,1)"));
+    std::fs::remove_dir_all(out).ok();
+}
