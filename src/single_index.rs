@@ -528,6 +528,23 @@ fn table(rows: &[Row], with_sim: bool) -> String {
     out
 }
 
+/// The limit formula of method k (0: SGD, Lemma 3.10; 1: KFAC, Lemma 3.12) along `grid`, at
+/// abscissae `xs`; points where it cannot be evaluated are left out.
+fn theory_curve(
+    model: &SingleIndexModel,
+    k: usize,
+    xs: &[f64],
+    grid: &[SingleIndexPoint],
+) -> Vec<(f64, f64)> {
+    xs.iter()
+        .zip(model.limits_many(grid))
+        .filter_map(|(&x, l)| {
+            l.ok()
+                .map(|l| (x, if k == 0 { l.rho_sgd } else { l.rho_kfac }))
+        })
+        .collect()
+}
+
 /// Shell-quote a command line so it can be pasted back.
 pub fn shell_line(argv: &[String]) -> String {
     argv.iter()
@@ -629,14 +646,7 @@ fn write_lambda_sweep(
                     width,
                 })
                 .collect();
-            let theory = xs
-                .iter()
-                .zip(model.limits_many(&grid))
-                .filter_map(|(&x, l)| {
-                    l.ok()
-                        .map(|l| (x, if k == 0 { l.rho_sgd } else { l.rho_kfac }))
-                })
-                .collect();
+            let theory = theory_curve(model, k, &xs, &grid);
             let sims = rows
                 .iter()
                 .filter(|r| {
@@ -786,14 +796,7 @@ fn write_figures(
                 };
                 let xs = dense(swept, 240, log);
                 let grid: Vec<SingleIndexPoint> = xs.iter().map(|&x| at(x)).collect();
-                let theory = xs
-                    .iter()
-                    .zip(model.limits_many(&grid))
-                    .filter_map(|(&x, l)| {
-                        l.ok()
-                            .map(|l| (x, if k == 0 { l.rho_sgd } else { l.rho_kfac }))
-                    })
-                    .collect();
+                let theory = theory_curve(model, k, &xs, &grid);
                 let sims = rows
                     .iter()
                     .filter(|r| {
@@ -875,15 +878,6 @@ struct FiniteSizeRow {
     slope: f64,
 }
 
-/// Least-squares slope of y on x.
-fn slope(xs: &[f64], ys: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
-    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
-    sxy / sxx
-}
-
 /// `single_index_finite_size.svg` and `finite_size.csv`: how fast the simulation approaches the
 /// formula, |ρ̄_sim − ρ_theory| against d on log-log axes, with the fitted power-law slope.
 fn write_finite_size(
@@ -915,7 +909,7 @@ fn write_finite_size(
             pts.sort_by_key(|p| p.0);
             let usable: Vec<&(usize, f64, f64)> = pts.iter().filter(|p| p.1 > 0.0).collect();
             let fitted = if usable.len() >= 2 {
-                slope(
+                sims::stats::least_squares_slope(
                     &usable.iter().map(|p| (p.0 as f64).ln()).collect::<Vec<_>>(),
                     &usable.iter().map(|p| p.1.ln()).collect::<Vec<_>>(),
                 )

@@ -31,14 +31,6 @@ struct SpikeFile<'a> {
     rows: &'a [SpikeRow],
 }
 
-fn slope(xs: &[f64], ys: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
-    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
-    sxy / sxx
-}
-
 pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
     let base = SingleIndexModel {
         family: a.spectrum.clone(),
@@ -88,7 +80,7 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
         .collect();
     let lx: Vec<f64> = rows.iter().map(|r| (r.d as f64).ln()).collect();
     let ly: Vec<f64> = rows.iter().map(|r| r.ratio_mean.ln()).collect();
-    let fitted = slope(&lx, &ly);
+    let fitted = sims::stats::least_squares_slope(&lx, &ly);
     let (first, last) = (&rows[0], &rows[rows.len() - 1]);
     let shrinks = fitted < 0.0
         && first.ratio_mean - last.ratio_mean > 2.0 * first.ratio_se.hypot(last.ratio_se);

@@ -46,6 +46,28 @@ pub struct Figure {
     pub x_ticks: Vec<f64>,
 }
 
+/// A white canvas with the title and the caption line on top; returns (plot area, legend area).
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+fn frame<'a>(root: &Area<'a>, title: &str, caption: &str) -> Result<(Area<'a>, Area<'a>), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (header, body) = root.split_vertically(HEADER);
+    header
+        .draw(&Text::new(
+            title.to_string(),
+            (20, 12),
+            ("sans-serif", 24).into_font(),
+        ))
+        .map_err(|e| e.to_string())?;
+    header
+        .draw(&Text::new(
+            caption.to_string(),
+            (20, 42),
+            ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(body.split_horizontally(SIZE.0 - LEGEND_WIDTH))
+}
+
 /// Okabe–Ito colours: distinguishable with colour-vision deficiencies.
 const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
@@ -65,23 +87,7 @@ pub fn render_svg(fig: &Figure) -> Result<String, String> {
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let (header, body) = root.split_vertically(HEADER);
-        header
-            .draw(&Text::new(
-                fig.title.clone(),
-                (20, 12),
-                ("sans-serif", 24).into_font(),
-            ))
-            .map_err(|e| e.to_string())?;
-        header
-            .draw(&Text::new(
-                fig.caption.clone(),
-                (20, 42),
-                ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
-            ))
-            .map_err(|e| e.to_string())?;
-        let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (plot, legend) = frame(&root, &fig.title, &fig.caption)?;
         let (xr, yr) = ranges(fig);
         // Log axes always get explicit ticks: plotters draws none on a range shorter than a decade.
         let x_ticks = if fig.x_ticks.is_empty() {
@@ -428,23 +434,7 @@ pub fn render_histogram_svg(fig: &HistogramFigure) -> Result<String, String> {
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(&x))?;
-        let (header, body) = root.split_vertically(HEADER);
-        header
-            .draw(&Text::new(
-                fig.title.clone(),
-                (20, 12),
-                ("sans-serif", 24).into_font(),
-            ))
-            .map_err(|x| e(&x))?;
-        header
-            .draw(&Text::new(
-                fig.caption.clone(),
-                (20, 42),
-                ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
-            ))
-            .map_err(|x| e(&x))?;
-        let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (plot, legend) = frame(&root, &fig.title, &fig.caption)?;
         let xs = fig
             .bins
             .iter()
@@ -575,23 +565,7 @@ pub fn render_heatmap_svg(fig: &HeatmapFigure) -> Result<String, String> {
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|x| e(&x))?;
-        let (header, body) = root.split_vertically(HEADER);
-        header
-            .draw(&Text::new(
-                fig.title.clone(),
-                (20, 12),
-                ("sans-serif", 24).into_font(),
-            ))
-            .map_err(|x| e(&x))?;
-        header
-            .draw(&Text::new(
-                fig.caption.clone(),
-                (20, 42),
-                ("sans-serif", 15).into_font().color(&RGBColor(80, 80, 80)),
-            ))
-            .map_err(|x| e(&x))?;
-        let (plot, legend) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (plot, legend) = frame(&root, &fig.title, &fig.caption)?;
         let (x0, x1) = min_max(fig.cells.iter().flat_map(|c| [c.0, c.1])).unwrap_or((0.0, 1.0));
         let (y0, y1) = min_max(fig.cells.iter().flat_map(|c| [c.2, c.3])).unwrap_or((0.5, 1.0));
         let max_abs = fig.cells.iter().map(|c| c.4.abs()).fold(0.0, f64::max);

@@ -32,6 +32,15 @@ pub fn summarize(xs: &[f64]) -> Summary {
     Summary { n, mean, se }
 }
 
+/// Least-squares slope of y on x (e.g. of log error on log d: a power-law exponent).
+pub fn least_squares_slope(xs: &[f64], ys: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    sxy / sxx
+}
+
 /// The critical value of the agreement test.
 ///
 /// Each row's statistic z = (mean − theory)/sqrt(SE² + b²) is compared with the two-sided
@@ -87,6 +96,16 @@ mod tests {
         assert_eq!(s.mean, 2.5);
         // sample variance 5/3, se = sqrt(5/12)
         assert!((s.se - (5.0f64 / 12.0).sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn slope_of_a_power_law() {
+        let xs: Vec<f64> = [1.0f64, 2.0, 4.0, 8.0].iter().map(|x| x.ln()).collect();
+        let ys: Vec<f64> = [1.0f64, 2.0, 4.0, 8.0]
+            .iter()
+            .map(|x| (3.0 * x.powf(-0.5)).ln())
+            .collect();
+        assert!((least_squares_slope(&xs, &ys) + 0.5).abs() < 1e-12);
     }
 
     #[test]
