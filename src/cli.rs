@@ -59,7 +59,7 @@ pub enum Command {
 }
 
 const REPRODUCE_HELP: &str = "\
-Runs two `verify single-index` sweeps (about 2 minutes on 2 cores at the defaults):
+Runs two `verify single-index` sweeps (about a minute on 2 cores at the defaults):
   figure3-right/  correlation against kappa = 1..10 at psi = 2    (paper: Figure 3, right)
   figure3-left/   correlation against psi = 0.25..8 at kappa = 10 (paper: Figure 3, left)
 each with its CSV, JSON, SVG figure and report.md. The paper's exact sizes were lost in our copy;
