@@ -241,49 +241,14 @@ fn reproducible_across_threads_and_subsets() {
 }
 
 /// Large problems (n·d ≥ 2²⁴) run one trial at a time with faer parallel inside; the numbers must
-/// still not depend on the thread count.
+/// still not depend on the thread count, at both levels.
 #[test]
 fn reproducible_with_parallel_linear_algebra_inside_a_trial() {
     let base = scratch("inner-par");
-    let run = |threads: &str| {
-        let out = base.join(threads);
-        let o = verify_env(
-            &[
-                "single-index",
-                "--kappa",
-                "3",
-                "--psi",
-                "4",
-                "--d",
-                "2048",
-                "--trials",
-                "2",
-                "--level",
-                "direction",
-                "--quiet",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &[("RAYON_NUM_THREADS", threads)],
-        );
-        assert!(
-            matches!(o.status.code(), Some(0) | Some(1)),
-            "{}",
-            stderr(&o)
-        );
-        std::fs::read_to_string(out.join("single_index.csv")).unwrap()
-    };
-    assert_eq!(run("1"), run("2"));
-    std::fs::remove_dir_all(base).ok();
-}
-
-#[test]
-fn reproducible_network_level_with_parallel_linear_algebra_inside() {
-    let base = scratch("inner-par-net");
-    let run = |threads: &str| {
-        let out = base.join(threads);
-        let o = verify_env(
-            &[
+    for level in ["direction", "network"] {
+        let run = |threads: &str| {
+            let out = base.join(format!("{level}-{threads}"));
+            let args = [
                 "single-index",
                 "--kappa",
                 "3",
@@ -295,20 +260,22 @@ fn reproducible_network_level_with_parallel_linear_algebra_inside() {
                 "64",
                 "--trials",
                 "2",
+                "--level",
+                level,
                 "--quiet",
                 "--out",
                 out.to_str().unwrap(),
-            ],
-            &[("RAYON_NUM_THREADS", threads)],
-        );
-        assert!(
-            matches!(o.status.code(), Some(0) | Some(1)),
-            "{}",
-            stderr(&o)
-        );
-        std::fs::read_to_string(out.join("single_index.csv")).unwrap()
-    };
-    assert_eq!(run("1"), run("2"));
+            ];
+            let o = verify_env(&args, &[("RAYON_NUM_THREADS", threads)]);
+            assert!(
+                matches!(o.status.code(), Some(0) | Some(1)),
+                "{}",
+                stderr(&o)
+            );
+            std::fs::read_to_string(out.join("single_index.csv")).unwrap()
+        };
+        assert_eq!(run("1"), run("2"), "{level}");
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
