@@ -610,6 +610,26 @@ fn caption(
     parts.join(" · ")
 }
 
+/// A (κ, ψ) pair of the grid.
+type KappaPsi = (f64, f64);
+
+/// Every (κ, ψ) of the grid, and the at most MAX_CURVES / 2 of them that get curves in figures
+/// whose x axis is neither (λ, d).
+fn kappa_psi_combos(a: &SingleIndexArgs) -> (Vec<KappaPsi>, Vec<KappaPsi>) {
+    let combos: Vec<(f64, f64)> = a
+        .psi
+        .values
+        .iter()
+        .flat_map(|&psi| a.kappa.values.iter().map(move |&kappa| (kappa, psi)))
+        .collect();
+    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
+    let shown = subsample(&idx, MAX_CURVES / 2)
+        .into_iter()
+        .map(|i| combos[i as usize])
+        .collect();
+    (combos, shown)
+}
+
 /// `single_index_lambda.svg`: ρ against the ridge λ (log scale) like the paper's learning-rate
 /// sweep — theory on a dense grid, simulation ± 2 SE, for up to three (κ, ψ) at the largest d.
 fn write_lambda_sweep(
@@ -621,17 +641,7 @@ fn write_lambda_sweep(
     width: usize,
 ) -> Result<String, CliError> {
     let positive: Vec<f64> = lambdas.iter().copied().filter(|&l| l > 0.0).collect();
-    let mut combos = Vec::new();
-    for &psi in &a.psi.values {
-        for &kappa in &a.kappa.values {
-            combos.push((kappa, psi));
-        }
-    }
-    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
-    let shown: Vec<(f64, f64)> = subsample(&idx, MAX_CURVES / 2)
-        .into_iter()
-        .map(|i| combos[i as usize])
-        .collect();
+    let (combos, shown) = kappa_psi_combos(a);
     let mut series = Vec::new();
     for (k, &method) in model.methods().iter().enumerate() {
         for &(kappa, psi) in &shown {
@@ -886,17 +896,7 @@ fn write_finite_size(
     rows: &[Row],
     lambda_text: String,
 ) -> Result<String, CliError> {
-    let mut combos: Vec<(f64, f64)> = Vec::new();
-    for &psi in &a.psi.values {
-        for &kappa in &a.kappa.values {
-            combos.push((kappa, psi));
-        }
-    }
-    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
-    let shown: Vec<(f64, f64)> = subsample(&idx, MAX_CURVES / 2)
-        .into_iter()
-        .map(|i| combos[i as usize])
-        .collect();
+    let (combos, shown) = kappa_psi_combos(a);
     let mut table = Vec::new();
     let mut series = Vec::new();
     for (k, &method) in model.methods().iter().enumerate() {

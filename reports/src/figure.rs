@@ -195,6 +195,28 @@ pub fn log_ticks(r: &Range<f64>) -> Vec<f64> {
     }
 }
 
+/// The house style of every chart's axes: labels, short tick numbers, faint major grid only.
+fn style_mesh<'a, 'b, X, Y>(
+    mesh: plotters::chart::MeshStyle<'a, 'b, X, Y, SVGBackend<'a>>,
+    x_label: &'b str,
+    y_label: &'b str,
+) -> plotters::chart::MeshStyle<'a, 'b, X, Y, SVGBackend<'a>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut mesh = mesh;
+    mesh.x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| short_number(*v))
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 14))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(225, 225, 225));
+    mesh
+}
+
 /// At most 4 significant digits, no trailing zeros: 0.25, 2, 1000, 0.0001.
 pub fn short_number(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
@@ -231,16 +253,7 @@ where
         .y_label_area_size(70)
         .build_cartesian_2d(x, y)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(fig.x_label.as_str())
-        .y_desc(fig.y_label.as_str())
-        .x_label_formatter(&|v| short_number(*v))
-        .y_label_formatter(&|v| short_number(*v))
-        .axis_desc_style(("sans-serif", 18))
-        .label_style(("sans-serif", 14))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
+    style_mesh(chart.configure_mesh(), &fig.x_label, &fig.y_label)
         .draw()
         .map_err(|e| e.to_string())?;
     for (i, s) in fig.series.iter().enumerate() {
@@ -453,16 +466,7 @@ pub fn render_histogram_svg(fig: &HistogramFigure) -> Result<String, String> {
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1.max(x0 + 1e-12), 0.0..(1.08 * y1).max(1e-12))
             .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .x_desc(fig.x_label.as_str())
-            .y_desc(fig.y_label.as_str())
-            .x_label_formatter(&|v| short_number(*v))
-            .y_label_formatter(&|v| short_number(*v))
-            .axis_desc_style(("sans-serif", 18))
-            .label_style(("sans-serif", 14))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(225, 225, 225))
+        style_mesh(chart.configure_mesh(), &fig.x_label, &fig.y_label)
             .draw()
             .map_err(|x| e(&x))?;
         let (bar, line) = (color(5), color(1));

@@ -83,7 +83,7 @@ fn mat_vec(a: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
 }
 
 /// Aᵀ v · alpha (sequential, as [`mat_vec`]).
-fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
+pub(crate) fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
     let mut out = Mat::<f64>::zeros(a.ncols(), 1);
     matmul(
         out.as_mut(),
@@ -405,6 +405,23 @@ impl SingleIndexModel {
         }
     }
 
+    /// One draw of (X, β*, y) at the point's Σ, n and teacher.
+    pub fn draw(&self, p: &SingleIndexPoint, rng: &mut UnitRng) -> Result<Problem, SimError> {
+        let sqrt_eigs: Vec<f64> = self
+            .spectrum(p)
+            .eigenvalues()?
+            .into_iter()
+            .map(f64::sqrt)
+            .collect();
+        Ok(draw_problem(
+            &sqrt_eigs,
+            p.n(),
+            &self.teacher,
+            self.noise,
+            rng,
+        ))
+    }
+
     /// All of Lemma 3.10 / 3.12's quantities at a point.
     pub fn limits(&self, p: &SingleIndexPoint) -> Result<theory::SingleIndexLimits, SimError> {
         let h = self.spectrum(p).measure()?;
@@ -488,13 +505,7 @@ impl Model for SingleIndexModel {
         rng: &mut UnitRng,
         par: Par,
     ) -> Result<Vec<f64>, SimError> {
-        let sqrt_eigs: Vec<f64> = self
-            .spectrum(p)
-            .eigenvalues()?
-            .into_iter()
-            .map(f64::sqrt)
-            .collect();
-        let pb = draw_problem(&sqrt_eigs, p.n(), &self.teacher, self.noise, rng);
+        let pb = self.draw(p, rng)?;
         let r = match self.level {
             Level::Direction => direction_trial(&pb, p.lambda, par)?,
             Level::Network => network_trial(&pb, &self.student, p.width, p.lambda, rng, par)?,

@@ -4,7 +4,7 @@
 use crate::experiment::{Model, SimError};
 use crate::rng::UnitRng;
 use crate::single_index::{
-    draw_problem, one_step_update, operator_norm, SingleIndexModel, SingleIndexPoint,
+    mat_t_vec, one_step_update, operator_norm, SingleIndexModel, SingleIndexPoint,
 };
 use faer::{Mat, Par};
 use theory::Activation;
@@ -19,22 +19,10 @@ pub fn spike_residual_ratio(
     rng: &mut UnitRng,
     par: Par,
 ) -> Result<f64, SimError> {
-    let spectrum = model.spectrum(p);
-    let c1 = student.moments(spectrum.measure()?.tau1())?.c1;
-    let sqrt_eigs: Vec<f64> = spectrum.eigenvalues()?.into_iter().map(f64::sqrt).collect();
-    let pb = draw_problem(&sqrt_eigs, p.n(), &model.teacher, model.noise, rng);
+    let c1 = student.moments(model.spectrum(p).measure()?.tau1())?.c1;
+    let pb = model.draw(p, rng)?;
     let at = one_step_update(&pb, student, p.width, rng, par);
-    let n = pb.x.nrows() as f64;
-    let g: Vec<f64> = (0..pb.x.ncols())
-        .map(|j| {
-            pb.x.col(j)
-                .iter()
-                .zip(&pb.y)
-                .map(|(x, y)| x * y)
-                .sum::<f64>()
-                / n
-        })
-        .collect();
+    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / pb.x.nrows() as f64); // β̂ = Xᵀy/n
     let half = at.ncols();
     let residual = Mat::<f64>::from_fn(at.nrows(), half, |i, j| at[(i, j)] - c1 * g[i]);
     let g_norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
