@@ -2,6 +2,7 @@
 
 use crate::range::parse_range;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sims::OneStep;
 use std::path::PathBuf;
 use theory::{Activation, SpectrumFamily};
 
@@ -215,6 +216,38 @@ fn lambda_arg(s: &str) -> Result<Lambda, String> {
     }
 }
 
+/// The `--methods` list: the one-step updates compared at every grid point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodList(pub Vec<OneStep>);
+
+impl std::fmt::Display for MethodList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|m| m.name()).collect();
+        write!(f, "{}", names.join(","))
+    }
+}
+
+fn method_list(s: &str) -> Result<MethodList, String> {
+    if s.trim() == "all" {
+        return Ok(MethodList(OneStep::ALL.to_vec()));
+    }
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let m = OneStep::parse(part).ok_or_else(|| {
+            let allowed: Vec<&str> = OneStep::ALL.iter().map(|m| m.name()).collect();
+            format!(
+                "unknown method '{part}'; allowed: {} (comma-separated), or 'all'",
+                allowed.join(", ")
+            )
+        })?;
+        if out.contains(&m) {
+            return Err(format!("method '{part}' is listed twice"));
+        }
+        out.push(m);
+    }
+    Ok(MethodList(out))
+}
+
 fn shard_spec(s: &str) -> Result<(usize, usize), String> {
     let (i, k) = s
         .split_once('/')
@@ -298,6 +331,11 @@ pub struct SingleIndexArgs {
     /// Simulation level.
     #[arg(long, value_enum, default_value = "network")]
     pub level: LevelArg,
+    /// One-step updates to compare, comma-separated, or `all`: sgd, kfac (the paper's), sqrt-kfac,
+    /// whiten, batch-norm, adam, shampoo, muon (docs/one-step-methods.md; rows without a derived
+    /// formula are simulated and reported but not judged). Differences are against the first.
+    #[arg(long, value_name = "LIST", default_value = "sgd,kfac", value_parser = method_list)]
+    pub methods: MethodList,
     /// Seed of every random stream (same seed, same numbers, whatever the thread count).
     #[arg(long, default_value = "0")]
     pub seed: u64,

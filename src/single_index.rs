@@ -4,7 +4,7 @@ use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use sims::{assess, Level, Model, PointSims, SingleIndexModel, SingleIndexPoint, Verdict};
+use sims::{assess, Level, Model, OneStep, PointSims, SingleIndexModel, SingleIndexPoint, Verdict};
 use std::io::IsTerminal;
 
 /// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
@@ -23,7 +23,8 @@ pub struct Row {
     pub n: usize,
     pub width: Option<usize>,
     pub trials: usize,
-    pub rho_theory: f64,
+    /// The limit formula's value; None (empty / null) for a method simulated without a formula.
+    pub rho_theory: Option<f64>,
     pub rho_sim: Option<f64>,
     pub rho_sim_se: Option<f64>,
     pub z: Option<f64>,
@@ -35,7 +36,8 @@ pub struct Row {
     pub s2: f64,
     pub m: Option<f64>,
     pub m_prime: Option<f64>,
-    /// Paired Monte Carlo difference ρ_KFAC − ρ_SGD (same on both rows of a point) and its SE.
+    /// Paired Monte Carlo difference ρ_method − ρ_first method and its SE (on the first method's
+    /// row: the second method's difference, so with two methods both rows hold ρ_2 − ρ_1).
     pub diff_sim: Option<f64>,
     pub diff_se: Option<f64>,
     /// The verdict's finite-size allowance and critical value.
@@ -124,6 +126,13 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
             )));
         }
     }
+    if a.methods.0.contains(&OneStep::Whiten) {
+        if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
+            return Err(CliError::Usage(format!(
+                "invalid value for --methods: whiten needs every --psi > 1 (XᵀX/n invertible), got psi = {psi}"
+            )));
+        }
+    }
     let model = SingleIndexModel {
         family: a.spectrum.clone(),
         normalize: !a.no_normalize,
@@ -132,6 +141,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         noise: a.noise,
         level: level(a.level),
         allowance_scale: a.allowance_scale,
+        methods: a.methods.0.clone(),
     };
     let mut points = Vec::new();
     for &d in &a.d.values {
@@ -243,6 +253,7 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
     for (k, val) in [
         ("--trials", a.trials.to_string()),
         ("--level", level.to_string()),
+        ("--methods", a.methods.to_string()),
         ("--seed", a.seed.to_string()),
         ("--alpha", a.alpha.to_string()),
         ("--allowance-scale", a.allowance_scale.to_string()),
@@ -353,6 +364,9 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> 
     finish(a, &model, &points, Some(values))
 }
 
+/// Per point, per method: the verdict (None for a method without a formula).
+type Verdicts = Vec<Vec<Option<Verdict>>>;
+
 /// From per-unit values (all units in grid order, or None for theory only) to rows, files and
 /// standard output. Shared by a whole run, a resumed run and `verify merge`.
 pub fn finish(
@@ -367,17 +381,29 @@ pub fn finish(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let trials = a.trials as usize;
-    let sim: Option<(Vec<PointSims>, Vec<Vec<Verdict>>)> = values.map(|values| {
+    let theory: Vec<Vec<Option<f64>>> = points
+        .iter()
+        .zip(&limits)
+        .map(|(p, l)| {
+            model
+                .methods
+                .iter()
+                .map(|&m| model.method_theory(p, l, m))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let sim: Option<(Vec<PointSims>, Verdicts)> = values.map(|values| {
         let sims = sims::summarize_units(&values, points.len(), trials, model.methods().len());
-        let theory: Vec<Vec<f64>> = limits.iter().map(|l| vec![l.rho_sgd, l.rho_kfac]).collect();
         let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
         let verdicts = assess(&theory, &sims, &allowances, trials, a.alpha);
         (sims, verdicts)
     });
     let mut rows = Vec::new();
     for (i, (p, l)) in points.iter().zip(&limits).enumerate() {
-        for (k, &method) in model.methods().iter().enumerate() {
+        for (k, &method) in model.methods.iter().enumerate() {
             let s = sim.as_ref().map(|(s, v)| (&s[i], v[i][k]));
+            // The paired difference shown on this row (see Row::diff_sim).
+            let diff = s.and_then(|(s, _)| s.differences.get(k.max(1) - 1));
             rows.push(Row {
                 spectrum: a.spectrum.name(),
                 kappa: p.kappa,
@@ -387,26 +413,26 @@ pub fn finish(
                 noise: a.noise,
                 lambda: p.lambda,
                 level: model.level.name(),
-                method,
+                method: method.name(),
                 d: p.d,
                 n: p.n(),
                 width: (model.level == Level::Network).then_some(p.width),
                 trials,
-                rho_theory: if k == 0 { l.rho_sgd } else { l.rho_kfac },
+                rho_theory: theory[i][k],
                 rho_sim: s.map(|(s, _)| s.summaries[k].mean),
                 rho_sim_se: s.map(|(s, _)| s.summaries[k].se),
-                z: s.map(|(_, v)| v.z),
-                pass: s.map(|(_, v)| v.pass),
+                z: s.and_then(|(_, v)| v.map(|v| v.z)),
+                pass: s.and_then(|(_, v)| v.map(|v| v.pass)),
                 tau1: l.tau1,
                 tau2: l.tau2,
                 c1: l.c1,
                 s2: l.s2,
-                m: (k == 1).then_some(l.m),
-                m_prime: (k == 1 && p.lambda > 0.0).then_some(l.m_prime),
-                diff_sim: s.map(|(s, _)| s.differences[0].mean),
-                diff_se: s.map(|(s, _)| s.differences[0].se),
-                allowance: s.map(|(_, v)| v.allowance),
-                critical: s.map(|(_, v)| v.critical),
+                m: (method == OneStep::Kfac).then_some(l.m),
+                m_prime: (method == OneStep::Kfac && p.lambda > 0.0).then_some(l.m_prime),
+                diff_sim: diff.map(|d| d.mean),
+                diff_se: diff.map(|d| d.se),
+                allowance: s.and_then(|(_, v)| v.map(|v| v.allowance)),
+                critical: s.and_then(|(_, v)| v.map(|v| v.critical)),
             });
         }
     }
@@ -456,11 +482,15 @@ pub fn finish(
     print_rows(&rows, a.format, !a.theory_only)?;
     if !a.theory_only && a.format == Format::Table {
         let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+        let judged = rows.iter().filter(|r| r.pass.is_some()).count();
+        let unjudged = match rows.len() - judged {
+            0 => String::new(),
+            k => format!("; {k} simulated without a formula"),
+        };
         println!(
-            "\nverdict: {} ({} of {} rows agree; family-wise false-failure level {}). Results in {}",
+            "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}",
             verdict.to_uppercase(),
-            rows.len() - fails,
-            rows.len(),
+            judged - fails,
             a.alpha,
             a.out.display()
         );
@@ -489,58 +519,64 @@ fn print_rows(rows: &[Row], format: Format, with_sim: bool) -> Result<(), CliErr
 
 /// A fixed-width table for the terminal.
 fn table(rows: &[Row], with_sim: bool) -> String {
+    // "—" where a value does not exist (no formula for the method, or theory only).
+    let cell = |v: Option<f64>, prec: usize| v.map_or("—".to_string(), |v| format!("{v:.prec$}"));
     let mut out = String::new();
     if with_sim {
         out += &format!(
-            "{:>8} {:>8} {:>6} {:>10} {:>10} {:>9} {:>8}  {}\n",
+            "{:>8} {:>8} {:>10} {:>10} {:>10} {:>9} {:>8}  {}\n",
             "kappa", "psi", "method", "theory", "sim", "± se", "z", "verdict"
         );
     } else {
         out += &format!(
-            "{:>8} {:>8} {:>6} {:>10}\n",
+            "{:>8} {:>8} {:>10} {:>10}\n",
             "kappa", "psi", "method", "theory"
         );
     }
     for r in rows {
         if with_sim {
             out += &format!(
-                "{:>8} {:>8} {:>6} {:>10.6} {:>10.6} {:>9.6} {:>8.2}  {}\n",
+                "{:>8} {:>8} {:>10} {:>10} {:>10} {:>9} {:>8}  {}\n",
                 r.kappa,
                 r.psi,
                 r.method,
-                r.rho_theory,
-                r.rho_sim.unwrap_or(f64::NAN),
-                r.rho_sim_se.unwrap_or(f64::NAN),
-                r.z.unwrap_or(f64::NAN),
-                if r.pass == Some(true) {
-                    "agree"
-                } else {
-                    "DISAGREE"
+                cell(r.rho_theory, 6),
+                cell(r.rho_sim, 6),
+                cell(r.rho_sim_se, 6),
+                cell(r.z, 2),
+                match r.pass {
+                    Some(true) => "agree",
+                    Some(false) => "DISAGREE",
+                    None => "simulated only",
                 }
             );
         } else {
             out += &format!(
-                "{:>8} {:>8} {:>6} {:>10.6}\n",
-                r.kappa, r.psi, r.method, r.rho_theory
+                "{:>8} {:>8} {:>10} {:>10}\n",
+                r.kappa,
+                r.psi,
+                r.method,
+                cell(r.rho_theory, 6)
             );
         }
     }
     out
 }
 
-/// The limit formula of method k (0: SGD, Lemma 3.10; 1: KFAC, Lemma 3.12) along `grid`, at
-/// abscissae `xs`; points where it cannot be evaluated are left out.
+/// The limit formula of `method` along `grid`, at abscissae `xs`; points where it cannot be
+/// evaluated (and every point of a simulation-only method) are left out.
 fn theory_curve(
     model: &SingleIndexModel,
-    k: usize,
+    method: OneStep,
     xs: &[f64],
     grid: &[SingleIndexPoint],
 ) -> Vec<(f64, f64)> {
     xs.iter()
+        .zip(grid)
         .zip(model.limits_many(grid))
-        .filter_map(|(&x, l)| {
-            l.ok()
-                .map(|l| (x, if k == 0 { l.rho_sgd } else { l.rho_kfac }))
+        .filter_map(|((&x, p), l)| {
+            let v = model.method_theory(p, &l.ok()?, method).ok()??;
+            Some((x, v))
         })
         .collect()
 }
@@ -562,10 +598,34 @@ pub fn shell_line(argv: &[String]) -> String {
         .join(" ")
 }
 
-fn method_label(method: &str) -> &'static str {
+/// A method's short display name.
+fn method_short(method: OneStep) -> &'static str {
     match method {
-        "sgd" => "SGD (Lemma 3.10)",
-        _ => "KFAC (Lemma 3.12)",
+        OneStep::Sgd => "SGD",
+        OneStep::Kfac => "KFAC",
+        OneStep::SqrtKfac => "√KFAC",
+        OneStep::Whiten => "whitening",
+        OneStep::BatchNorm => "batch-norm",
+        OneStep::Adam => "Adam",
+        OneStep::Shampoo => "Shampoo",
+        OneStep::Muon => "Muon",
+    }
+}
+
+/// The legend name of a method, with where its formula comes from (or that it has none).
+fn method_label(method: OneStep, level: Level) -> &'static str {
+    let simulated = !method.has_theory(level);
+    match method {
+        OneStep::Sgd => "SGD (Lemma 3.10)",
+        OneStep::Kfac => "KFAC (Lemma 3.12)",
+        OneStep::SqrtKfac => "√KFAC (eq. S3)",
+        OneStep::Whiten => "whitening (= ridgeless KFAC)",
+        OneStep::BatchNorm => "batch-norm (eq. B)",
+        OneStep::Adam if simulated => "Adam step (simulation only)",
+        OneStep::Adam => "Adam step (eq. A)",
+        OneStep::Shampoo => "Shampoo (= SGD's direction)",
+        OneStep::Muon if simulated => "Muon (simulation only)",
+        OneStep::Muon => "Muon (= SGD's direction)",
     }
 }
 
@@ -615,7 +675,10 @@ type KappaPsi = (f64, f64);
 
 /// Every (κ, ψ) of the grid, and the at most MAX_CURVES / 2 of them that get curves in figures
 /// whose x axis is neither (λ, d).
-fn kappa_psi_combos(a: &SingleIndexArgs) -> (Vec<KappaPsi>, Vec<KappaPsi>) {
+fn kappa_psi_combos(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+) -> (Vec<KappaPsi>, Vec<KappaPsi>) {
     let combos: Vec<(f64, f64)> = a
         .psi
         .values
@@ -623,7 +686,7 @@ fn kappa_psi_combos(a: &SingleIndexArgs) -> (Vec<KappaPsi>, Vec<KappaPsi>) {
         .flat_map(|&psi| a.kappa.values.iter().map(move |&kappa| (kappa, psi)))
         .collect();
     let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
-    let shown = subsample(&idx, MAX_CURVES / 2)
+    let shown = subsample(&idx, curves_per_method(model, MAX_CURVES / 2))
         .into_iter()
         .map(|i| combos[i as usize])
         .collect();
@@ -641,9 +704,9 @@ fn write_lambda_sweep(
     width: usize,
 ) -> Result<String, CliError> {
     let positive: Vec<f64> = lambdas.iter().copied().filter(|&l| l > 0.0).collect();
-    let (combos, shown) = kappa_psi_combos(a);
+    let (_, shown) = kappa_psi_combos(a, model);
     let mut series = Vec::new();
-    for (k, &method) in model.methods().iter().enumerate() {
+    for (k, &method) in model.methods.iter().enumerate() {
         for &(kappa, psi) in &shown {
             let xs = dense(&positive, 240, true);
             let grid: Vec<SingleIndexPoint> = xs
@@ -656,12 +719,12 @@ fn write_lambda_sweep(
                     width,
                 })
                 .collect();
-            let theory = theory_curve(model, k, &xs, &grid);
+            let theory = theory_curve(model, method, &xs, &grid);
             let sims = rows
                 .iter()
                 .filter(|r| {
                     r.d == d
-                        && r.method == method
+                        && r.method == method.name()
                         && r.kappa == kappa
                         && r.psi == psi
                         && r.lambda > 0.0
@@ -675,13 +738,13 @@ fn write_lambda_sweep(
                     })
                 })
                 .collect();
-            let which = if combos.len() > 1 {
+            let which = if shown.len() > 1 {
                 format!(", κ = {kappa}, ψ = {psi}")
             } else {
                 String::new()
             };
             series.push(reports::Series {
-                label: format!("{}{which}", method_label(method)),
+                label: format!("{}{which}", method_label(method, model.level)),
                 marker: k,
                 theory,
                 sims,
@@ -689,10 +752,10 @@ fn write_lambda_sweep(
             });
         }
     }
-    let fixed = (combos.len() == 1).then(|| ("κ", combos[0].0));
+    let fixed = (shown.len() == 1).then(|| ("κ", shown[0].0));
     let mut cap = caption(a, model, fixed, Some(width), None);
-    if combos.len() == 1 {
-        cap = format!("ψ = {} · {cap}", combos[0].1);
+    if shown.len() == 1 {
+        cap = format!("ψ = {} · {cap}", shown[0].1);
     }
     let fig = reports::Figure {
         title: "Learned direction vs the KFAC ridge λ".into(),
@@ -734,10 +797,23 @@ const REPORT_ROWS: usize = 200;
 /// Most curves per method in one figure.
 const MAX_CURVES: usize = 6;
 
+/// Curves per method: up to `most` for the paper's two methods; one when more methods are
+/// compared (one colour per method stays readable; the CSV holds every grid point).
+fn curves_per_method(model: &SingleIndexModel, most: usize) -> usize {
+    if model.methods.len() > 2 {
+        1
+    } else {
+        most
+    }
+}
+
 /// At most `k` of `values`, evenly spread and keeping the first and the last.
 fn subsample(values: &[f64], k: usize) -> Vec<f64> {
     if values.len() <= k {
         return values.to_vec();
+    }
+    if k <= 1 {
+        return values.iter().take(k).copied().collect();
     }
     (0..k)
         .map(|i| values[(i * (values.len() - 1) + (k - 1) / 2) / (k - 1)])
@@ -790,9 +866,9 @@ fn write_figures(
             ("ψ", "κ")
         };
         // At most MAX_CURVES values of the other axis get curves (a 200 × 200 grid would draw 400).
-        let shown = subsample(other, MAX_CURVES);
+        let shown = subsample(other, curves_per_method(model, MAX_CURVES));
         let mut series = Vec::new();
-        for (k, &method) in model.methods().iter().enumerate() {
+        for (k, &method) in model.methods.iter().enumerate() {
             for &o in &shown {
                 let at = |x: f64| {
                     let (kappa, psi) = if axis == "kappa" { (x, o) } else { (o, x) };
@@ -806,13 +882,13 @@ fn write_figures(
                 };
                 let xs = dense(swept, 240, log);
                 let grid: Vec<SingleIndexPoint> = xs.iter().map(|&x| at(x)).collect();
-                let theory = theory_curve(model, k, &xs, &grid);
+                let theory = theory_curve(model, method, &xs, &grid);
                 let sims = rows
                     .iter()
                     .filter(|r| {
                         r.d == d
                             && at_lambda(r)
-                            && r.method == method
+                            && r.method == method.name()
                             && (if axis == "kappa" { r.psi } else { r.kappa }) == o
                     })
                     .filter_map(|r| {
@@ -824,10 +900,10 @@ fn write_figures(
                         })
                     })
                     .collect();
-                let label = if other.len() > 1 {
-                    format!("{}, {other_sym} = {o}", method_label(method))
+                let label = if shown.len() > 1 {
+                    format!("{}, {other_sym} = {o}", method_label(method, model.level))
                 } else {
-                    method_label(method).to_string()
+                    method_label(method, model.level).to_string()
                 };
                 series.push(reports::Series {
                     label,
@@ -838,9 +914,14 @@ fn write_figures(
                 });
             }
         }
-        let fixed = (other.len() == 1).then(|| (other_sym, other[0]));
+        // One value of the other axis shown: it goes in the caption instead of the legend.
+        let fixed = (shown.len() == 1).then(|| (other_sym, shown[0]));
         let fig = reports::Figure {
-            title: format!("Learned direction vs {sym}: one-step SGD and KFAC"),
+            title: if model.methods == sims::PAPER_METHODS {
+                format!("Learned direction vs {sym}: one-step SGD and KFAC")
+            } else {
+                format!("Learned direction vs {sym}: one-step updates")
+            },
             caption: caption(a, model, fixed, Some(width), Some(lam_text.clone())),
             x_label: if axis == "kappa" {
                 "κ (anisotropy of Σ)".into()
@@ -896,15 +977,15 @@ fn write_finite_size(
     rows: &[Row],
     lambda_text: String,
 ) -> Result<String, CliError> {
-    let (combos, shown) = kappa_psi_combos(a);
+    let (combos, shown) = kappa_psi_combos(a, model);
     let mut table = Vec::new();
     let mut series = Vec::new();
-    for (k, &method) in model.methods().iter().enumerate() {
+    for (k, &method) in model.methods.iter().enumerate() {
         for &(kappa, psi) in &combos {
             let mut pts: Vec<(usize, f64, f64)> = rows
                 .iter()
-                .filter(|r| r.method == method && r.kappa == kappa && r.psi == psi)
-                .filter_map(|r| Some((r.d, (r.rho_sim? - r.rho_theory).abs(), r.rho_sim_se?)))
+                .filter(|r| r.method == method.name() && r.kappa == kappa && r.psi == psi)
+                .filter_map(|r| Some((r.d, (r.rho_sim? - r.rho_theory?).abs(), r.rho_sim_se?)))
                 .collect();
             pts.sort_by_key(|p| p.0);
             let usable: Vec<&(usize, f64, f64)> = pts.iter().filter(|p| p.1 > 0.0).collect();
@@ -918,7 +999,7 @@ fn write_finite_size(
             };
             for p in &pts {
                 table.push(FiniteSizeRow {
-                    method,
+                    method: method.name(),
                     kappa,
                     psi,
                     d: p.0,
@@ -951,16 +1032,13 @@ fn write_finite_size(
                     agrees: true,
                 })
                 .collect();
-            let which = if combos.len() > 1 {
+            let which = if shown.len() > 1 {
                 format!(", κ = {kappa}, ψ = {psi}")
             } else {
                 String::new()
             };
             series.push(reports::Series {
-                label: format!(
-                    "{}{which}: slope {fitted:.2}",
-                    if k == 0 { "SGD" } else { "KFAC" }
-                ),
+                label: format!("{}{which}: slope {fitted:.2}", method_short(method)),
                 marker: k,
                 theory: Vec::new(),
                 sims,
@@ -970,10 +1048,10 @@ fn write_finite_size(
     }
     reports::write_csv(&a.out.join("finite_size.csv"), &table)?;
     let fig = reports::Figure {
-        title: if combos.len() == 1 {
+        title: if shown.len() == 1 {
             format!(
                 "Finite-size error |ρ̄_sim − ρ_theory| against d (κ = {}, ψ = {})",
-                combos[0].0, combos[0].1
+                shown[0].0, shown[0].1
             )
         } else {
             "Finite-size error |ρ̄_sim − ρ_theory| against d".into()
@@ -1064,13 +1142,14 @@ fn run_report(
                 r.kappa.to_string(),
                 r.psi.to_string(),
                 r.method.to_string(),
-                format!("{:.6}", r.rho_theory),
+                fmt(r.rho_theory, 6),
                 fmt(r.rho_sim, 6),
                 fmt(r.rho_sim_se, 6),
                 fmt(r.z, 2),
                 match r.pass {
                     Some(true) => "agree".into(),
                     Some(false) => "**DISAGREE**".into(),
+                    None if r.rho_sim.is_some() => "simulated only".into(),
                     None => "—".into(),
                 },
             ]

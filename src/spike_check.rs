@@ -40,6 +40,7 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
         noise: a.noise,
         level: Level::Network,
         allowance_scale: 1.0,
+        methods: sims::PAPER_METHODS.to_vec(),
     };
     let mut ds = a.d.values.clone();
     ds.sort_unstable();

@@ -87,6 +87,9 @@ fn bad_input_names_the_flag() {
         (vec!["--psi", "-2"], "--psi"),
         (vec!["--lambda", "-0.1"], "--lambda"),
         (vec!["--lambda", "0", "--psi", "1"], "--lambda"),
+        (vec!["--methods", "sgd,lbfgs"], "--methods"),
+        (vec!["--methods", "sgd,sgd"], "--methods"),
+        (vec!["--methods", "whiten", "--psi", "0.5,2"], "--methods"),
         (vec!["--lambda", "0", "--psi", "0.5,2"], "--lambda"),
         (vec!["--noise", "-0.1"], "--noise"),
         (vec!["--noise", "nan"], "--noise"),
@@ -182,6 +185,8 @@ fn reproducible_across_threads_and_subsets() {
                 level,
                 "--seed",
                 "7",
+                "--methods",
+                "all",
                 "--quiet",
                 "--out",
                 out.to_str().unwrap(),
@@ -316,5 +321,54 @@ fn lambda_opt_records_the_optimal_ridge() {
         serde_json::from_str(&std::fs::read_to_string(out.join("single_index.json")).unwrap())
             .unwrap();
     assert_eq!(json["config"]["lambda"], "opt");
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// Methods without a formula at a level are simulated, reported with empty theory columns (never
+/// NaN), and not judged; the rest keep their verdicts.
+#[test]
+fn simulation_only_methods_have_empty_theory_columns() {
+    let out = scratch("methods");
+    let o = verify(&[
+        "single-index",
+        "--methods",
+        "sgd,adam,muon",
+        "--kappa",
+        "4",
+        "--d",
+        "200",
+        "--trials",
+        "10",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 of 1 rows agree; 2 simulated without a formula"));
+    let csv = std::fs::read_to_string(out.join("single_index.csv")).unwrap();
+    assert!(!csv.contains("NaN") && !csv.contains("nan"));
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let methods: Vec<&str> = rows.iter().map(|r| r[8]).collect();
+    assert_eq!(methods, ["sgd", "adam", "muon"]);
+    for r in &rows[1..] {
+        // rho_theory, z, pass empty; rho_sim and its SE present.
+        assert_eq!((r[13], r[16], r[17]), ("", "", ""), "{r:?}");
+        assert!(r[14].parse::<f64>().is_ok() && r[15].parse::<f64>().is_ok());
+    }
+    assert_eq!(rows[0][17], "true");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("single_index.json")).unwrap())
+            .unwrap();
+    assert!(json["rows"][1]["rho_theory"].is_null());
+    assert!(json["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v == "sgd,adam,muon"));
     std::fs::remove_dir_all(out).ok();
 }

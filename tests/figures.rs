@@ -108,7 +108,7 @@ fn one_figure_per_swept_axis_with_curves_points_and_labels() {
     // The canonical command: every setting spelled out, so it regenerates the run.
     assert!(
         report.contains("verify single-index --kappa 1..3 --psi 1,2 --spectrum two-point")
-            && report.contains("--d 60 --trials 4 --level direction --seed 0"),
+            && report.contains("--d 60 --trials 4 --level direction --methods sgd,kfac --seed 0"),
         "report lacks the command: {report}"
     );
     std::fs::remove_dir_all(out).ok();

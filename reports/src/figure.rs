@@ -68,14 +68,17 @@ fn frame<'a>(root: &Area<'a>, title: &str, caption: &str) -> Result<(Area<'a>, A
     Ok(body.split_horizontally(SIZE.0 - LEGEND_WIDTH))
 }
 
-/// Okabe–Ito colours: distinguishable with colour-vision deficiencies.
-const PALETTE: [RGBColor; 6] = [
+/// Okabe–Ito colours: distinguishable with colour-vision deficiencies (their yellow, too pale on
+/// white, is replaced by grey).
+const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
     RGBColor(204, 121, 167),
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(128, 128, 128),
 ];
 
 const SIZE: (u32, u32) = (960, 560);

@@ -7,6 +7,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use sims::rng::unit_rng;
 use sims::single_index::{direction_trial, draw_problem, kfac_factor, network_trial};
+use sims::PAPER_METHODS;
 use std::hint::black_box;
 use theory::Activation;
 
@@ -103,11 +104,19 @@ fn kernels(c: &mut Criterion) {
                     trial += 1;
                     let pb = draw_problem(&sq, N_SAMPLES, &Activation::Tanh, 0.1, &mut rng);
                     if level == 0 {
-                        black_box(direction_trial(&pb, 0.1, Par::Seq).unwrap())
+                        black_box(direction_trial(&pb, 0.1, &PAPER_METHODS, Par::Seq).unwrap())
                     } else {
                         black_box(
-                            network_trial(&pb, &Activation::Tanh, WIDTH, 0.1, &mut rng, Par::Seq)
-                                .unwrap(),
+                            network_trial(
+                                &pb,
+                                &Activation::Tanh,
+                                WIDTH,
+                                0.1,
+                                &PAPER_METHODS,
+                                &mut rng,
+                                Par::Seq,
+                            )
+                            .unwrap(),
                         )
                     }
                 })
@@ -144,6 +153,7 @@ fn theory_grid(c: &mut Criterion) {
         noise: 0.1,
         level: Level::Direction,
         allowance_scale: 1.0,
+        methods: sims::PAPER_METHODS.to_vec(),
     };
     let points: Vec<SingleIndexPoint> = (0..200)
         .flat_map(|i| {

@@ -26,9 +26,10 @@ pub trait Model: Sync {
     /// One grid point: every parameter the formula and the simulation depend on.
     type Point: Sync;
     /// Names of the compared quantities (e.g. `["sgd", "kfac"]`); every trial returns one value each.
-    fn methods(&self) -> &[&'static str];
-    /// The formula's value for each method at `point`.
-    fn theory(&self, point: &Self::Point) -> Result<Vec<f64>, SimError>;
+    fn methods(&self) -> Vec<&'static str>;
+    /// The formula's value for each method at `point`; None for a method that is simulated
+    /// without a formula (reported, never judged).
+    fn theory(&self, point: &Self::Point) -> Result<Vec<Option<f64>>, SimError>;
     /// A stable description of everything the simulation at `point` depends on; it seeds the
     /// point's random streams, so equal keys must mean equal simulations.
     fn point_key(&self, point: &Self::Point) -> String;
@@ -169,15 +170,21 @@ pub fn summarize_point(samples: &[Vec<f64>], methods: usize) -> PointSims {
     }
 }
 
-/// Verdicts for every (point, method) of a sweep at family-wise false-failure level `alpha`.
+/// Verdicts for every (point, method) of a sweep at family-wise false-failure level `alpha`
+/// (None where the method has no formula; the Bonferroni count is over the judged rows only).
 pub fn assess(
-    theory: &[Vec<f64>],
+    theory: &[Vec<Option<f64>>],
     sims: &[PointSims],
     allowances: &[Vec<f64>],
     trials: usize,
     alpha: f64,
-) -> Vec<Vec<Verdict>> {
-    let rows: usize = theory.iter().map(Vec::len).sum();
+) -> Vec<Vec<Option<Verdict>>> {
+    let rows: usize = theory
+        .iter()
+        .flatten()
+        .filter(|t| t.is_some())
+        .count()
+        .max(1);
     let crit = critical_value(trials, rows, alpha);
     theory
         .iter()
@@ -187,7 +194,7 @@ pub fn assess(
             th.iter()
                 .zip(&s.summaries)
                 .zip(b)
-                .map(|((t, s), b)| verdict(s, *t, *b, crit))
+                .map(|((t, s), b)| t.map(|t| verdict(s, t, *b, crit)))
                 .collect()
         })
         .collect()

@@ -2,6 +2,7 @@
 //! sweep → simulate → verdict machinery that any model plugs into. Knows nothing of plotting.
 
 pub mod experiment;
+pub mod one_step;
 pub mod rng;
 pub mod single_index;
 pub mod spectrum;
@@ -12,6 +13,7 @@ pub use experiment::{
     all_units, assess, run_units, shard_units, simulate, summarize_units, Model, PointSims,
     SimError, Unit,
 };
+pub use one_step::{OneStep, PAPER_METHODS};
 pub use rng::{unit_rng, UnitRng};
 pub use single_index::{Level, SingleIndexModel, SingleIndexPoint};
 pub use stats::{Summary, Verdict};

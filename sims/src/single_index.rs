@@ -3,6 +3,9 @@
 //! real first gradient step of a two-layer network with symmetric initialisation).
 
 use crate::experiment::{Model, SimError};
+use crate::one_step::{
+    adam_first_step, batch_norm, muon, shampoo, spectral_apply, symmetric_eigen, OneStep,
+};
 use crate::rng::UnitRng;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
@@ -120,7 +123,13 @@ const BLOCK: usize = 256;
 /// dst ← alpha · lhs · rhs. Under a parallel `par`, output column blocks of fixed width run as
 /// independent sequential products on rayon, so every entry comes from the same sequential code
 /// whatever the thread count: bit-identical results (faer's own parallel split is not).
-fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>, alpha: f64, par: Par) {
+pub(crate) fn product(
+    dst: MatMut<'_, f64>,
+    lhs: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+    alpha: f64,
+    par: Par,
+) {
     if par == Par::Seq {
         return matmul(dst, Accum::Replace, lhs, rhs, alpha, Par::Seq);
     }
@@ -204,17 +213,114 @@ fn solve_with(l: &Mat<f64>, rhs: MatMut<'_, f64>, par: Par) {
         .for_each(|chunk| solve_in_place(l.as_ref(), chunk, Par::Seq, MemStack::new(&mut [])));
 }
 
-/// Direction level: [ρ(β̂_SGD), ρ(β̂_KFAC)] from one draw (Theorem 3.9 / Corollary 3.11).
-pub fn direction_trial(pb: &Problem, lambda: f64, par: Par) -> Result<[f64; 2], SimError> {
+/// XᵀX/n, both halves.
+fn sample_second_moment(x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let mut s = Mat::<f64>::zeros(x.ncols(), x.ncols());
+    syrk_lower(s.as_mut(), x, 1.0 / x.nrows() as f64, par);
+    for j in 0..s.ncols() {
+        for i in 0..j {
+            s[(i, j)] = s[(j, i)];
+        }
+    }
+    s
+}
+
+/// The factorisations a set of methods needs, computed once per draw and shared.
+struct Factors {
+    /// Cholesky factor of XᵀX/n + λI (KFAC).
+    chol: Option<Mat<f64>>,
+    /// Eigen-decomposition of XᵀX/n (square-root KFAC, whitening).
+    eigen: Option<(Mat<f64>, Vec<f64>)>,
+}
+
+impl Factors {
+    fn new(
+        x: MatRef<'_, f64>,
+        lambda: f64,
+        methods: &[OneStep],
+        par: Par,
+    ) -> Result<Self, SimError> {
+        let chol = if methods.contains(&OneStep::Kfac) {
+            Some(kfac_factor(x, lambda, par)?)
+        } else {
+            None
+        };
+        let eigen = if methods
+            .iter()
+            .any(|m| matches!(m, OneStep::SqrtKfac | OneStep::Whiten))
+        {
+            Some(symmetric_eigen(sample_second_moment(x, par).as_ref())?)
+        } else {
+            None
+        };
+        Ok(Factors { chol, eigen })
+    }
+
+    fn kfac(&self, mut m: Mat<f64>, par: Par) -> Mat<f64> {
+        solve_with(self.chol.as_ref().expect("factored"), m.as_mut(), par);
+        m
+    }
+
+    /// (XᵀX/n + shift)^power M.
+    fn power(
+        &self,
+        m: MatRef<'_, f64>,
+        shift: f64,
+        power: f64,
+        par: Par,
+    ) -> Result<Mat<f64>, SimError> {
+        let (q, vals) = self.eigen.as_ref().expect("factored");
+        if shift == 0.0 && vals[0] <= 0.0 {
+            return Err(SimError::Numerical(
+                "XᵀX/n is singular: whitening needs psi > 1".into(),
+            ));
+        }
+        Ok(spectral_apply(
+            q,
+            vals,
+            |v| (v.max(0.0) + shift).powf(power),
+            m,
+            par,
+        ))
+    }
+}
+
+/// Direction level: ρ of each method's learned direction from one draw (paired). SGD: β̂ = Xᵀy/n
+/// (Theorem 3.9); KFAC: the ridge solution (Corollary 3.11); the others as docs/one-step-methods.md.
+pub fn direction_trial(
+    pb: &Problem,
+    lambda: f64,
+    methods: &[OneStep],
+    par: Par,
+) -> Result<Vec<f64>, SimError> {
     let n = pb.x.nrows() as f64;
     let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n);
-    let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
-    let mut ridge = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
-    solve_with(&l, ridge.as_mut(), par);
-    Ok([
-        correlation(&g, &pb.beta),
-        correlation(ridge.col_as_slice(0), &pb.beta),
-    ])
+    let gm = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
+    let f = Factors::new(pb.x.as_ref(), lambda, methods, par)?;
+    methods
+        .iter()
+        .map(|m| {
+            let dir: Mat<f64> = match m {
+                OneStep::Sgd => gm.clone(),
+                OneStep::Kfac => f.kfac(gm.clone(), par),
+                OneStep::SqrtKfac => f.power(gm.as_ref(), lambda, -0.5, par)?,
+                // x̃ = Σ̂^{-1/2}x: gradient Σ̂^{-1/2}g in x̃, acting on x through Σ̂^{-1/2} again.
+                OneStep::Whiten => {
+                    let white = f.power(gm.as_ref(), 0.0, -0.5, par)?;
+                    f.power(white.as_ref(), 0.0, -0.5, par)?
+                }
+                OneStep::BatchNorm => {
+                    let (z, inv_sd) = batch_norm(pb.x.as_ref());
+                    let gz = mat_t_vec(z.as_ref(), &pb.y, 1.0 / n);
+                    Mat::from_fn(g.len(), 1, |i, _| gz[i] * inv_sd[i])
+                }
+                OneStep::Adam => adam_first_step(gm.as_ref()),
+                OneStep::Shampoo => shampoo(gm.as_ref(), par)?,
+                OneStep::Muon => muon(gm.as_ref(), par)?,
+            };
+            Ok(correlation(dir.col_as_slice(0), &pb.beta))
+        })
+        .collect()
 }
 
 /// The top left singular vector of M (d × k): the top eigenvector of the smaller Gram matrix
@@ -245,7 +351,7 @@ pub fn top_left_singular_vector(
 }
 
 /// MᵀM (k × k) as a symmetric rank update, lower half computed and mirrored.
-fn gram(m: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+pub(crate) fn gram(m: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     let k = m.ncols();
     let mut g = Mat::<f64>::zeros(k, k);
     syrk_lower(g.as_mut(), m, 1.0, par);
@@ -288,6 +394,18 @@ fn top_eigenvector(g: MatRef<'_, f64>, mut v: Vec<f64>) -> Result<Vec<f64>, SimE
     Ok(evd.U().col(top).iter().copied().collect())
 }
 
+/// W₀'s first N/2 rows, transposed (d × N/2), entries N(0, 1/d) drawn column by column.
+pub fn draw_first_layer(d: usize, half: usize, rng: &mut UnitRng) -> Mat<f64> {
+    let scale = 1.0 / (d as f64).sqrt();
+    let mut w = Mat::<f64>::zeros(d, half); // columns are w_j
+    for j in 0..half {
+        w.col_as_slice_mut(j)
+            .iter_mut()
+            .for_each(|v| *v = normal(rng) * scale);
+    }
+    w
+}
+
 /// Aᵀ (d × N/2): the transposed first half of the rows of −√N ∇_W L at the symmetric
 /// initialisation (the second half is its negative), drawing W₀'s first half from `rng`:
 /// A_j = (1/n) Σ_i y_i σ'(⟨w_j, x_i⟩) x_i.
@@ -298,33 +416,32 @@ pub fn one_step_update(
     rng: &mut UnitRng,
     par: Par,
 ) -> Mat<f64> {
-    let (n, d) = (pb.x.nrows(), pb.x.ncols());
-    let half = width / 2;
-    let scale = 1.0 / (d as f64).sqrt();
-    let mut w = Mat::<f64>::zeros(d, half); // columns are w_j
-    for j in 0..half {
-        w.col_as_slice_mut(j)
-            .iter_mut()
-            .for_each(|v| *v = normal(rng) * scale);
-    }
+    let w = draw_first_layer(pb.x.ncols(), width / 2, rng);
+    one_step_update_with(pb.x.as_ref(), &pb.y, w.as_ref(), student, par)
+}
+
+/// [`one_step_update`] for given inputs X (n × d) and first-layer half W₀ᵀ (d × N/2).
+pub fn one_step_update_with(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    w: MatRef<'_, f64>,
+    student: &Activation,
+    par: Par,
+) -> Mat<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let half = w.ncols();
     // H = X W (n × N/2), then D_ij = y_i σ'(H_ij).
     let mut h = Mat::<f64>::zeros(n, half);
-    product(h.as_mut(), pb.x.as_ref(), w.as_ref(), 1.0, par);
+    product(h.as_mut(), x, w, 1.0, par);
     for j in 0..half {
         h.col_as_slice_mut(j)
             .iter_mut()
-            .zip(&pb.y)
+            .zip(y)
             .for_each(|(v, &yi)| *v = yi * student.derivative(*v));
     }
     // Aᵀ = Xᵀ D / n (d × N/2).
     let mut at = Mat::<f64>::zeros(d, half);
-    product(
-        at.as_mut(),
-        pb.x.transpose(),
-        h.as_ref(),
-        1.0 / n as f64,
-        par,
-    );
+    product(at.as_mut(), x.transpose(), h.as_ref(), 1.0 / n as f64, par);
     at
 }
 
@@ -335,30 +452,62 @@ pub fn operator_norm(m: MatRef<'_, f64>, par: Par) -> Result<f64, SimError> {
     Ok(norm(&mat_t_vec(m, &v, 1.0)))
 }
 
-/// Network level: [ρ_SGD, ρ_KFAC] of the top right singular vector of W₁ − W₀ after one step of
-/// f(x) = N^{-1/2} Σ a_j σ(⟨w_j, x⟩), with w_{j+N/2} = w_j, a = (+1, …, −1, …) so f ≡ 0 at start.
+/// Network level: ρ of the top right singular vector of W₁ − W₀ after one step of
+/// f(x) = N^{-1/2} Σ a_j σ(⟨w_j, x⟩), with w_{j+N/2} = w_j, a = (+1, …, −1, …) so f ≡ 0 at start,
+/// for each method from the same draw and the same W₀ (paired).
 ///
 /// With f ≡ 0 the residual is y, and −√N ∇_{w_j} L = (a_j/n) Σ_i y_i σ'(⟨w_j, x_i⟩) x_i: the second
 /// half of the rows repeats the first with the opposite sign, so W₁ − W₀ ∝ [A; −A] and its right
-/// singular vectors are those of A (N/2 × d). KFAC right-multiplies by P⁻¹ (Q = I).
+/// singular vectors are those of A (N/2 × d). KFAC right-multiplies by P⁻¹ (Q = I); the input
+/// normalisations (whitening, batch-norm) change what the student sees, and the learned weights
+/// act on x through the normalisation, so their input-space update is A_norm · (map).
 pub fn network_trial(
     pb: &Problem,
     student: &Activation,
     width: usize,
     lambda: f64,
+    methods: &[OneStep],
     rng: &mut UnitRng,
     par: Par,
-) -> Result<[f64; 2], SimError> {
+) -> Result<Vec<f64>, SimError> {
     let (n, d) = (pb.x.nrows(), pb.x.ncols());
-    let mut at = one_step_update(pb, student, width, rng, par);
+    let w = draw_first_layer(d, width / 2, rng);
+    let at = one_step_update_with(pb.x.as_ref(), &pb.y, w.as_ref(), student, par);
+    // Power iteration warm start: the SGD direction (any start not orthogonal to the answer works).
     let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
-    let sgd = top_left_singular_vector(at.as_ref(), &g, par)?;
-    let l = kfac_factor(pb.x.as_ref(), lambda, par)?;
-    solve_with(&l, at.as_mut(), par); // P⁻¹ Aᵀ = (A P⁻¹)ᵀ
-    let mut ridge = Mat::<f64>::from_fn(d, 1, |i, _| g[i]);
-    solve_with(&l, ridge.as_mut(), par);
-    let kfac = top_left_singular_vector(at.as_ref(), ridge.col_as_slice(0), par)?;
-    Ok([correlation(&sgd, &pb.beta), correlation(&kfac, &pb.beta)])
+    let f = Factors::new(pb.x.as_ref(), lambda, methods, par)?;
+    methods
+        .iter()
+        .map(|m| {
+            let update: Mat<f64> = match m {
+                OneStep::Sgd => at.clone(),
+                OneStep::Kfac => f.kfac(at.clone(), par),
+                OneStep::SqrtKfac => f.power(at.as_ref(), lambda, -0.5, par)?,
+                OneStep::Whiten => {
+                    // X̃ = X Σ̂^{-1/2} (Σ̂^{-1/2} symmetric); input-space update Σ̂^{-1/2} Ãᵀ.
+                    let xt = f.power(pb.x.transpose(), 0.0, -0.5, par)?;
+                    let a = one_step_update_with(xt.transpose(), &pb.y, w.as_ref(), student, par);
+                    f.power(a.as_ref(), 0.0, -0.5, par)?
+                }
+                OneStep::BatchNorm => {
+                    let (z, inv_sd) = batch_norm(pb.x.as_ref());
+                    let mut a = one_step_update_with(z.as_ref(), &pb.y, w.as_ref(), student, par);
+                    for j in 0..a.ncols() {
+                        a.col_as_slice_mut(j)
+                            .iter_mut()
+                            .zip(&inv_sd)
+                            .for_each(|(v, s)| *v *= s);
+                    }
+                    a
+                }
+                OneStep::Adam => adam_first_step(at.as_ref()),
+                OneStep::Shampoo => shampoo(at.as_ref(), par)?,
+                OneStep::Muon => muon(at.as_ref(), par)?,
+            };
+            let v = top_left_singular_vector(update.as_ref(), &g, par)?;
+            Ok(correlation(&v, &pb.beta))
+        })
+        .collect()
 }
 
 /// Problem size (entries of X) from which trials run one at a time with faer parallel inside.
@@ -375,6 +524,8 @@ pub struct SingleIndexModel {
     pub level: Level,
     /// Multiplier on the default finite-size allowance (see [`SingleIndexModel::allowance`]).
     pub allowance_scale: f64,
+    /// The compared one-step updates ([`crate::PAPER_METHODS`] by default).
+    pub methods: Vec<OneStep>,
 }
 
 /// A grid point of the single-index sweep.
@@ -467,16 +618,58 @@ impl SingleIndexModel {
     }
 }
 
+impl SingleIndexModel {
+    /// The limit of method `m`'s correlation at `p` (None: simulation only at this level), given
+    /// the point's Lemma 3.10/3.12 quantities `l`. Shampoo and Muon on a vector (direction
+    /// level) and Shampoo on a matrix keep SGD's (top) direction exactly, so Lemma 3.10 is theirs
+    /// (docs/one-step-methods.md).
+    pub fn method_theory(
+        &self,
+        p: &SingleIndexPoint,
+        l: &theory::SingleIndexLimits,
+        m: OneStep,
+    ) -> Result<Option<f64>, SimError> {
+        if !m.has_theory(self.level) {
+            return Ok(None);
+        }
+        let value = match m {
+            OneStep::Sgd | OneStep::Shampoo | OneStep::Muon => l.rho_sgd,
+            OneStep::Kfac => l.rho_kfac,
+            OneStep::SqrtKfac | OneStep::Whiten | OneStep::BatchNorm | OneStep::Adam => {
+                let h = self.spectrum(p).measure()?;
+                let mo = self.teacher.moments(h.tau1())?;
+                let params = SingleIndexParams {
+                    spectrum: &h,
+                    psi: p.psi,
+                    teacher: &self.teacher,
+                    noise: self.noise,
+                    lambda: p.lambda,
+                };
+                match m {
+                    OneStep::SqrtKfac => theory::rho_sqrt_kfac(&params, &mo)?,
+                    OneStep::Whiten => theory::rho_whitened(&params, &mo)?,
+                    OneStep::BatchNorm => theory::rho_batch_norm(&params, &mo)?,
+                    _ => theory::rho_adam_sign(&params, &mo)?,
+                }
+            }
+        };
+        Ok(Some(value))
+    }
+}
+
 impl Model for SingleIndexModel {
     type Point = SingleIndexPoint;
 
-    fn methods(&self) -> &[&'static str] {
-        &["sgd", "kfac"]
+    fn methods(&self) -> Vec<&'static str> {
+        self.methods.iter().map(|m| m.name()).collect()
     }
 
-    fn theory(&self, p: &SingleIndexPoint) -> Result<Vec<f64>, SimError> {
+    fn theory(&self, p: &SingleIndexPoint) -> Result<Vec<Option<f64>>, SimError> {
         let l = self.limits(p)?;
-        Ok(vec![l.rho_sgd, l.rho_kfac])
+        self.methods
+            .iter()
+            .map(|&m| self.method_theory(p, &l, m))
+            .collect()
     }
 
     fn point_key(&self, p: &SingleIndexPoint) -> String {
@@ -506,11 +699,18 @@ impl Model for SingleIndexModel {
         par: Par,
     ) -> Result<Vec<f64>, SimError> {
         let pb = self.draw(p, rng)?;
-        let r = match self.level {
-            Level::Direction => direction_trial(&pb, p.lambda, par)?,
-            Level::Network => network_trial(&pb, &self.student, p.width, p.lambda, rng, par)?,
-        };
-        Ok(r.to_vec())
+        match self.level {
+            Level::Direction => direction_trial(&pb, p.lambda, &self.methods, par),
+            Level::Network => network_trial(
+                &pb,
+                &self.student,
+                p.width,
+                p.lambda,
+                &self.methods,
+                rng,
+                par,
+            ),
+        }
     }
 
     /// Large problems run one trial at a time with faer parallel inside, so that memory holds one
@@ -520,7 +720,7 @@ impl Model for SingleIndexModel {
     }
 
     fn allowance(&self, p: &SingleIndexPoint) -> Vec<f64> {
-        vec![self.allowance_scale * default_allowance(p, self.level); 2]
+        vec![self.allowance_scale * default_allowance(p, self.level); self.methods.len()]
     }
 }
 
@@ -563,7 +763,16 @@ mod tests {
             let pb = draw_problem(&sq, n, &teacher, 0.3, &mut rng);
             let mut rng_w = unit_rng(5, 7, 0);
             let _ = draw_problem(&sq, n, &teacher, 0.3, &mut rng_w); // same stream position
-            let got = network_trial(&pb, &student, width, lambda, &mut rng, Par::Seq).unwrap();
+            let got = network_trial(
+                &pb,
+                &student,
+                width,
+                lambda,
+                &crate::PAPER_METHODS,
+                &mut rng,
+                Par::Seq,
+            )
+            .unwrap();
             // Literal version: same W draws (same stream position), both halves, f(x) = N^{-1/2} Σ a_j σ(w_j·x).
             let half = width / 2;
             let scale = 1.0 / (d as f64).sqrt();
@@ -675,7 +884,7 @@ mod tests {
         let sq: Vec<f64> = (0..d).map(|i| (0.5 + i as f64 / 10.0).sqrt()).collect();
         let mut rng = unit_rng(1, 2, 3);
         let pb = draw_problem(&sq, 45, &Activation::Tanh, 0.1, &mut rng);
-        let got = direction_trial(&pb, 0.3, Par::Seq).unwrap();
+        let got = direction_trial(&pb, 0.3, &crate::PAPER_METHODS, Par::Seq).unwrap();
         let n = 45.0;
         let g = pb.x.transpose() * Mat::<f64>::from_fn(45, 1, |i, _| pb.y[i] / n);
         let mut p = pb.x.transpose() * &pb.x * (1.0 / n);

@@ -44,12 +44,12 @@ pub struct SpikeModel {
 impl Model for SpikeModel {
     type Point = SingleIndexPoint;
 
-    fn methods(&self) -> &[&'static str] {
-        &["residual_ratio"]
+    fn methods(&self) -> Vec<&'static str> {
+        vec!["residual_ratio"]
     }
 
-    fn theory(&self, _: &SingleIndexPoint) -> Result<Vec<f64>, SimError> {
-        Ok(vec![0.0])
+    fn theory(&self, _: &SingleIndexPoint) -> Result<Vec<Option<f64>>, SimError> {
+        Ok(vec![Some(0.0)])
     }
 
     fn point_key(&self, p: &SingleIndexPoint) -> String {

@@ -4,12 +4,16 @@
 
 pub mod activation;
 pub mod error;
+pub mod one_step;
 pub mod single_index;
 pub mod spectrum;
 pub mod stieltjes;
 
 pub use activation::{Activation, TeacherMoments};
 pub use error::{Result, TheoryError};
+pub use one_step::{
+    rho_adam_sign, rho_batch_norm, rho_sqrt_kfac, rho_whitened, sqrt_resolvent_moment,
+};
 pub use single_index::{
     optimal_ridge, rho_kfac, rho_sgd, single_index_limits, single_index_limits_with_moments,
     SingleIndexLimits, SingleIndexParams,
