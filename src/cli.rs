@@ -54,9 +54,283 @@ pub enum Command {
         after_help = "Example:\n  verify phase --kappa 1,30 --psi 0.25,8 --check-kappa 2,10,25 --check-psi 0.5,2,6\n\nWrites phase.svg (heatmap with the checks), phase.csv (the theory grid) and checks/ (an\nordinary single-index sweep at the check points) to --out. Exit 1 if a check disagrees."
     )]
     Phase(PhaseArgs),
-    /// Regenerate the paper's single-index figures (Figure 3 left and right) into --out.
+    /// Linear representation learning (Section 3.1): KFAC against SGD, AMGD, DFW, Adam, NGD and
+    /// batch-norm on F G x; `contraction` checks the rates of Theorem 3.6 / Proposition 3.5.
+    #[command(after_help = LINEAR_REP_EXAMPLES, args_conflicts_with_subcommands = true)]
+    LinearRep(LinearRepCommand),
+    /// Regenerate the paper's figures (Figure 3 left and right; Figures 1, 2, 5, 9) into --out.
     #[command(after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
+}
+
+const LINEAR_REP_EXAMPLES: &str = "\
+Examples:
+  verify linear-rep                                   # Figure 1: all methods, uniform data, high anisotropy
+  verify linear-rep --settings all                    # Figure 9: {uniform, gaussian} × {high, low}
+  verify linear-rep --batch-norm                      # Figure 2: AMGD, AMGD+BN, AMGD+whitening, KFAC
+  verify linear-rep --lr-sweep                        # Figure 5: dist at iteration 375 vs lr (diverged = 1)
+  verify linear-rep --methods kfac,amgd,dfw --kappa-head 30 --kappa-sigma 1000
+  verify linear-rep contraction --kappa-head 1..100/5 --kappa-sigma 1,10,100,1000
+
+Writes linear_rep.csv / .json (long form: setting,method,lr,iteration,train_loss,dist,
+transfer_loss,diverged,...), one SVG per metric and setting, transfer_bound.svg and report.md.
+Methods: sgd, amgd, dfw, kfac, kfac-etaf1, adam, ngd, ngd-empf, amgd-bn, amgd-whiten (or all).";
+
+/// `verify linear-rep [contraction]`.
+#[derive(Args, Debug, Clone)]
+pub struct LinearRepCommand {
+    #[command(subcommand)]
+    pub command: Option<LinearRepSub>,
+    #[command(flatten)]
+    pub run: LinearRepArgs,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum LinearRepSub {
+    /// Population contraction factors of KFAC, AMGD and DFW against their local rates (exit 1 if
+    /// one disagrees).
+    #[command(after_help = CONTRACTION_HELP)]
+    Contraction(ContractionArgs),
+}
+
+const CONTRACTION_HELP: &str = "\
+Example:
+  verify linear-rep contraction --kappa-head 1,3,10,30,100 --kappa-sigma 1,10,100,1000 --lr 0.5
+
+Population, noiseless updates started on the slowest mode of the linearised AMGD map at distance
+--delta from G* (Proposition 3.5's adversarial start). rate = (dist_T/dist_(T/2))^(1/(T-T/2)),
+T = first iteration with dist < 1e-10 or --max-iter. Theory: KFAC |1 − η| (Theorem 3.6),
+DFW max|1 − η σ_i(F*)²|, AMGD max|1 − η σ_i(F*)² b_j| (b: Schur complement of Σ on row(G*)^⊥);
+docs/linear-rep-rates.md. Pass: |rate − theory| ≤ 1e-3 (1 − theory) + 1e-9.
+Writes contraction.csv / .json, contraction.svg (1 − rate against κ(F*), log-log) and report.md.";
+
+/// A list of linear-rep methods (`all` for every one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearMethods(pub Vec<sims::linear_rep::Method>);
+
+impl std::fmt::Display for LinearMethods {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|m| m.name()).collect();
+        write!(f, "{}", names.join(","))
+    }
+}
+
+fn linear_methods(s: &str) -> Result<LinearMethods, String> {
+    use sims::linear_rep::Method;
+    if s.trim() == "all" {
+        return Ok(LinearMethods(Method::ALL.to_vec()));
+    }
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let m = Method::parse(part).ok_or_else(|| {
+            let allowed: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+            format!(
+                "unknown method '{part}'; allowed: {} (comma-separated), or 'all'",
+                allowed.join(", ")
+            )
+        })?;
+        if out.contains(&m) {
+            return Err(format!("method '{part}' is listed twice"));
+        }
+        out.push(m);
+    }
+    Ok(LinearMethods(out))
+}
+
+/// The `--settings` list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingList(pub Vec<(bool, bool)>);
+
+impl SettingList {
+    /// (gaussian?, high anisotropy?) → name.
+    pub fn names(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|&(g, h)| {
+                format!(
+                    "{}-{}",
+                    if g { "gaussian" } else { "uniform" },
+                    if h { "high" } else { "low" }
+                )
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for SettingList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.names().join(","))
+    }
+}
+
+fn setting_list(s: &str) -> Result<SettingList, String> {
+    const ALL: [&str; 4] = [
+        "uniform-high",
+        "uniform-low",
+        "gaussian-high",
+        "gaussian-low",
+    ];
+    let parts: Vec<&str> = if s.trim() == "all" {
+        ALL.to_vec()
+    } else {
+        s.split(',').map(str::trim).collect()
+    };
+    let mut out = Vec::new();
+    for p in parts {
+        let v = match p {
+            "uniform-high" => (false, true),
+            "uniform-low" => (false, false),
+            "gaussian-high" => (true, true),
+            "gaussian-low" => (true, false),
+            other => {
+                return Err(format!(
+                    "unknown setting '{other}'; allowed: {} (comma-separated), or 'all'",
+                    ALL.join(", ")
+                ))
+            }
+        };
+        if out.contains(&v) {
+            return Err(format!("setting '{p}' is listed twice"));
+        }
+        out.push(v);
+    }
+    Ok(SettingList(out))
+}
+
+fn whole(lo: u64, hi: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| {
+        let v: u64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{s}' is not a whole number"))?;
+        if !(lo..=hi).contains(&v) {
+            return Err(format!("must be from {lo} to {hi}, got {v}"));
+        }
+        Ok(v)
+    }
+}
+
+/// Flags of the head-to-head (defaults: linear-rep.md §1, marked [C] there: chosen, not the paper's).
+#[derive(Args, Debug, Clone)]
+pub struct LinearRepArgs {
+    /// Data settings, comma-separated or `all`: uniform-high, uniform-low, gaussian-high, gaussian-low.
+    #[arg(long, value_name = "LIST", default_value = "uniform-high", value_parser = setting_list)]
+    pub settings: SettingList,
+    /// Optimizers, comma-separated or `all` (see below).
+    #[arg(long, value_name = "LIST", default_value = "all", value_parser = linear_methods)]
+    pub methods: LinearMethods,
+    /// Figure 2: compare AMGD, AMGD + batch-norm, AMGD + whitening and KFAC (overrides --methods).
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// Figure 5: dist at the last iteration against the learning rate, for every method (NGD's
+    /// step swept too); without a value the spec's grid 1e-3,1e-2,3e-2,0.1,0.3,1; --iters defaults
+    /// to 375.
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "0.001,0.01,0.03,0.1,0.3,1", value_parser = positive_range)]
+    pub lr_sweep: Option<Range>,
+    /// Input dimension d_x.
+    #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
+    pub dx: u64,
+    /// Output dimension d_y.
+    #[arg(long, value_name = "INT", default_value = "20", value_parser = whole(1, 5000))]
+    pub dy: u64,
+    /// Representation dimension k (k ≤ d_y, k < d_x).
+    #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(1, 1000))]
+    pub k: u64,
+    /// Batch size n (fresh batches every iteration; DFW/KFAC need n > d_x).
+    #[arg(long, value_name = "INT", default_value = "1024", value_parser = whole(2, 10_000_000))]
+    pub batch: u64,
+    /// Label-noise standard deviation σ_ε.
+    #[arg(long, value_name = "F", default_value = "0.01", value_parser = nonneg_float)]
+    pub noise: f64,
+    /// Iterations T [1500; 375 with --lr-sweep].
+    #[arg(long, value_name = "INT", value_parser = whole(1, 10_000_000))]
+    pub iters: Option<u64>,
+    /// Log the metrics every this many iterations.
+    #[arg(long, value_name = "INT", default_value = "10", value_parser = whole(1, 10_000_000))]
+    pub log_every: u64,
+    /// Step size η of every method but NGD.
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = positive_float)]
+    pub lr: f64,
+    /// NGD's step size (both Fisher types).
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = positive_float)]
+    pub lr_ngd: f64,
+    /// KFAC's ridge λ_G on the batch covariance (needed when --batch ≤ --dx).
+    #[arg(long, value_name = "F", default_value = "0", value_parser = nonneg_float)]
+    pub ridge: f64,
+    /// NGD's relative damping: ρ = damping · tr(𝔽) / dim θ.
+    #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float)]
+    pub damping: f64,
+    /// Spread h of the heads F = A expm(B), B iid N(0, h²/k) (0.5: κ(F) ≈ 4; 1: ≈ 11).
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = nonneg_float)]
+    pub head_spread: f64,
+    /// Prescribe κ(F*) instead: singular values geometric from 1 to 1/κ (both tasks).
+    #[arg(long, value_name = "F", value_parser = positive_float)]
+    pub kappa_head: Option<f64>,
+    /// Prescribe κ(Σ) instead of the setting's anisotropy: eigenvalues logspace(0, −log10 κ).
+    #[arg(long, value_name = "F", value_parser = positive_float)]
+    pub kappa_sigma: Option<f64>,
+    /// Target samples for the transfer head refit.
+    #[arg(long, value_name = "INT", default_value = "200", value_parser = whole(1, 10_000_000))]
+    pub n_target: u64,
+    /// Whiten with each batch's own covariance (ZCA) instead of the population Σ^{-1/2}.
+    #[arg(long)]
+    pub batch_whitening: bool,
+    /// Random seed (instance, G₀ and every batch).
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "out/linear-rep")]
+    pub out: PathBuf,
+    /// What goes to standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Flags of `verify linear-rep contraction`.
+#[derive(Args, Debug, Clone)]
+pub struct ContractionArgs {
+    /// κ(F*) values (RANGE).
+    #[arg(long, value_name = "RANGE", default_value = "1,3,10,30,100", value_parser = kappa_range)]
+    pub kappa_head: Range,
+    /// κ(Σ) values (RANGE).
+    #[arg(long, value_name = "RANGE", default_value = "1,10,100,1000", value_parser = kappa_range)]
+    pub kappa_sigma: Range,
+    /// Step size η (KFAC's α).
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = positive_float)]
+    pub lr: f64,
+    /// Methods: kfac, kfac-etaf1, amgd, dfw (comma-separated).
+    #[arg(long, value_name = "LIST", default_value = "kfac,amgd,dfw", value_parser = linear_methods)]
+    pub methods: LinearMethods,
+    /// Input dimension d_x.
+    #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
+    pub dx: u64,
+    /// Output dimension d_y.
+    #[arg(long, value_name = "INT", default_value = "20", value_parser = whole(1, 5000))]
+    pub dy: u64,
+    /// Representation dimension k.
+    #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(1, 1000))]
+    pub k: u64,
+    /// Distance of the start from G* along the slowest mode.
+    #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float)]
+    pub delta: f64,
+    /// Iteration cap per run.
+    #[arg(long, value_name = "INT", default_value = "2000", value_parser = whole(4, 100_000_000))]
+    pub max_iter: u64,
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    #[arg(long, value_name = "DIR", default_value = "out/linear-rep-contraction")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn kappa_range(s: &str) -> Result<Range, String> {
+    range_where(s, |v| v >= 1.0, ">= 1")
 }
 
 const REPRODUCE_HELP: &str = "\

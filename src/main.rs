@@ -3,6 +3,7 @@
 mod cli;
 mod error;
 mod experiment_file;
+mod linear_rep;
 mod merge;
 mod phase;
 mod range;
@@ -27,6 +28,7 @@ fn main() {
         Command::Spectrum(args) => spectrum_check::run(&args),
         Command::Spike(args) => spike_check::run(&args),
         Command::Phase(args) => phase::run(&args),
+        Command::LinearRep(args) => linear_rep::run(&args),
     };
     match result {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

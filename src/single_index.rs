@@ -766,6 +766,7 @@ fn write_lambda_sweep(
         log_y: false,
         series,
         bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
         x_ticks: if positive.len() <= 10 {
             positive.clone()
         } else {
@@ -933,6 +934,7 @@ fn write_figures(
             log_y: false,
             series,
             bar_meaning: "± 2 SE".into(),
+            line_meaning: "theory (limit formula)".into(),
             // On the log axis, tick the swept values themselves when there are few of them.
             x_ticks: if log && swept.len() <= 10 {
                 swept.clone()
@@ -1063,6 +1065,7 @@ fn write_finite_size(
         log_y: true,
         series,
         bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
         x_ticks: if a.d.values.len() <= 10 {
             a.d.values.iter().map(|&d| d as f64).collect()
         } else {

@@ -132,6 +132,7 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
             fit: Some(rows.iter().map(|r| (r.d as f64, (my + fitted * ((r.d as f64).ln() - mx)).exp())).collect()),
         }],
         bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
         x_ticks: if ds.len() <= 10 { ds.iter().map(|&d| d as f64).collect() } else { Vec::new() },
     };
     reports::write_svg(&a.out.join("spike.svg"), &fig)?;

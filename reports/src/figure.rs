@@ -42,6 +42,8 @@ pub struct Figure {
     pub series: Vec<Series>,
     /// What the markers' bars mean, for the legend (e.g. "± 2 SE").
     pub bar_meaning: String,
+    /// What the solid lines are, for the legend (e.g. "theory (limit formula)").
+    pub line_meaning: String,
     /// Tick positions on a logarithmic x axis (empty: automatic).
     pub x_ticks: Vec<f64>,
 }
@@ -220,10 +222,17 @@ where
     mesh
 }
 
-/// At most 4 significant digits, no trailing zeros: 0.25, 2, 1000, 0.0001.
+/// At most 4 significant digits, no trailing zeros: 0.25, 2, 1000, 0.0001; below 1e-4 and from
+/// 1e6 on in scientific notation (5e-8), so that tick labels stay short.
 pub fn short_number(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
+    }
+    if v.abs() < 1e-4 || v.abs() >= 1e6 {
+        let s = format!("{v:.3e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{mantissa}e{exp}");
     }
     let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
     let s = format!("{v:.digits$}");
@@ -261,9 +270,21 @@ where
         .map_err(|e| e.to_string())?;
     for (i, s) in fig.series.iter().enumerate() {
         let c = color(i);
-        chart
-            .draw_series(LineSeries::new(s.theory.iter().copied(), c.stroke_width(2)))
-            .map_err(|e| e.to_string())?;
+        // Past the palette, colours repeat: those series get dashed lines to stay distinguishable.
+        if i < PALETTE.len() {
+            chart
+                .draw_series(LineSeries::new(s.theory.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| e.to_string())?;
+        } else {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    s.theory.iter().copied(),
+                    4,
+                    4,
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
         if let Some(fit) = &s.fit {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -274,7 +295,17 @@ where
                 ))
                 .map_err(|e| e.to_string())?;
         }
-        for p in &s.sims {
+        for p in s.sims.iter().filter(|p| p.half_width <= 0.0) {
+            // No bar to draw (a deterministic or single-run value): the marker alone.
+            draw_marker(chart.plotting_area(), s.marker, (p.x, p.mean), c)?;
+            if !p.agrees {
+                chart
+                    .plotting_area()
+                    .draw(&Circle::new((p.x, p.mean), 11, RED.stroke_width(2)))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        for p in s.sims.iter().filter(|p| p.half_width > 0.0) {
             // Error bar: a vertical segment with 12-px caps (plotters' ErrorBar would ring the marker).
             let (mut lo, hi) = (p.mean - p.half_width, p.mean + p.half_width);
             if fig.log_y && lo <= 0.0 {
@@ -331,8 +362,18 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<()
     let mut y = 30;
     for (i, s) in fig.series.iter().enumerate() {
         let c = color(i);
-        area.draw(&PathElement::new(vec![(10, y), (46, y)], c.stroke_width(2)))
-            .map_err(|e| e.to_string())?;
+        if i < PALETTE.len() {
+            area.draw(&PathElement::new(vec![(10, y), (46, y)], c.stroke_width(2)))
+                .map_err(|e| e.to_string())?;
+        } else {
+            for x0 in [10, 18, 26, 34, 42] {
+                area.draw(&PathElement::new(
+                    vec![(x0, y), (x0 + 4, y)],
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?;
+            }
+        }
         draw_marker(area, s.marker, (28, y), c)?;
         area.draw(&Text::new(s.label.clone(), (54, y - 8), font.clone()))
             .map_err(|e| e.to_string())?;
@@ -341,12 +382,14 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<()
     y += 10;
     let mut lines = Vec::new();
     if fig.series.iter().any(|s| !s.theory.is_empty()) {
-        lines.push("lines: theory (limit formula)".to_string());
+        lines.push(format!("lines: {}", fig.line_meaning));
     }
     if fig.series.iter().any(|s| s.fit.is_some()) {
         lines.push("dashed: least-squares power-law fit".to_string());
     }
-    lines.push(format!("markers: simulation mean {}", fig.bar_meaning));
+    if fig.series.iter().any(|s| !s.sims.is_empty()) {
+        lines.push(format!("markers: simulation mean {}", fig.bar_meaning));
+    }
     for line in lines {
         area.draw(&Text::new(line.to_string(), (10, y), small.clone()))
             .map_err(|e| e.to_string())?;
@@ -417,6 +460,7 @@ mod disagreement_tests {
                 fit: None,
             }],
             bar_meaning: "± 2 SE".into(),
+            line_meaning: "theory (limit formula)".into(),
             x_ticks: vec![],
         };
         let svg = render_svg(&fig).unwrap();

@@ -143,7 +143,7 @@ pub(crate) fn product(
 
 /// The lower triangle of alpha · xᵀx (a symmetric rank update: half the work of a product),
 /// by column blocks under a parallel `par` as in [`product`].
-fn syrk_lower(dst: MatMut<'_, f64>, x: MatRef<'_, f64>, alpha: f64, par: Par) {
+pub(crate) fn syrk_lower(dst: MatMut<'_, f64>, x: MatRef<'_, f64>, alpha: f64, par: Par) {
     let d = x.ncols();
     if par == Par::Seq {
         return tri::matmul(

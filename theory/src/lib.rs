@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod error;
+pub mod linear_rep;
 pub mod one_step;
 pub mod single_index;
 pub mod spectrum;

@@ -1,0 +1,360 @@
+//! The contraction experiment (issue: Theorem 3.6 and Proposition 3.5): population, noiseless
+//! updates of KFAC, AMGD and DFW with prescribed κ(F*) and κ(Σ), started at the slowest mode of
+//! the linearised AMGD map (Prop. 3.5's adversarial start), and the measured per-iteration
+//! contraction factor of the subspace distance. docs/linear-rep-rates.md derives the local rates.
+
+use super::metrics::subspace_distance;
+use super::optim::{retract, Method};
+use super::{haar_columns, head_with_condition, rotated_sigma, sym_eigen, sym_function};
+use crate::experiment::SimError;
+use crate::rng::UnitRng;
+use faer::prelude::Solve;
+use faer::{Mat, MatRef, Scale, Side};
+
+/// A population problem: F* (d_y × k) with singular values logspace(1, 1/κ_F), G* Haar, Σ with
+/// eigenvalues logspace(1, 1/κ_Σ) in a Haar basis.
+#[derive(Debug, Clone)]
+pub struct PopulationProblem {
+    pub head: Mat<f64>,
+    pub g_star: Mat<f64>,
+    pub sigma: Mat<f64>,
+    pub sigma_inv: Mat<f64>,
+}
+
+/// One grid point of the contraction sweep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContractionPoint {
+    pub kappa_head: f64,
+    pub kappa_sigma: f64,
+    pub lr: f64,
+}
+
+pub fn draw_population(
+    dx: usize,
+    dy: usize,
+    k: usize,
+    kappa_head: f64,
+    kappa_sigma: f64,
+    rng: &mut UnitRng,
+) -> Result<PopulationProblem, SimError> {
+    let head = head_with_condition(dy, k, kappa_head, rng);
+    let g_star = haar_columns(dx, k, rng).transpose().to_owned();
+    let sigma = rotated_sigma(dx, kappa_sigma, rng);
+    let (q, vals) = sym_eigen(sigma.as_ref())?;
+    let sigma_inv = sym_function(&q, &vals, |v| 1.0 / v);
+    Ok(PopulationProblem {
+        head,
+        g_star,
+        sigma,
+        sigma_inv,
+    })
+}
+
+/// Population F_ls(G) = F* G* Σ Gᵀ (G Σ Gᵀ)⁻¹.
+pub fn population_head(p: &PopulationProblem, g: MatRef<'_, f64>) -> Result<Mat<f64>, SimError> {
+    let gs = g * &p.sigma;
+    let m = &gs * g.transpose();
+    let cross = &p.head * (&p.g_star * gs.transpose()); // F* G* Σ Gᵀ (d_y × k)
+    let llt = m
+        .llt(Side::Lower)
+        .map_err(|e| SimError::Numerical(format!("GΣGᵀ singular ({e:?})")))?;
+    Ok(llt.solve(cross.transpose()).transpose().to_owned())
+}
+
+/// Population ∇_G L = FᵀF G Σ − Fᵀ F* G* Σ (noiseless; the paper's (9) with Σ̂ → Σ).
+pub fn population_grad_g(
+    p: &PopulationProblem,
+    f: MatRef<'_, f64>,
+    g: MatRef<'_, f64>,
+) -> Mat<f64> {
+    let resid = f * g - &p.head * &p.g_star; // F G − F* G*
+    f.transpose() * resid * &p.sigma
+}
+
+/// One population step of KFAC (η_F = lr, or 1), AMGD or DFW (linear-rep.md §3 with Σ̂ → Σ).
+pub fn population_step(
+    method: Method,
+    p: &PopulationProblem,
+    f: &mut Mat<f64>,
+    g: &mut Mat<f64>,
+    lr: f64,
+) -> Result<(), SimError> {
+    let fls = population_head(p, g.as_ref())?;
+    *f = match method {
+        Method::Kfac => &*f * Scale(1.0 - lr) + fls * Scale(lr),
+        _ => fls,
+    };
+    let grad = population_grad_g(p, f.as_ref(), g.as_ref());
+    let step = match method {
+        Method::Amgd => grad,
+        Method::Dfw => grad * &p.sigma_inv,
+        Method::Kfac | Method::KfacEtaF1 => {
+            let ftf = f.transpose() * &*f;
+            let llt = ftf
+                .llt(Side::Lower)
+                .map_err(|e| SimError::Numerical(format!("FᵀF singular ({e:?})")))?;
+            llt.solve(grad * &p.sigma_inv)
+        }
+        other => {
+            return Err(SimError::InvalidParameter {
+                name: "methods",
+                reason: format!(
+                    "the contraction check runs kfac, kfac-etaf1, amgd and dfw, not {}",
+                    other.name()
+                ),
+            })
+        }
+    };
+    *g -= step * Scale(lr);
+    retract(f, g)
+}
+
+/// The quantities the local rates depend on: σ(F*) (descending) and the eigenvalues b of the Schur
+/// complement of Σ on the orthogonal complement of row(G*) (ascending), with the slowest mode
+/// (u: eigenvector of F*ᵀF* for σ_min², v ∈ R^{d_x}: eigenvector of the Schur complement for
+/// b_min).
+#[derive(Debug, Clone)]
+pub struct LocalSpectra {
+    pub head_singular_values: Vec<f64>,
+    pub schur_eigenvalues: Vec<f64>,
+    pub slow_u: Vec<f64>,
+    pub slow_v: Vec<f64>,
+}
+
+/// See [`LocalSpectra`]. The Schur complement is S = Q⊥ᵀΣQ⊥ − Q⊥ᵀΣG*ᵀ(G*ΣG*ᵀ)⁻¹G*ΣQ⊥ with Q⊥ an
+/// orthonormal basis of row(G*)^⊥: the covariance of the unlearned directions given the learned
+/// ones (docs/linear-rep-rates.md).
+pub fn local_spectra(p: &PopulationProblem) -> Result<LocalSpectra, SimError> {
+    let (dx, k) = (p.g_star.ncols(), p.g_star.nrows());
+    let ftf = p.head.transpose() * &p.head;
+    let (uf, sf) = sym_eigen(ftf.as_ref())?;
+    // Q⊥: eigenvectors of I − G*ᵀG* with eigenvalue 1 (the last d_x − k, ascending order).
+    let proj = Mat::<f64>::identity(dx, dx) - p.g_star.transpose() * &p.g_star;
+    let (qp, _) = sym_eigen(proj.as_ref())?;
+    let q_perp = qp.subcols(k, dx - k).to_owned();
+    let sq = &p.sigma * &q_perp;
+    let cross = &p.g_star * &sq; // G*ΣQ⊥ (k × (d_x − k))
+    let s11 = &p.g_star * &p.sigma * p.g_star.transpose();
+    let solved = s11
+        .llt(Side::Lower)
+        .map_err(|e| SimError::Numerical(format!("{e:?}")))?
+        .solve(&cross);
+    let schur = q_perp.transpose() * &sq - cross.transpose() * solved;
+    let (us, bs) = sym_eigen(schur.as_ref())?;
+    let v = &q_perp * us.col(0);
+    Ok(LocalSpectra {
+        head_singular_values: sf.iter().rev().map(|v| v.max(0.0).sqrt()).collect(),
+        schur_eigenvalues: bs,
+        slow_u: uf.col(0).iter().copied().collect(),
+        slow_v: v.iter().copied().collect(),
+    })
+}
+
+/// Prop. 3.5's adversarial start: G₀ = retract(G* + δ u vᵀ) along the slowest mode of the
+/// linearised AMGD map (also DFW's slowest; KFAC contracts every mode alike), F₀ = F_ls(G₀).
+pub fn adversarial_start(
+    p: &PopulationProblem,
+    spectra: &LocalSpectra,
+    delta: f64,
+) -> Result<(Mat<f64>, Mat<f64>), SimError> {
+    let (k, dx) = (p.g_star.nrows(), p.g_star.ncols());
+    let mut g = Mat::<f64>::from_fn(k, dx, |i, j| {
+        p.g_star[(i, j)] + delta * spectra.slow_u[i] * spectra.slow_v[j]
+    });
+    let mut f = Mat::<f64>::zeros(p.head.nrows(), k);
+    retract(&mut f, &mut g)?;
+    let f = population_head(p, g.as_ref())?;
+    Ok((f, g))
+}
+
+/// A measured contraction factor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateMeasurement {
+    /// (dist_T / dist_{T/2})^{1/(T − T/2)}: the per-iteration factor over the second half of the
+    /// run, after the start's transient (T: the first iteration with dist < `floor`, or the cap).
+    pub rate: f64,
+    pub iterations: usize,
+    pub dist_start: f64,
+    pub dist_end: f64,
+    /// dist after every iteration (index 0: the start).
+    pub trace: Vec<f64>,
+}
+
+/// Run `method` from (F₀, G₀) until dist < `floor` or `max_iter` iterations, and measure the rate.
+pub fn measure_rate(
+    method: Method,
+    p: &PopulationProblem,
+    start: &(Mat<f64>, Mat<f64>),
+    lr: f64,
+    max_iter: usize,
+    floor: f64,
+) -> Result<RateMeasurement, SimError> {
+    let (mut f, mut g) = start.clone();
+    let mut trace = vec![subspace_distance(g.as_ref(), p.g_star.as_ref())?];
+    for _ in 0..max_iter {
+        population_step(method, p, &mut f, &mut g, lr)?;
+        let d = subspace_distance(g.as_ref(), p.g_star.as_ref())?;
+        if !d.is_finite() {
+            return Err(SimError::Numerical(format!(
+                "{}: distance not finite",
+                method.name()
+            )));
+        }
+        trace.push(d);
+        if d < floor {
+            break;
+        }
+    }
+    let end = trace.len() - 1;
+    let mid = end / 2;
+    let (d_mid, d_end) = (trace[mid], trace[end]);
+    let rate = if d_mid > 0.0 {
+        (d_end / d_mid).powf(1.0 / (end - mid) as f64)
+    } else {
+        0.0
+    };
+    Ok(RateMeasurement {
+        rate,
+        iterations: end,
+        dist_start: trace[0],
+        dist_end: d_end,
+        trace,
+    })
+}
+
+/// One method's measured and theoretical rate at a contraction grid point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateResult {
+    pub method: Method,
+    pub point: ContractionPoint,
+    pub measured: RateMeasurement,
+    /// The local rate (theory::linear_rep) for this instance.
+    pub theory: f64,
+    /// b_min, the smallest eigenvalue of the Schur complement (AMGD's Σ-dependence).
+    pub schur_min: f64,
+}
+
+/// Sizes and run controls of the contraction sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractionSetup {
+    pub dx: usize,
+    pub dy: usize,
+    pub k: usize,
+    /// Distance of the adversarial start from G*.
+    pub delta: f64,
+    pub max_iter: usize,
+    /// Stop once dist falls below this.
+    pub floor: f64,
+}
+
+/// Every (point, method) of a contraction sweep, points in parallel (each sequential inside; the
+/// instance of a point comes from its own (seed, point) stream, so results do not depend on the
+/// thread count or the grid). `done` is called once per finished point.
+pub fn contraction_sweep(
+    setup: &ContractionSetup,
+    points: &[ContractionPoint],
+    methods: &[Method],
+    seed: u64,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<RateResult>, SimError> {
+    use rayon::prelude::*;
+    let per_point: Vec<Result<Vec<RateResult>, SimError>> = points
+        .par_iter()
+        .map(|&pt| {
+            let key = crate::rng::stable_key(&format!(
+                "linear-rep-contraction|dx={}|dy={}|k={}|kf={:?}|ks={:?}",
+                setup.dx, setup.dy, setup.k, pt.kappa_head, pt.kappa_sigma
+            ));
+            let mut rng = crate::rng::unit_rng(seed, key, 0);
+            let p = draw_population(
+                setup.dx,
+                setup.dy,
+                setup.k,
+                pt.kappa_head,
+                pt.kappa_sigma,
+                &mut rng,
+            )?;
+            let sp = local_spectra(&p)?;
+            let start = adversarial_start(&p, &sp, setup.delta)?;
+            let out = methods
+                .iter()
+                .map(|&m| {
+                    let measured = measure_rate(m, &p, &start, pt.lr, setup.max_iter, setup.floor)?;
+                    let theory = match m {
+                        Method::Kfac | Method::KfacEtaF1 => theory::linear_rep::kfac_rate(pt.lr),
+                        Method::Dfw => {
+                            theory::linear_rep::dfw_rate(pt.lr, &sp.head_singular_values)
+                        }
+                        _ => theory::linear_rep::amgd_rate(
+                            pt.lr,
+                            &sp.head_singular_values,
+                            &sp.schur_eigenvalues,
+                        ),
+                    };
+                    Ok(RateResult {
+                        method: m,
+                        point: pt,
+                        measured,
+                        theory,
+                        schur_min: sp.schur_eigenvalues[0],
+                    })
+                })
+                .collect();
+            done();
+            out
+        })
+        .collect();
+    let mut all = Vec::new();
+    for r in per_point {
+        all.extend(r?);
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::unit_rng;
+
+    #[test]
+    fn kfac_contracts_at_one_minus_alpha_from_any_start_and_dfw_amgd_follow_the_local_rates() {
+        let mut rng = unit_rng(0, 7, 0);
+        let p = draw_population(40, 10, 3, 10.0, 100.0, &mut rng).unwrap();
+        let sp = local_spectra(&p).unwrap();
+        assert!((sp.head_singular_values[0] - 1.0).abs() < 1e-12);
+        assert!((sp.head_singular_values[2] - 0.1).abs() < 1e-12);
+        // Interlacing: λ_min(Σ) ≤ b_min.
+        assert!(sp.schur_eigenvalues[0] >= 0.01 - 1e-12);
+        let start = adversarial_start(&p, &sp, 1e-3).unwrap();
+        let lr = 0.5;
+        let kfac = measure_rate(Method::KfacEtaF1, &p, &start, lr, 500, 1e-10).unwrap();
+        assert!((kfac.rate - 0.5).abs() < 1e-5, "{}", kfac.rate);
+        // A random start: still 1 − α (Theorem 3.6 does not need the adversarial start).
+        let mut g = haar_columns(40, 3, &mut rng).transpose().to_owned();
+        for j in 0..40 {
+            for i in 0..3 {
+                g[(i, j)] = p.g_star[(i, j)] + 0.2 * g[(i, j)];
+            }
+        }
+        let mut f = Mat::<f64>::identity(10, 3);
+        retract(&mut f, &mut g).unwrap();
+        let f = population_head(&p, g.as_ref()).unwrap();
+        let kr = measure_rate(Method::Kfac, &p, &(f, g), lr, 500, 1e-10).unwrap();
+        assert!((kr.rate - 0.5).abs() < 1e-5, "{}", kr.rate);
+        // DFW: 1 − lr σ_min(F*)², AMGD: 1 − lr σ_min² b_min.
+        let dfw = measure_rate(Method::Dfw, &p, &start, lr, 3000, 1e-10).unwrap();
+        let want = 1.0 - lr * 0.01;
+        assert!(
+            (dfw.rate - want).abs() < 1e-3 * (1.0 - want),
+            "{} vs {want}",
+            dfw.rate
+        );
+        let amgd = measure_rate(Method::Amgd, &p, &start, lr, 3000, 1e-10).unwrap();
+        let want = 1.0 - lr * 0.01 * sp.schur_eigenvalues[0];
+        assert!(
+            (amgd.rate - want).abs() < 1e-3 * (1.0 - want),
+            "{} vs {want}",
+            amgd.rate
+        );
+    }
+}

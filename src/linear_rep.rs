@@ -1,0 +1,1093 @@
+//! `verify linear-rep`: the head-to-head of the optimizers (Figures 1, 2, 5, 9) and
+//! `verify linear-rep contraction` (Theorem 3.6 / Proposition 3.5): arguments → sims → rows →
+//! files, figures and stdout.
+
+use crate::cli::{ContractionArgs, Format, LinearRepArgs, LinearRepCommand, LinearRepSub};
+use crate::error::CliError;
+use crate::single_index::shell_line;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use sims::linear_rep::optim::Hyper;
+use sims::linear_rep::population::{contraction_sweep, ContractionPoint, ContractionSetup};
+use sims::linear_rep::{
+    run_head_to_head, Anisotropy, Covariates, Dims, HeadToHead, Method, Setting, Trajectory,
+};
+use std::io::IsTerminal;
+
+pub fn run(c: &LinearRepCommand) -> Result<bool, CliError> {
+    match &c.command {
+        Some(LinearRepSub::Contraction(a)) => contraction(a),
+        None => head_to_head(&c.run),
+    }
+}
+
+fn progress_bar(total: u64, quiet: bool, unit: &str) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    if quiet || !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        pb.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit} (eta {{eta}})"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+    pb
+}
+
+/// One logged point of one run: the long form of cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinRow {
+    pub setting: String,
+    pub method: &'static str,
+    /// The method's step size (NGD's own for ngd / ngd-empf).
+    pub lr: f64,
+    pub iteration: usize,
+    /// Empty (null) once diverged.
+    pub train_loss: Option<f64>,
+    /// 1 once diverged (Figure 5's convention).
+    pub dist: f64,
+    pub transfer_loss: Option<f64>,
+    pub diverged: bool,
+    /// Sines of the k principal angles between row(G) and row(G*), largest first, ';'-separated.
+    pub principal_sines: String,
+}
+
+/// The last logged values of one run, for the table and the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub setting: String,
+    pub method: &'static str,
+    pub lr: f64,
+    pub final_train_loss: Option<f64>,
+    pub final_dist: f64,
+    pub final_transfer_loss: Option<f64>,
+    /// First logged iteration with dist ≤ 0.1 (the spec's speed measure).
+    pub iters_to_dist_0_1: Option<usize>,
+    pub diverged_at: Option<usize>,
+}
+
+/// Least-squares fit of the transfer excess against dist² (Lemma 3.7).
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferFit {
+    /// Points used (non-diverged logs of the methods without input normalisation).
+    pub points: usize,
+    /// Slope of log(excess) on log(dist²) over points with dist² ≥ 10 σ_ε² k / n_T (where the
+    /// dist term should dominate); Lemma 3.7 predicts ≤ 1 (the bound is linear in dist²).
+    pub slope: f64,
+    /// max over points of excess / (‖F_te‖²‖Σ_te‖ dist² + σ_ε² k / n_T): the bound's constant.
+    pub constant: f64,
+    /// The noise term σ_ε² k / n_T of the bound.
+    pub noise_term: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct LinConfig {
+    settings: String,
+    methods: String,
+    dx: u64,
+    dy: u64,
+    k: u64,
+    batch: u64,
+    noise: f64,
+    iters: u64,
+    log_every: u64,
+    lr: Vec<f64>,
+    lr_ngd: f64,
+    ridge: f64,
+    damping: f64,
+    head_spread: f64,
+    kappa_head: Option<f64>,
+    kappa_sigma: Option<f64>,
+    n_target: u64,
+    batch_whitening: bool,
+    seed: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct LinFile<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: Vec<String>,
+    seed: u64,
+    config: &'a LinConfig,
+    summary: &'a [RunSummary],
+    transfer_fit: Option<&'a TransferFit>,
+    rows: &'a [LinRow],
+}
+
+fn methods_of(a: &LinearRepArgs) -> Vec<Method> {
+    if a.batch_norm {
+        vec![
+            Method::Amgd,
+            Method::AmgdBn,
+            Method::AmgdWhiten,
+            Method::Kfac,
+        ]
+    } else {
+        a.methods.0.clone()
+    }
+}
+
+fn iters_of(a: &LinearRepArgs) -> u64 {
+    a.iters
+        .unwrap_or(if a.lr_sweep.is_some() { 375 } else { 1500 })
+}
+
+/// Every setting that changes the results, as flags.
+fn canonical_argv(a: &LinearRepArgs) -> Vec<String> {
+    let mut pairs: Vec<(&str, String)> = vec![("--settings", a.settings.to_string())];
+    let mut flags: Vec<&str> = Vec::new();
+    if a.batch_norm {
+        flags.push("--batch-norm");
+    } else {
+        pairs.push(("--methods", a.methods.to_string()));
+    }
+    if let Some(r) = &a.lr_sweep {
+        pairs.push(("--lr-sweep", r.text.clone()));
+    }
+    pairs.extend([
+        ("--dx", a.dx.to_string()),
+        ("--dy", a.dy.to_string()),
+        ("--k", a.k.to_string()),
+        ("--batch", a.batch.to_string()),
+        ("--noise", a.noise.to_string()),
+        ("--iters", iters_of(a).to_string()),
+        ("--log-every", a.log_every.to_string()),
+        ("--lr", a.lr.to_string()),
+        ("--lr-ngd", a.lr_ngd.to_string()),
+        ("--ridge", a.ridge.to_string()),
+        ("--damping", a.damping.to_string()),
+        ("--head-spread", a.head_spread.to_string()),
+        ("--n-target", a.n_target.to_string()),
+    ]);
+    if let Some(k) = a.kappa_head {
+        pairs.push(("--kappa-head", k.to_string()));
+    }
+    if let Some(k) = a.kappa_sigma {
+        pairs.push(("--kappa-sigma", k.to_string()));
+    }
+    if a.batch_whitening {
+        flags.push("--batch-whitening");
+    }
+    pairs.push(("--seed", a.seed.to_string()));
+    let mut v: Vec<String> = vec!["verify".into(), "linear-rep".into()];
+    for (k, val) in pairs {
+        v.push(k.into());
+        v.push(val);
+    }
+    v.extend(flags.into_iter().map(String::from));
+    v
+}
+
+fn validate(a: &LinearRepArgs) -> Result<(), CliError> {
+    if a.k > a.dy {
+        return Err(CliError::Usage(format!(
+            "invalid value for --k: the head F* (d_y × k) needs rank k ≤ --dy = {}, got {}",
+            a.dy, a.k
+        )));
+    }
+    if a.k >= a.dx {
+        return Err(CliError::Usage(format!(
+            "invalid value for --k: need k < --dx = {}, got {}",
+            a.dx, a.k
+        )));
+    }
+    if a.batch < a.k + 1 {
+        return Err(CliError::Usage(format!(
+            "invalid value for --batch: the least-squares head needs more than k = {} samples, got {}",
+            a.k, a.batch
+        )));
+    }
+    if a.n_target <= a.k {
+        return Err(CliError::Usage(format!(
+            "invalid value for --n-target: the transfer head refit needs more than k = {} samples, got {}",
+            a.k, a.n_target
+        )));
+    }
+    let needs_inverse = methods_of(a)
+        .iter()
+        .any(|m| matches!(m, Method::Dfw | Method::Kfac | Method::KfacEtaF1));
+    if a.batch <= a.dx && needs_inverse && a.ridge == 0.0 {
+        return Err(CliError::Usage(format!(
+            "invalid value for --batch: DFW and KFAC invert the batch covariance, so they need --batch > --dx = {} (got {}); or give KFAC a --ridge > 0 and drop dfw",
+            a.dx, a.batch
+        )));
+    }
+    if a.batch_whitening && a.batch <= a.dx && methods_of(a).contains(&Method::AmgdWhiten) {
+        return Err(CliError::Usage(format!(
+            "invalid value for --batch: --batch-whitening needs --batch > --dx = {}",
+            a.dx
+        )));
+    }
+    Ok(())
+}
+
+fn setting_of(name_gaussian: bool, high: bool, kappa_sigma: Option<f64>) -> Setting {
+    Setting {
+        covariates: if name_gaussian {
+            Covariates::Gaussian
+        } else {
+            Covariates::Uniform
+        },
+        anisotropy: match kappa_sigma {
+            Some(k) => Anisotropy::Condition(k),
+            None if high => Anisotropy::High,
+            None => Anisotropy::Low,
+        },
+    }
+}
+
+fn config(a: &LinearRepArgs, lrs: &[f64]) -> HeadToHead {
+    HeadToHead {
+        dims: Dims {
+            dx: a.dx as usize,
+            dy: a.dy as usize,
+            k: a.k as usize,
+        },
+        setting: setting_of(false, true, None),
+        n: a.batch as usize,
+        noise: a.noise,
+        head_spread: a.head_spread,
+        head_condition: a.kappa_head,
+        iters: iters_of(a) as usize,
+        log_every: a.log_every as usize,
+        hyper: Hyper {
+            lr: lrs[0],
+            lr_ngd: a.lr_ngd,
+            ridge: a.ridge,
+            damping: a.damping,
+        },
+        n_target: a.n_target as usize,
+        batch_whitening: a.batch_whitening,
+        methods: methods_of(a),
+    }
+}
+
+fn rows_of(setting: &str, cfg: &HeadToHead, runs: &[Trajectory]) -> Vec<LinRow> {
+    let mut rows = Vec::new();
+    for t in runs {
+        let lr = if t.method.uses_ngd_lr() {
+            cfg.hyper.lr_ngd
+        } else {
+            cfg.hyper.lr
+        };
+        for p in &t.points {
+            rows.push(LinRow {
+                setting: setting.to_string(),
+                method: t.method.name(),
+                lr,
+                iteration: p.iteration,
+                train_loss: p.train_loss,
+                dist: p.dist,
+                transfer_loss: p.transfer_loss,
+                diverged: p.diverged,
+                principal_sines: p
+                    .sines
+                    .iter()
+                    .map(|s| format!("{s:.6e}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            });
+        }
+    }
+    rows
+}
+
+fn summary_of(setting: &str, cfg: &HeadToHead, t: &Trajectory) -> RunSummary {
+    let last = t.points.last().expect("at least the start is logged");
+    RunSummary {
+        setting: setting.to_string(),
+        method: t.method.name(),
+        lr: if t.method.uses_ngd_lr() {
+            cfg.hyper.lr_ngd
+        } else {
+            cfg.hyper.lr
+        },
+        final_train_loss: last.train_loss,
+        final_dist: last.dist,
+        final_transfer_loss: last.transfer_loss,
+        iters_to_dist_0_1: t
+            .points
+            .iter()
+            .find(|p| !p.diverged && p.dist <= 0.1)
+            .map(|p| p.iteration),
+        diverged_at: t.diverged_at,
+    }
+}
+
+/// Lemma 3.7 against the logs: excess transfer loss (above the noise floor d_y σ_ε²) against dist².
+fn transfer_fit(rows: &[LinRow], a: &LinearRepArgs) -> Option<(TransferFit, Vec<(f64, f64)>)> {
+    let floor = a.dy as f64 * a.noise * a.noise;
+    let noise_term = a.noise * a.noise * a.k as f64 / a.n_target as f64;
+    let pts: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| {
+            !r.diverged
+                && Method::parse(r.method).is_some_and(|m| {
+                    m.normalization() == sims::linear_rep::optim::Normalization::None
+                })
+        })
+        .filter_map(|r| Some((r.dist * r.dist, r.transfer_loss? - floor)))
+        .filter(|&(x, y)| x > 0.0 && y > 0.0)
+        .collect();
+    if pts.len() < 3 {
+        return None;
+    }
+    let big: Vec<&(f64, f64)> = pts.iter().filter(|p| p.0 >= 10.0 * noise_term).collect();
+    let slope = if big.len() >= 3 {
+        sims::stats::least_squares_slope(
+            &big.iter().map(|p| p.0.ln()).collect::<Vec<_>>(),
+            &big.iter().map(|p| p.1.ln()).collect::<Vec<_>>(),
+        )
+    } else {
+        f64::NAN
+    };
+    let constant = pts
+        .iter()
+        .map(|&(x, y)| y / (x + noise_term))
+        .fold(0.0, f64::max);
+    Some((
+        TransferFit {
+            points: pts.len(),
+            slope,
+            constant,
+            noise_term,
+        },
+        pts,
+    ))
+}
+
+/// A method's legend label.
+fn label(m: Method) -> String {
+    match m {
+        Method::Sgd => "SGD".into(),
+        Method::Amgd => "AMGD".into(),
+        Method::Dfw => "DFW".into(),
+        Method::Kfac => "KFAC (η_F = η)".into(),
+        Method::KfacEtaF1 => "KFAC (η_F = 1)".into(),
+        Method::Adam => "Adam".into(),
+        Method::Ngd => "NGD (exact Fisher)".into(),
+        Method::NgdEmpF => "NGD (empirical Fisher)".into(),
+        Method::AmgdBn => "AMGD + batch-norm".into(),
+        Method::AmgdWhiten => "AMGD + whitening".into(),
+    }
+}
+
+/// The three panels of Figure 1 for one setting: a metric against the iteration, one line per
+/// method (log y); a diverged run's line stops where it diverged.
+fn write_panels(
+    a: &LinearRepArgs,
+    setting: &str,
+    lr: f64,
+    runs: &[Trajectory],
+    prefix: &str,
+) -> Result<Vec<String>, CliError> {
+    let mut files = Vec::new();
+    let diverged: Vec<String> = runs
+        .iter()
+        .filter_map(|t| {
+            t.diverged_at
+                .map(|d| format!("{} diverged at t = {d}", t.method.name()))
+        })
+        .collect();
+    for (metric, title, ylab) in [
+        ("train_loss", "Training loss", "E‖y − F G x‖² (log scale)"),
+        ("dist", "Subspace distance to G*", "dist(G, G*) (log scale)"),
+        (
+            "transfer_loss",
+            "Transfer loss (head refit on target data)",
+            "target E‖y − F̂ G x‖² (log scale)",
+        ),
+    ] {
+        let series = runs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| reports::Series {
+                label: label(t.method),
+                marker: i,
+                theory: t
+                    .points
+                    .iter()
+                    .filter(|p| !p.diverged)
+                    .filter_map(|p| {
+                        let v = match metric {
+                            "train_loss" => p.train_loss?,
+                            "dist" => p.dist,
+                            _ => p.transfer_loss?,
+                        };
+                        (v > 0.0 && v.is_finite()).then_some((p.iteration as f64, v))
+                    })
+                    .collect(),
+                sims: Vec::new(),
+                fit: None,
+            })
+            .collect();
+        let mut cap = format!(
+            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · η = {lr} · η_NGD = {} · seed {}",
+            a.dx, a.dy, a.k, a.batch, a.noise, a.lr_ngd, a.seed
+        );
+        if !diverged.is_empty() {
+            cap = format!("{cap} · {}", diverged.join(", "));
+        }
+        let fig = reports::Figure {
+            title: format!("{title} ({setting})"),
+            caption: cap,
+            x_label: "iteration".into(),
+            y_label: ylab.into(),
+            log_x: false,
+            log_y: true,
+            series,
+            bar_meaning: String::new(),
+            line_meaning: "one run per method, same data stream".into(),
+            x_ticks: Vec::new(),
+        };
+        let name = format!("{prefix}{setting}_{metric}.svg");
+        reports::write_svg(&a.out.join(&name), &fig)?;
+        files.push(name);
+    }
+    Ok(files)
+}
+
+/// Figure 5: dist at the last iteration against the learning rate (diverged = 1).
+fn write_lr_sweep(
+    a: &LinearRepArgs,
+    setting: &str,
+    lrs: &[f64],
+    summaries: &[RunSummary],
+) -> Result<String, CliError> {
+    let methods = methods_of(a);
+    let series = methods
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let pts: Vec<(f64, f64)> = lrs
+                .iter()
+                .filter_map(|&lr| {
+                    summaries
+                        .iter()
+                        .find(|s| s.setting == setting && s.method == m.name() && s.lr == lr)
+                        .map(|s| (lr, s.final_dist))
+                })
+                .collect();
+            reports::Series {
+                label: label(*m),
+                marker: i,
+                theory: pts.clone(),
+                sims: pts
+                    .iter()
+                    .map(|&(x, y)| reports::SimPoint {
+                        x,
+                        mean: y,
+                        half_width: 0.0,
+                        agrees: true,
+                    })
+                    .collect(),
+                fit: None,
+            }
+        })
+        .collect();
+    let fig = reports::Figure {
+        title: format!("Distance after {} iterations vs learning rate ({setting})", iters_of(a)),
+        caption: format!(
+            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · NGD uses the swept lr too · diverged runs at 1 · seed {}",
+            a.dx, a.dy, a.k, a.batch, a.noise, a.seed
+        ),
+        x_label: "learning rate (log scale)".into(),
+        y_label: "dist(G_T, G*) (log scale)".into(),
+        log_x: true,
+        log_y: true,
+        series,
+        bar_meaning: "(one run, no error bar)".into(),
+        line_meaning: "joins a method's runs".into(),
+        x_ticks: if lrs.len() <= 10 { lrs.to_vec() } else { Vec::new() },
+    };
+    let name = format!("linear_rep_{setting}_lr_sweep.svg");
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
+}
+
+fn write_transfer_bound(
+    a: &LinearRepArgs,
+    fit: &TransferFit,
+    pts: &[(f64, f64)],
+) -> Result<String, CliError> {
+    let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let hi = pts.iter().map(|p| p.0).fold(0.0, f64::max);
+    let line: Vec<(f64, f64)> = (0..120)
+        .map(|i| {
+            let x = (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / 119.0).exp();
+            (x, fit.constant * (x + fit.noise_term))
+        })
+        .collect();
+    let fig = reports::Figure {
+        title: "Lemma 3.7: transfer excess loss against dist²".into(),
+        caption: format!(
+            "every logged iteration of every method without input normalisation · {} points · fitted slope {:.2} (where dist² ≥ 10 σ_ε²k/n_T) · seed {}",
+            fit.points, fit.slope, a.seed
+        ),
+        x_label: "dist(G, G*)² (log scale)".into(),
+        y_label: "transfer loss − d_y σ_ε² (log scale)".into(),
+        log_x: true,
+        log_y: true,
+        series: vec![
+            reports::Series {
+                label: "logged iterations".into(),
+                marker: 0,
+                theory: Vec::new(),
+                sims: pts
+                    .iter()
+                    .map(|&(x, y)| reports::SimPoint {
+                        x,
+                        mean: y,
+                        half_width: 0.0,
+                        agrees: true,
+                    })
+                    .collect(),
+                fit: None,
+            },
+            reports::Series {
+                label: format!("C (dist² + σ_ε²k/n_T), C = {:.2}", fit.constant),
+                marker: 1,
+                theory: line,
+                sims: Vec::new(),
+                fit: None,
+            },
+        ],
+        bar_meaning: "(one run)".into(),
+        line_meaning: "bound with the smallest C that holds".into(),
+        x_ticks: Vec::new(),
+    };
+    let name = "transfer_bound.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{v:.4e}"))
+}
+
+fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
+    validate(a)?;
+    let lrs: Vec<f64> = match &a.lr_sweep {
+        Some(r) => r.values.clone(),
+        None => vec![a.lr],
+    };
+    let base = config(a, &lrs);
+    let total = (a.settings.0.len() * lrs.len()) as u64 * base.iters as u64;
+    let pb = progress_bar(total, a.quiet, "iterations");
+    let mut rows = Vec::new();
+    let mut summaries = Vec::new();
+    let mut figures = Vec::new();
+    for (&(gaussian, high), name) in a.settings.0.iter().zip(a.settings.names()) {
+        let setting = setting_of(gaussian, high, a.kappa_sigma);
+        let setting_name = setting.name();
+        let _ = name;
+        for &lr in &lrs {
+            let mut cfg = base.clone();
+            cfg.setting = setting;
+            cfg.hyper.lr = lr;
+            if a.lr_sweep.is_some() {
+                cfg.hyper.lr_ngd = lr;
+            }
+            let runs = run_head_to_head(&cfg, a.seed, &|_| pb.inc(1))?;
+            rows.extend(rows_of(&setting_name, &cfg, &runs));
+            summaries.extend(runs.iter().map(|t| summary_of(&setting_name, &cfg, t)));
+            if a.lr_sweep.is_none() {
+                figures.extend(write_panels(a, &setting_name, lr, &runs, "linear_rep_")?);
+            }
+        }
+        if a.lr_sweep.is_some() {
+            figures.push(write_lr_sweep(a, &setting_name, &lrs, &summaries)?);
+        }
+    }
+    pb.finish_and_clear();
+    let fit = if a.lr_sweep.is_none() {
+        transfer_fit(&rows, a)
+    } else {
+        None
+    };
+    if let Some((f, pts)) = &fit {
+        figures.push(write_transfer_bound(a, f, pts)?);
+    }
+    let argv = canonical_argv(a);
+    let cfg_rec = LinConfig {
+        settings: a.settings.to_string(),
+        methods: methods_of(a)
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        dx: a.dx,
+        dy: a.dy,
+        k: a.k,
+        batch: a.batch,
+        noise: a.noise,
+        iters: iters_of(a),
+        log_every: a.log_every,
+        lr: lrs.clone(),
+        lr_ngd: a.lr_ngd,
+        ridge: a.ridge,
+        damping: a.damping,
+        head_spread: a.head_spread,
+        kappa_head: a.kappa_head,
+        kappa_sigma: a.kappa_sigma,
+        n_target: a.n_target,
+        batch_whitening: a.batch_whitening,
+        seed: a.seed,
+    };
+    let file = LinFile {
+        tool: "verify",
+        version: env!("CARGO_PKG_VERSION"),
+        command: argv.clone(),
+        seed: a.seed,
+        config: &cfg_rec,
+        summary: &summaries,
+        transfer_fit: fit.as_ref().map(|f| &f.0),
+        rows: &rows,
+    };
+    reports::write_csv(&a.out.join("linear_rep.csv"), &rows)?;
+    reports::write_json_as(&a.out.join("linear_rep.json"), &file, rows.len() <= 20_000)?;
+    let table_rows: Vec<Vec<String>> = summaries
+        .iter()
+        .map(|s| {
+            vec![
+                s.setting.clone(),
+                s.method.to_string(),
+                s.lr.to_string(),
+                fmt_opt(s.final_train_loss),
+                format!("{:.4e}", s.final_dist),
+                fmt_opt(s.final_transfer_loss),
+                s.iters_to_dist_0_1.map_or("—".into(), |t| t.to_string()),
+                s.diverged_at.map_or("—".into(), |t| t.to_string()),
+            ]
+        })
+        .collect();
+    let header = [
+        "setting",
+        "method",
+        "lr",
+        "train loss",
+        "dist",
+        "transfer loss",
+        "iters to dist ≤ 0.1",
+        "diverged at",
+    ];
+    let mut notes = vec![format!(
+        "Losses are exact expectations over each task's distribution (noise floor d_y σ_ε² = {:.3e}); the transfer head is refit on {} fresh target samples at every logged iteration. Diverged runs are recorded as dist = 1 with empty losses.",
+        a.dy as f64 * a.noise * a.noise,
+        a.n_target
+    )];
+    if let Some((f, _)) = &fit {
+        notes.push(format!(
+            "Lemma 3.7: over {} logged points, transfer excess ≤ C (dist² + σ_ε²k/n_T) holds with C = {:.3}; log-log slope of excess on dist² where dist² ≥ 10 σ_ε²k/n_T: {:.3} (the bound is linear in dist²).",
+            f.points, f.constant, f.slope
+        ));
+    }
+    reports::write_markdown(
+        &a.out.join("report.md"),
+        &reports::RunReport {
+            title: "verify linear-rep".into(),
+            command: shell_line(&argv),
+            verdict: "SIMULATION (no formula judged; see `verify linear-rep contraction`)".into(),
+            config: vec![("command".into(), shell_line(&argv))],
+            table_header: header.iter().map(|s| s.to_string()).collect(),
+            table_rows: table_rows.clone(),
+            figures,
+            notes,
+        },
+    )?;
+    match a.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summaries)
+                .map_err(|e| CliError::Numerical(e.to_string()))?
+        ),
+        Format::Csv => {
+            let bytes = reports::files::csv_bytes(&rows).map_err(CliError::Numerical)?;
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+        Format::Table => {
+            println!(
+                "{:<14} {:<12} {:>7} {:>11} {:>11} {:>11} {:>9} {:>9}",
+                "setting", "method", "lr", "train", "dist", "transfer", "t(≤0.1)", "diverged"
+            );
+            for r in &table_rows {
+                println!(
+                    "{:<14} {:<12} {:>7} {:>11} {:>11} {:>11} {:>9} {:>9}",
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+                );
+            }
+            if let Some((f, _)) = &fit {
+                println!(
+                    "\nLemma 3.7: transfer excess ≤ {:.3} (dist² + σ_ε²k/n_T) at all {} logged points; slope {:.3}.",
+                    f.constant, f.points, f.slope
+                );
+            }
+            println!("Results in {}", a.out.display());
+        }
+        Format::None => {}
+    }
+    Ok(true)
+}
+
+/// One row of `contraction.csv` (cli.md's fixed columns first).
+#[derive(Debug, Clone, Serialize)]
+pub struct RateRow {
+    pub method: &'static str,
+    pub kappa_head: f64,
+    pub kappa_sigma: f64,
+    pub lr: f64,
+    pub rate: f64,
+    pub rate_theory: Option<f64>,
+    pub pass: Option<bool>,
+    pub iterations: usize,
+    pub dist_start: f64,
+    pub dist_end: f64,
+    /// The smallest eigenvalue of the Schur complement of Σ on row(G*)^⊥ (AMGD's b_min).
+    pub schur_min: f64,
+}
+
+/// Relative tolerance of the contraction verdict on 1 − rate (docs/linear-rep-rates.md).
+const RATE_TOLERANCE: f64 = 1e-3;
+
+fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
+    let methods = a.methods.0.clone();
+    if let Some(m) = methods.iter().find(|m| {
+        !matches!(
+            m,
+            Method::Kfac | Method::KfacEtaF1 | Method::Amgd | Method::Dfw
+        )
+    }) {
+        return Err(CliError::Usage(format!(
+            "invalid value for --methods: the contraction check runs kfac, kfac-etaf1, amgd and dfw, not {}",
+            m.name()
+        )));
+    }
+    if a.k > a.dy || a.k >= a.dx {
+        return Err(CliError::Usage(format!(
+            "invalid value for --k: need k ≤ --dy and k < --dx, got k = {}, dy = {}, dx = {}",
+            a.k, a.dy, a.dx
+        )));
+    }
+    if a.lr > 1.0 {
+        eprintln!(
+            "note: --lr {} > 1: KFAC overshoots (rate |1 − η|) and AMGD/DFW may diverge",
+            a.lr
+        );
+    }
+    let points: Vec<(f64, f64)> = a
+        .kappa_sigma
+        .values
+        .iter()
+        .flat_map(|&ks| a.kappa_head.values.iter().map(move |&kf| (kf, ks)))
+        .collect();
+    let pb = progress_bar(points.len() as u64, a.quiet, "problems");
+    let grid: Vec<ContractionPoint> = points
+        .iter()
+        .map(|&(kf, ks)| ContractionPoint {
+            kappa_head: kf,
+            kappa_sigma: ks,
+            lr: a.lr,
+        })
+        .collect();
+    let setup = ContractionSetup {
+        dx: a.dx as usize,
+        dy: a.dy as usize,
+        k: a.k as usize,
+        delta: a.delta,
+        max_iter: a.max_iter as usize,
+        floor: 1e-10,
+    };
+    let results = contraction_sweep(&setup, &grid, &methods, a.seed, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    let mut rows: Vec<RateRow> = results
+        .iter()
+        .map(|r| {
+            let pass = (r.measured.rate - r.theory).abs()
+                <= RATE_TOLERANCE * (1.0 - r.theory).abs() + 1e-9;
+            RateRow {
+                method: r.method.name(),
+                kappa_head: r.point.kappa_head,
+                kappa_sigma: r.point.kappa_sigma,
+                lr: r.point.lr,
+                rate: r.measured.rate,
+                rate_theory: Some(r.theory),
+                pass: Some(pass),
+                iterations: r.measured.iterations,
+                dist_start: r.measured.dist_start,
+                dist_end: r.measured.dist_end,
+                schur_min: r.schur_min,
+            }
+        })
+        .collect();
+    // Sort: method order, then κ_Σ, then κ_F.
+    let order = |m: &str| methods.iter().position(|x| x.name() == m).unwrap_or(0);
+    rows.sort_by(|x, y| {
+        (order(x.method), x.kappa_sigma, x.kappa_head)
+            .partial_cmp(&(order(y.method), y.kappa_sigma, y.kappa_head))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let slopes = fitted_slopes(&rows);
+    let all_pass = rows.iter().all(|r| r.pass != Some(false));
+    let verdict = if all_pass { "agree" } else { "disagree" };
+    let argv = contraction_argv(a);
+    #[derive(Serialize)]
+    struct SlopeRec {
+        method: &'static str,
+        kappa_sigma: f64,
+        slope: f64,
+    }
+    #[derive(Serialize)]
+    struct RateFile<'a> {
+        tool: &'static str,
+        version: &'static str,
+        command: Vec<String>,
+        seed: u64,
+        verdict: &'static str,
+        tolerance: String,
+        slopes: Vec<SlopeRec>,
+        rows: &'a [RateRow],
+    }
+    let file = RateFile {
+        tool: "verify",
+        version: env!("CARGO_PKG_VERSION"),
+        command: argv.clone(),
+        seed: a.seed,
+        verdict,
+        tolerance: format!("|rate − rate_theory| ≤ {RATE_TOLERANCE} (1 − rate_theory) + 1e-9"),
+        slopes: slopes
+            .iter()
+            .map(|&(m, ks, s)| SlopeRec {
+                method: m,
+                kappa_sigma: ks,
+                slope: s,
+            })
+            .collect(),
+        rows: &rows,
+    };
+    reports::write_csv(&a.out.join("contraction.csv"), &rows)?;
+    reports::write_json(&a.out.join("contraction.json"), &file)?;
+    let fig = contraction_figure(a, &rows, &slopes);
+    reports::write_svg(&a.out.join("contraction.svg"), &fig)?;
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.method.to_string(),
+                r.kappa_head.to_string(),
+                r.kappa_sigma.to_string(),
+                format!("{:.8}", r.rate),
+                r.rate_theory.map_or("—".into(), |t| format!("{t:.8}")),
+                format!("{}", r.iterations),
+                match r.pass {
+                    Some(true) => "agree".into(),
+                    Some(false) => "DISAGREE".into(),
+                    None => "—".into(),
+                },
+            ]
+        })
+        .collect();
+    let notes = slopes
+        .iter()
+        .map(|(m, ks, s)| format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}"))
+        .collect();
+    reports::write_markdown(
+        &a.out.join("report.md"),
+        &reports::RunReport {
+            title: "verify linear-rep contraction".into(),
+            command: shell_line(&argv),
+            verdict: verdict.to_uppercase(),
+            config: vec![
+                ("lr".into(), a.lr.to_string()),
+                ("delta".into(), a.delta.to_string()),
+                ("max iterations".into(), a.max_iter.to_string()),
+                (
+                    "dims".into(),
+                    format!("d_x = {}, d_y = {}, k = {}", a.dx, a.dy, a.k),
+                ),
+                ("seed".into(), a.seed.to_string()),
+            ],
+            table_header: [
+                "method",
+                "κ(F*)",
+                "κ(Σ)",
+                "rate",
+                "theory",
+                "iterations",
+                "verdict",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            table_rows: table_rows.clone(),
+            figures: vec!["contraction.svg".into()],
+            notes,
+        },
+    )?;
+    match a.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).map_err(|e| CliError::Numerical(e.to_string()))?
+        ),
+        Format::Csv => {
+            let bytes = reports::files::csv_bytes(&rows).map_err(CliError::Numerical)?;
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+        Format::Table => {
+            println!(
+                "{:<11} {:>8} {:>8} {:>12} {:>12} {:>7}  verdict",
+                "method", "κ(F*)", "κ(Σ)", "rate", "theory", "iters"
+            );
+            for r in &table_rows {
+                println!(
+                    "{:<11} {:>8} {:>8} {:>12} {:>12} {:>7}  {}",
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+                );
+            }
+            for (m, ks, s) in &slopes {
+                println!("{m}, κ(Σ) = {ks}: slope of log(1 − rate) on log κ(F*) = {s:.3}");
+            }
+            let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+            println!(
+                "\nverdict: {} ({} of {} rows agree). Results in {}",
+                verdict.to_uppercase(),
+                rows.len() - fails,
+                rows.len(),
+                a.out.display()
+            );
+        }
+        Format::None => {}
+    }
+    Ok(all_pass)
+}
+
+/// Per (method, κ_Σ) with ≥ 2 κ_F values: slope of log(1 − rate) on log κ(F*).
+fn fitted_slopes(rows: &[RateRow]) -> Vec<(&'static str, f64, f64)> {
+    let mut out = Vec::new();
+    let mut keys: Vec<(&'static str, f64)> = Vec::new();
+    for r in rows {
+        if !keys.contains(&(r.method, r.kappa_sigma)) {
+            keys.push((r.method, r.kappa_sigma));
+        }
+    }
+    for (m, ks) in keys {
+        let pts: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.method == m && r.kappa_sigma == ks && r.rate < 1.0)
+            .map(|r| (r.kappa_head.ln(), (1.0 - r.rate).ln()))
+            .collect();
+        let distinct = pts
+            .iter()
+            .map(|p| p.0.to_bits())
+            .collect::<std::collections::HashSet<_>>();
+        if distinct.len() >= 2 {
+            let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
+            out.push((m, ks, sims::stats::least_squares_slope(&x, &y)));
+        }
+    }
+    out
+}
+
+fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
+    let mut v: Vec<String> = vec!["verify".into(), "linear-rep".into(), "contraction".into()];
+    for (k, val) in [
+        ("--kappa-head", a.kappa_head.text.clone()),
+        ("--kappa-sigma", a.kappa_sigma.text.clone()),
+        ("--lr", a.lr.to_string()),
+        ("--methods", a.methods.to_string()),
+        ("--dx", a.dx.to_string()),
+        ("--dy", a.dy.to_string()),
+        ("--k", a.k.to_string()),
+        ("--delta", a.delta.to_string()),
+        ("--max-iter", a.max_iter.to_string()),
+        ("--seed", a.seed.to_string()),
+    ] {
+        v.push(k.into());
+        v.push(val);
+    }
+    v
+}
+
+/// 1 − rate against κ(F*) on log-log axes: measured markers, theory lines; KFAC and DFW pooled
+/// over κ(Σ) (their rates do not depend on it), AMGD one series per κ(Σ).
+fn contraction_figure(
+    a: &ContractionArgs,
+    rows: &[RateRow],
+    slopes: &[(&str, f64, f64)],
+) -> reports::Figure {
+    let mut series = Vec::new();
+    let mut groups: Vec<(&'static str, Option<f64>)> = Vec::new();
+    for r in rows {
+        let pooled = r.method != "amgd";
+        let key = (r.method, (!pooled).then_some(r.kappa_sigma));
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    for (i, (m, ks)) in groups.iter().enumerate() {
+        let mine: Vec<&RateRow> = rows
+            .iter()
+            .filter(|r| r.method == *m && ks.is_none_or(|k| r.kappa_sigma == k))
+            .collect();
+        let mut theory: Vec<(f64, f64)> = Vec::new();
+        for r in &mine {
+            if let Some(t) = r.rate_theory {
+                if t < 1.0 && !theory.iter().any(|p| p.0 == r.kappa_head) {
+                    theory.push((r.kappa_head, 1.0 - t));
+                }
+            }
+        }
+        theory.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
+        let slope = slopes
+            .iter()
+            .filter(|s| s.0 == *m && ks.is_none_or(|k| s.1 == k))
+            .map(|s| s.2)
+            .next();
+        let name = match *m {
+            "kfac" => "KFAC (η_F = η)".to_string(),
+            "kfac-etaf1" => "KFAC (η_F = 1)".to_string(),
+            "dfw" => "DFW".to_string(),
+            _ => format!("AMGD, κ(Σ) = {}", ks.unwrap_or(f64::NAN)),
+        };
+        series.push(reports::Series {
+            label: match slope {
+                Some(s) if *m != "kfac" && *m != "kfac-etaf1" => format!("{name}: slope {s:.2}"),
+                _ => name,
+            },
+            marker: i,
+            theory,
+            sims: mine
+                .iter()
+                .filter(|r| r.rate < 1.0)
+                .map(|r| reports::SimPoint {
+                    x: r.kappa_head,
+                    mean: 1.0 - r.rate,
+                    half_width: 0.0,
+                    agrees: r.pass != Some(false),
+                })
+                .collect(),
+            fit: None,
+        });
+    }
+    reports::Figure {
+        title: "Contraction of the subspace distance: 1 − rate against κ(F*)".into(),
+        caption: format!(
+            "population, noiseless · η = {} · d_x = {} · d_y = {} · k = {} · adversarial start δ = {} · seed {}",
+            a.lr, a.dx, a.dy, a.k, a.delta, a.seed
+        ),
+        x_label: "κ(F*) (log scale)".into(),
+        y_label: "1 − per-iteration contraction factor (log scale)".into(),
+        log_x: true,
+        log_y: true,
+        series,
+        bar_meaning: "(deterministic)".into(),
+        line_meaning: "local rate theory".into(),
+        x_ticks: if a.kappa_head.values.len() <= 10 {
+            a.kappa_head.values.clone()
+        } else {
+            Vec::new()
+        },
+    }
+}
