@@ -225,7 +225,7 @@ pub struct LinearRepArgs {
     /// Figure 5: dist at the last iteration against the learning rate, for every method (NGD's
     /// step swept too); without a value the spec's grid 1e-3,1e-2,3e-2,0.1,0.3,1; --iters defaults
     /// to 375.
-    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "0.001,0.01,0.03,0.1,0.3,1", value_parser = positive_range)]
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "0.001,0.01,0.03,0.1,0.3,1", value_parser = positive_range, allow_hyphen_values = true)]
     pub lr_sweep: Option<Range>,
     /// Input dimension d_x.
     #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
@@ -240,7 +240,7 @@ pub struct LinearRepArgs {
     #[arg(long, value_name = "INT", default_value = "1024", value_parser = whole(2, 10_000_000))]
     pub batch: u64,
     /// Label-noise standard deviation σ_ε.
-    #[arg(long, value_name = "F", default_value = "0.01", value_parser = nonneg_float)]
+    #[arg(long, value_name = "F", default_value = "0.01", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub noise: f64,
     /// Iterations T [1500; 375 with --lr-sweep].
     #[arg(long, value_name = "INT", value_parser = whole(1, 10_000_000))]
@@ -249,25 +249,25 @@ pub struct LinearRepArgs {
     #[arg(long, value_name = "INT", default_value = "10", value_parser = whole(1, 10_000_000))]
     pub log_every: u64,
     /// Step size η of every method but NGD.
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = positive_float)]
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = positive_float, allow_hyphen_values = true)]
     pub lr: f64,
     /// NGD's step size (both Fisher types).
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = positive_float)]
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = positive_float, allow_hyphen_values = true)]
     pub lr_ngd: f64,
     /// KFAC's ridge λ_G on the batch covariance (needed when --batch ≤ --dx).
-    #[arg(long, value_name = "F", default_value = "0", value_parser = nonneg_float)]
+    #[arg(long, value_name = "F", default_value = "0", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub ridge: f64,
     /// NGD's relative damping: ρ = damping · tr(𝔽) / dim θ.
-    #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float)]
+    #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float, allow_hyphen_values = true)]
     pub damping: f64,
     /// Spread h of the heads F = A expm(B), B iid N(0, h²/k) (0.5: κ(F) ≈ 4; 1: ≈ 11).
-    #[arg(long, value_name = "F", default_value = "0.5", value_parser = nonneg_float)]
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub head_spread: f64,
     /// Prescribe κ(F*) instead: singular values geometric from 1 to 1/κ (both tasks).
-    #[arg(long, value_name = "F", value_parser = positive_float)]
+    #[arg(long, value_name = "F", value_parser = positive_float, allow_hyphen_values = true)]
     pub kappa_head: Option<f64>,
     /// Prescribe κ(Σ) instead of the setting's anisotropy: eigenvalues logspace(0, −log10 κ).
-    #[arg(long, value_name = "F", value_parser = positive_float)]
+    #[arg(long, value_name = "F", value_parser = positive_float, allow_hyphen_values = true)]
     pub kappa_sigma: Option<f64>,
     /// Target samples for the transfer head refit.
     #[arg(long, value_name = "INT", default_value = "200", value_parser = whole(1, 10_000_000))]
@@ -293,13 +293,13 @@ pub struct LinearRepArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ContractionArgs {
     /// κ(F*) values (RANGE).
-    #[arg(long, value_name = "RANGE", default_value = "1,3,10,30,100", value_parser = kappa_range)]
+    #[arg(long, value_name = "RANGE", default_value = "1,3,10,30,100", value_parser = kappa_range, allow_hyphen_values = true)]
     pub kappa_head: Range,
     /// κ(Σ) values (RANGE).
-    #[arg(long, value_name = "RANGE", default_value = "1,10,100,1000", value_parser = kappa_range)]
+    #[arg(long, value_name = "RANGE", default_value = "1,10,100,1000", value_parser = kappa_range, allow_hyphen_values = true)]
     pub kappa_sigma: Range,
     /// Step size η (KFAC's α).
-    #[arg(long, value_name = "F", default_value = "0.5", value_parser = positive_float)]
+    #[arg(long, value_name = "F", default_value = "0.5", value_parser = positive_float, allow_hyphen_values = true)]
     pub lr: f64,
     /// Methods: kfac, kfac-etaf1, amgd, dfw (comma-separated).
     #[arg(long, value_name = "LIST", default_value = "kfac,amgd,dfw", value_parser = linear_methods)]
@@ -314,7 +314,7 @@ pub struct ContractionArgs {
     #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(1, 1000))]
     pub k: u64,
     /// Distance of the start from G* along the slowest mode.
-    #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float)]
+    #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float, allow_hyphen_values = true)]
     pub delta: f64,
     /// Iteration cap per run.
     #[arg(long, value_name = "INT", default_value = "2000", value_parser = whole(4, 100_000_000))]
@@ -334,17 +334,34 @@ fn kappa_range(s: &str) -> Result<Range, String> {
 }
 
 const REPRODUCE_HELP: &str = "\
-Runs two `verify single-index` sweeps (about a minute on 2 cores at the defaults):
+Runs ordinary `verify` commands, each into its own subfolder (about 3 minutes on 2 cores):
   figure3-right/  correlation against kappa = 1..10 at psi = 2    (paper: Figure 3, right)
   figure3-left/   correlation against psi = 0.25..8 at kappa = 10 (paper: Figure 3, left)
-each with its CSV, JSON, SVG figure and report.md. The paper's exact sizes were lost in our copy;
-these settings are ours (README, 'Reproducing the paper'). Exit code 1 if any row disagrees.";
+  figure1-9/      linear-rep head-to-head, four data settings     (Figures 1 and 9)
+  figure2/, figure2-lr1/  AMGD vs batch-norm/whitening vs KFAC    (Figure 2)
+  figure5/        distance after 375 iterations against lr        (Figure 5)
+  contraction/    rates against kappa(F*), kappa(Sigma)           (Theorem 3.6, Prop. 3.5)
+each with its CSV, JSON, SVG figures and report.md. The paper's exact sizes were lost in our copy;
+these settings are ours (README, 'Reproducing the paper'). Exit code 1 if any verdict disagrees.
+--part single-index | linear-rep runs one half.";
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReproducePart {
+    All,
+    /// Figure 3 (single-index model).
+    SingleIndex,
+    /// Figures 1, 2, 5, 9 and the contraction check (linear representation learning).
+    LinearRep,
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct ReproduceArgs {
     /// Output folder; one subfolder per figure.
     #[arg(long, value_name = "DIR", default_value = "out/reproduce")]
     pub out: PathBuf,
+    /// Which half of the paper.
+    #[arg(long, value_enum, default_value = "all")]
+    pub part: ReproducePart,
     /// Monte Carlo trials per grid point.
     #[arg(long, value_name = "INT", default_value = "40", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
     pub trials: u64,

@@ -68,6 +68,14 @@ pub struct RunSummary {
     pub diverged_at: Option<usize>,
 }
 
+/// A setting's instance, for interpreting its runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingInfo {
+    pub setting: String,
+    #[serde(flatten)]
+    pub info: sims::linear_rep::run::InstanceInfo,
+}
+
 /// Least-squares fit of the transfer excess against dist² (Lemma 3.7).
 #[derive(Debug, Clone, Serialize)]
 pub struct TransferFit {
@@ -78,7 +86,7 @@ pub struct TransferFit {
     pub slope: f64,
     /// max over points of excess / (‖F_te‖²‖Σ_te‖ dist² + σ_ε² k / n_T): the bound's constant.
     pub constant: f64,
-    /// The noise term σ_ε² k / n_T of the bound.
+    /// The noise term d_y σ_ε² k / n_T of the bound (losses sum over the d_y outputs).
     pub noise_term: f64,
 }
 
@@ -113,6 +121,8 @@ struct LinFile<'a> {
     seed: u64,
     config: &'a LinConfig,
     summary: &'a [RunSummary],
+    /// Condition numbers of each setting's instance (the settings of one seed share G*, F_tr, F_te).
+    instances: &'a [SettingInfo],
     transfer_fit: Option<&'a TransferFit>,
     rows: &'a [LinRow],
 }
@@ -320,7 +330,8 @@ fn summary_of(setting: &str, cfg: &HeadToHead, t: &Trajectory) -> RunSummary {
 /// Lemma 3.7 against the logs: excess transfer loss (above the noise floor d_y σ_ε²) against dist².
 fn transfer_fit(rows: &[LinRow], a: &LinearRepArgs) -> Option<(TransferFit, Vec<(f64, f64)>)> {
     let floor = a.dy as f64 * a.noise * a.noise;
-    let noise_term = a.noise * a.noise * a.k as f64 / a.n_target as f64;
+    // The losses sum over the d_y outputs, so the head refit's noise term is d_y σ_ε² k / n_T.
+    let noise_term = a.dy as f64 * a.noise * a.noise * a.k as f64 / a.n_target as f64;
     let pts: Vec<(f64, f64)> = rows
         .iter()
         .filter(|r| {
@@ -382,7 +393,7 @@ fn write_panels(
     setting: &str,
     lr: f64,
     runs: &[Trajectory],
-    prefix: &str,
+    info: &SettingInfo,
 ) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
     let diverged: Vec<String> = runs
@@ -425,8 +436,8 @@ fn write_panels(
             })
             .collect();
         let mut cap = format!(
-            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · η = {lr} · η_NGD = {} · seed {}",
-            a.dx, a.dy, a.k, a.batch, a.noise, a.lr_ngd, a.seed
+            "{setting} · κ(F_tr) = {:.1} · κ(Σ_tr) = {:.0} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · η = {lr} · η_NGD = {} · seed {}",
+            info.info.kappa_head_train, info.info.kappa_sigma_train, a.dx, a.dy, a.k, a.batch, a.noise, a.lr_ngd, a.seed
         );
         if !diverged.is_empty() {
             cap = format!("{cap} · {}", diverged.join(", "));
@@ -443,7 +454,7 @@ fn write_panels(
             line_meaning: "one run per method, same data stream".into(),
             x_ticks: Vec::new(),
         };
-        let name = format!("{prefix}{setting}_{metric}.svg");
+        let name = format!("linear_rep_{setting}_{metric}.svg");
         reports::write_svg(&a.out.join(&name), &fig)?;
         files.push(name);
     }
@@ -499,7 +510,7 @@ fn write_lr_sweep(
         log_x: true,
         log_y: true,
         series,
-        bar_meaning: "(one run, no error bar)".into(),
+        bar_meaning: "(one run)".into(),
         line_meaning: "joins a method's runs".into(),
         x_ticks: if lrs.len() <= 10 { lrs.to_vec() } else { Vec::new() },
     };
@@ -524,7 +535,7 @@ fn write_transfer_bound(
     let fig = reports::Figure {
         title: "Lemma 3.7: transfer excess loss against dist²".into(),
         caption: format!(
-            "every logged iteration of every method without input normalisation · {} points · fitted slope {:.2} (where dist² ≥ 10 σ_ε²k/n_T) · seed {}",
+            "every logged iteration of every method without input normalisation · {} points · fitted slope {:.2} (where dist² ≥ 10 d_yσ_ε²k/n_T) · seed {}",
             fit.points, fit.slope, a.seed
         ),
         x_label: "dist(G, G*)² (log scale)".into(),
@@ -548,7 +559,7 @@ fn write_transfer_bound(
                 fit: None,
             },
             reports::Series {
-                label: format!("C (dist² + σ_ε²k/n_T), C = {:.2}", fit.constant),
+                label: format!("C (dist² + d_yσ_ε²k/n_T), C = {:.2}", fit.constant),
                 marker: 1,
                 theory: line,
                 sims: Vec::new(),
@@ -580,10 +591,18 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
     let mut rows = Vec::new();
     let mut summaries = Vec::new();
     let mut figures = Vec::new();
-    for (&(gaussian, high), name) in a.settings.0.iter().zip(a.settings.names()) {
+    let mut infos = Vec::new();
+    for &(gaussian, high) in &a.settings.0 {
         let setting = setting_of(gaussian, high, a.kappa_sigma);
         let setting_name = setting.name();
-        let _ = name;
+        let info = SettingInfo {
+            setting: setting_name.clone(),
+            info: HeadToHead {
+                setting,
+                ..base.clone()
+            }
+            .instance_info(a.seed)?,
+        };
         for &lr in &lrs {
             let mut cfg = base.clone();
             cfg.setting = setting;
@@ -595,12 +614,13 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             rows.extend(rows_of(&setting_name, &cfg, &runs));
             summaries.extend(runs.iter().map(|t| summary_of(&setting_name, &cfg, t)));
             if a.lr_sweep.is_none() {
-                figures.extend(write_panels(a, &setting_name, lr, &runs, "linear_rep_")?);
+                figures.extend(write_panels(a, &setting_name, lr, &runs, &info)?);
             }
         }
         if a.lr_sweep.is_some() {
             figures.push(write_lr_sweep(a, &setting_name, &lrs, &summaries)?);
         }
+        infos.push(info);
     }
     pb.finish_and_clear();
     let fit = if a.lr_sweep.is_none() {
@@ -644,6 +664,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         seed: a.seed,
         config: &cfg_rec,
         summary: &summaries,
+        instances: &infos,
         transfer_fit: fit.as_ref().map(|f| &f.0),
         rows: &rows,
     };
@@ -679,9 +700,19 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         a.dy as f64 * a.noise * a.noise,
         a.n_target
     )];
+    for i in &infos {
+        notes.push(format!(
+            "{}: κ(F_tr) = {:.2}, κ(F_te) = {:.2}, κ(Σ_tr) = {:.1}, κ(Σ_te) = {:.1}.",
+            i.setting,
+            i.info.kappa_head_train,
+            i.info.kappa_head_test,
+            i.info.kappa_sigma_train,
+            i.info.kappa_sigma_test
+        ));
+    }
     if let Some((f, _)) = &fit {
         notes.push(format!(
-            "Lemma 3.7: over {} logged points, transfer excess ≤ C (dist² + σ_ε²k/n_T) holds with C = {:.3}; log-log slope of excess on dist² where dist² ≥ 10 σ_ε²k/n_T: {:.3} (the bound is linear in dist²).",
+            "Lemma 3.7: over {} logged points, transfer excess ≤ C (dist² + d_yσ_ε²k/n_T) holds with C = {:.3}; log-log slope of excess on dist² where dist² ≥ 10 d_yσ_ε²k/n_T: {:.3} (the bound is linear in dist²).",
             f.points, f.constant, f.slope
         ));
     }
@@ -721,7 +752,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             }
             if let Some((f, _)) = &fit {
                 println!(
-                    "\nLemma 3.7: transfer excess ≤ {:.3} (dist² + σ_ε²k/n_T) at all {} logged points; slope {:.3}.",
+                    "\nLemma 3.7: transfer excess ≤ {:.3} (dist² + d_yσ_ε²k/n_T) at all {} logged points; slope {:.3}.",
                     f.constant, f.points, f.slope
                 );
             }

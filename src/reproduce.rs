@@ -1,6 +1,6 @@
-//! `verify reproduce`: the paper's single-index figures, as ordinary `single-index` runs.
+//! `verify reproduce`: the paper's figures, as ordinary `single-index` and `linear-rep` runs.
 
-use crate::cli::{Cli, Command, LevelArg, ReproduceArgs};
+use crate::cli::{Cli, Command, LevelArg, LinearRepSub, ReproduceArgs, ReproducePart};
 use crate::error::CliError;
 use clap::Parser;
 
@@ -18,8 +18,77 @@ const FIGURES: [(&str, &str, &[&str]); 2] = [
     ),
 ];
 
+/// (subfolder, what it reproduces, the `verify linear-rep` flags).
+const LINEAR_REP_FIGURES: [(&str, &str, &[&str]); 5] = [
+    (
+        "figure1-9",
+        "Figures 1 and 9: head-to-head in the four data settings (Figure 1 = uniform-high)",
+        &["--settings", "all"],
+    ),
+    (
+        "figure2",
+        "Figure 2: AMGD, AMGD + batch-norm / whitening and KFAC at the common lr 0.1",
+        &["--batch-norm"],
+    ),
+    (
+        "figure2-lr1",
+        "Figure 2 at lr 1 (where the normalised runs reach the training-loss floor)",
+        &["--batch-norm", "--lr", "1"],
+    ),
+    (
+        "figure5",
+        "Figure 5: distance after 375 iterations against the learning rate",
+        &["--lr-sweep"],
+    ),
+    (
+        "contraction",
+        "Theorem 3.6 / Proposition 3.5: contraction factors against kappa(F*) and kappa(Sigma)",
+        &["contraction"],
+    ),
+];
+
+fn run_linear_rep(a: &ReproduceArgs) -> Result<bool, CliError> {
+    let mut all = true;
+    for (folder, what, flags) in LINEAR_REP_FIGURES {
+        let out = a.out.join(folder);
+        let mut argv: Vec<String> = vec!["verify".into(), "linear-rep".into()];
+        argv.extend(flags.iter().map(|s| s.to_string()));
+        for (k, v) in [
+            ("--seed", a.seed.to_string()),
+            ("--out", out.display().to_string()),
+        ] {
+            argv.push(k.into());
+            argv.push(v);
+        }
+        if a.quiet {
+            argv.push("--quiet".into());
+        }
+        let cli = Cli::try_parse_from(&argv).map_err(|e| CliError::Usage(e.to_string()))?;
+        let Command::LinearRep(args) = cli.command else {
+            unreachable!("argv names linear-rep")
+        };
+        eprintln!("== {what} -> {}", out.display());
+        let ok = crate::linear_rep::run(&args)?;
+        if matches!(args.command, Some(LinearRepSub::Contraction(_))) {
+            all &= ok;
+        }
+    }
+    Ok(all)
+}
+
 pub fn run(a: &ReproduceArgs) -> Result<bool, CliError> {
     let mut all = true;
+    if a.part != ReproducePart::SingleIndex {
+        all &= run_linear_rep(a)?;
+    }
+    if a.part == ReproducePart::LinearRep {
+        println!(
+            "\nreproduce: {} (figures and report.md in each subfolder of {})",
+            if all { "AGREE" } else { "DISAGREE" },
+            a.out.display()
+        );
+        return Ok(all);
+    }
     for (folder, what, flags) in FIGURES {
         let out = a.out.join(folder);
         let level = match a.level {

@@ -204,7 +204,8 @@ mod tests {
             dy: 4,
             k: 2,
         };
-        let inst = draw_instance(&dims, 0.5, Anisotropy::Low, &mut rng).unwrap();
+        let mut r2 = unit_rng(0, 2, 1);
+        let inst = draw_instance(&dims, 0.5, Anisotropy::Low, &mut rng, &mut r2).unwrap();
         let w = gaussian(4, 10, 0.3, &mut rng);
         let b = draw_batch(
             &inst.train,

@@ -266,18 +266,22 @@ pub fn task(head: Mat<f64>, sigma: Mat<f64>) -> Result<Task, SimError> {
 
 /// Draw an instance (spec §1): G* Haar; A iid N(0, 1/d_y); F_tr, F_te from independent B_s with
 /// spread `h`; Σ_tr, Σ_te drawn independently with the given anisotropy.
+///
+/// G* and the heads come from `rng`, the covariances from `sigma_rng`: callers that key the latter
+/// by the anisotropy alone compare data settings on the same G*, F_tr and F_te.
 pub fn draw_instance(
     dims: &Dims,
     h: f64,
     anisotropy: Anisotropy,
     rng: &mut UnitRng,
+    sigma_rng: &mut UnitRng,
 ) -> Result<Instance, SimError> {
     let g_star = haar_columns(dims.dx, dims.k, rng).transpose().to_owned();
     let a = gaussian(dims.dy, dims.k, 1.0 / (dims.dy as f64).sqrt(), rng);
     let f_tr = draw_head(a.as_ref(), h, rng)?;
     let f_te = draw_head(a.as_ref(), h, rng)?;
-    let s_tr = draw_sigma(dims.dx, anisotropy, rng)?;
-    let s_te = draw_sigma(dims.dx, anisotropy, rng)?;
+    let s_tr = draw_sigma(dims.dx, anisotropy, sigma_rng)?;
+    let s_te = draw_sigma(dims.dx, anisotropy, sigma_rng)?;
     Ok(Instance {
         g_star,
         train: task(f_tr, s_tr)?,
@@ -382,7 +386,8 @@ mod tests {
             dy: 12,
             k: 3,
         };
-        let inst = draw_instance(&dims, 0.5, Anisotropy::High, &mut rng).unwrap();
+        let mut r2 = unit_rng(0, 1, 1);
+        let inst = draw_instance(&dims, 0.5, Anisotropy::High, &mut rng, &mut r2).unwrap();
         let ggt = &inst.g_star * inst.g_star.transpose();
         for i in 0..3 {
             for j in 0..3 {
@@ -424,7 +429,8 @@ mod tests {
             dy: 6,
             k: 2,
         };
-        let inst = draw_instance(&dims, 0.5, Anisotropy::Low, &mut rng).unwrap();
+        let mut r2 = unit_rng(0, 2, 1);
+        let inst = draw_instance(&dims, 0.5, Anisotropy::Low, &mut rng, &mut r2).unwrap();
         let b = draw_batch(
             &inst.train,
             inst.g_star.as_ref(),

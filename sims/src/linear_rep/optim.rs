@@ -444,7 +444,8 @@ mod tests {
             dy: 5,
             k: 2,
         };
-        let inst = draw_instance(&dims, 0.5, Anisotropy::Low, &mut rng).unwrap();
+        let mut r2 = unit_rng(0, 2, 1);
+        let inst = draw_instance(&dims, 0.5, Anisotropy::Low, &mut rng, &mut r2).unwrap();
         let b1 = draw_batch(
             &inst.train,
             inst.g_star.as_ref(),

@@ -7,8 +7,8 @@ use super::optim::{
     batch_normalize, batch_whitener, step, transform, Hyper, Method, Normalization, State,
 };
 use super::{
-    draw_batch, draw_instance, haar_columns, head_with_condition, least_squares_head, Batch, Dims,
-    Instance, Setting,
+    draw_batch, draw_instance, haar_columns, head_with_condition, least_squares_head, Anisotropy,
+    Batch, Dims, Instance, Setting,
 };
 use crate::experiment::SimError;
 use crate::rng::{stable_key, unit_rng};
@@ -81,13 +81,28 @@ impl HeadToHead {
     }
 
     /// The instance of this configuration and seed (stream 0).
+    ///
+    /// G* and the heads depend on the sizes and the head law only, Σ_tr and Σ_te on the anisotropy
+    /// too (not on the covariates' law): the four data settings of one seed share G*, F_tr, F_te,
+    /// and uniform/Gaussian of one anisotropy share Σ.
     pub fn instance(&self, seed: u64) -> Result<Instance, SimError> {
-        let mut rng = unit_rng(seed, self.stream_key(), 0);
+        let common = format!(
+            "linear-rep-instance|dx={}|dy={}|k={}|h={:?}|kf={:?}",
+            self.dims.dx, self.dims.dy, self.dims.k, self.head_spread, self.head_condition
+        );
+        let mut rng = unit_rng(seed, stable_key(&common), 0);
+        let anis = match self.setting.anisotropy {
+            Anisotropy::Low => "low".to_string(),
+            Anisotropy::High => "high".to_string(),
+            Anisotropy::Condition(k) => format!("k{k:?}"),
+        };
+        let mut sigma_rng = unit_rng(seed, stable_key(&format!("{common}|sigma={anis}")), 0);
         let mut inst = draw_instance(
             &self.dims,
             self.head_spread,
             self.setting.anisotropy,
             &mut rng,
+            &mut sigma_rng,
         )?;
         if let Some(kappa) = self.head_condition {
             inst.train.head = head_with_condition(self.dims.dy, self.dims.k, kappa, &mut rng);
@@ -145,6 +160,41 @@ impl Views {
 /// Parameters beyond this size count as divergence.
 const BLOW_UP: f64 = 1e8;
 
+/// A training loss this many times that of the zero predictor counts as divergence (a run that
+/// far from fitting anything is numerically unstable, whatever its parameters' size).
+const LOSS_BLOW_UP: f64 = 100.0;
+
+/// Condition numbers of an instance, for interpreting a run.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct InstanceInfo {
+    pub kappa_head_train: f64,
+    pub kappa_head_test: f64,
+    pub kappa_sigma_train: f64,
+    pub kappa_sigma_test: f64,
+}
+
+fn condition(m: &Mat<f64>) -> Result<f64, SimError> {
+    let s = m
+        .singular_values()
+        .map_err(|e| SimError::Numerical(format!("{e:?}")))?;
+    let hi = s.iter().cloned().fold(0.0, f64::max);
+    let lo = s.iter().cloned().fold(f64::INFINITY, f64::min);
+    Ok(hi / lo)
+}
+
+impl HeadToHead {
+    /// κ(F_tr), κ(F_te), κ(Σ_tr), κ(Σ_te) of this configuration's instance.
+    pub fn instance_info(&self, seed: u64) -> Result<InstanceInfo, SimError> {
+        let inst = self.instance(seed)?;
+        Ok(InstanceInfo {
+            kappa_head_train: condition(&inst.train.head)?,
+            kappa_head_test: condition(&inst.test.head)?,
+            kappa_sigma_train: condition(&inst.train.sigma)?,
+            kappa_sigma_test: condition(&inst.test.sigma)?,
+        })
+    }
+}
+
 fn blown_up(s: &State) -> bool {
     let bad = |m: &Mat<f64>| {
         (0..m.ncols())
@@ -201,6 +251,15 @@ pub fn run_head_to_head(
         })
         .collect::<Result<_, SimError>>()?;
     let mut logs: Vec<Vec<LogPoint>> = vec![Vec::new(); cfg.methods.len()];
+    let zero = Mat::<f64>::zeros(cfg.dims.dy, cfg.dims.dx);
+    let loss_ceiling = LOSS_BLOW_UP
+        * super::metrics::expected_loss(
+            &inst.train,
+            inst.g_star.as_ref(),
+            zero.as_ref(),
+            None,
+            cfg.noise,
+        );
     let log = |t: usize,
                states: &[(State, Option<usize>)],
                logs: &mut Vec<Vec<LogPoint>>|
@@ -237,7 +296,9 @@ pub fn run_head_to_head(
                         Ok((sines, e))
                     });
                 match metrics {
-                    Ok((sines, e)) if e.train_loss.is_finite() && e.transfer_loss.is_finite() => {
+                    Ok((sines, e))
+                        if e.train_loss < loss_ceiling && e.transfer_loss.is_finite() =>
+                    {
                         LogPoint {
                             iteration: t,
                             train_loss: Some(e.train_loss),
