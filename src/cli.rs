@@ -225,7 +225,7 @@ pub struct LinearRepArgs {
     /// Figure 5: dist at the last iteration against the learning rate, for every method (NGD's
     /// step swept too); without a value the spec's grid 1e-3,1e-2,3e-2,0.1,0.3,1; --iters defaults
     /// to 375.
-    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "0.001,0.01,0.03,0.1,0.3,1", value_parser = positive_range, allow_hyphen_values = true)]
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "0.001,0.01,0.03,0.1,0.3,1", value_parser = positive_range)]
     pub lr_sweep: Option<Range>,
     /// Input dimension d_x.
     #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
@@ -319,12 +319,16 @@ pub struct ContractionArgs {
     /// Iteration cap per run.
     #[arg(long, value_name = "INT", default_value = "2000", value_parser = whole(4, 100_000_000))]
     pub max_iter: u64,
+    /// Random seed (F*, G*, Σ of every grid point).
     #[arg(long, default_value = "0")]
     pub seed: u64,
+    /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "out/linear-rep-contraction")]
     pub out: PathBuf,
+    /// What goes to standard output.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
 }

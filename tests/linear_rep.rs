@@ -114,6 +114,19 @@ fn sweeps_settings_and_batch_norm_variants_run() {
     assert!(out
         .join("sweep/linear_rep_uniform-high_lr_sweep.svg")
         .exists());
+    // Without a value the spec's grid, and the next flag is not taken for one.
+    let o = run(
+        &small(&out.join("grid"), &["--lr-sweep", "--methods", "kfac"]),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("grid/linear_rep.csv")).unwrap();
+    let lrs: std::collections::BTreeSet<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(lrs.len(), 6, "{lrs:?}");
     let o = run(
         &small(
             &out.join("bn"),

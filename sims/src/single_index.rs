@@ -144,6 +144,19 @@ pub(crate) fn product(
 /// The lower triangle of alpha · xᵀx (a symmetric rank update: half the work of a product),
 /// by column blocks under a parallel `par` as in [`product`].
 pub(crate) fn syrk_lower(dst: MatMut<'_, f64>, x: MatRef<'_, f64>, alpha: f64, par: Par) {
+    syrk_lower_blocks(dst, x, alpha, par, BLOCK)
+}
+
+/// [`syrk_lower`] with output column blocks of width `block` under a parallel `par` (narrower
+/// blocks balance the triangle's uneven columns better; any fixed width gives the same bits on
+/// every thread count).
+pub(crate) fn syrk_lower_blocks(
+    dst: MatMut<'_, f64>,
+    x: MatRef<'_, f64>,
+    alpha: f64,
+    par: Par,
+    block: usize,
+) {
     let d = x.ncols();
     if par == Par::Seq {
         return tri::matmul(
@@ -158,10 +171,10 @@ pub(crate) fn syrk_lower(dst: MatMut<'_, f64>, x: MatRef<'_, f64>, alpha: f64, p
             Par::Seq,
         );
     }
-    dst.par_col_chunks_mut(BLOCK)
+    dst.par_col_chunks_mut(block)
         .enumerate()
         .for_each(|(b, chunk)| {
-            let (j0, w) = (b * BLOCK, chunk.ncols());
+            let (j0, w) = (b * block, chunk.ncols());
             let below = chunk.subrows_mut(j0, d - j0);
             matmul(
                 below,

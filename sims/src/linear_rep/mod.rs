@@ -10,7 +10,8 @@ pub mod run;
 use crate::experiment::SimError;
 use crate::rng::UnitRng;
 use faer::prelude::Solve;
-use faer::{Mat, MatRef, Side};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par, Side};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
@@ -306,8 +307,27 @@ pub fn draw_batch(
     noise: f64,
     rng: &mut UnitRng,
 ) -> Batch {
-    let dx = g_star.ncols();
-    let mut u = Mat::<f64>::zeros(n, dx);
+    let mut u = Mat::<f64>::zeros(n, g_star.ncols());
+    let mut out = Batch {
+        x: Mat::zeros(n, g_star.ncols()),
+        y: Mat::zeros(n, t.head.nrows()),
+    };
+    draw_batch_into(t, g_star, covariates, noise, rng, &mut u, &mut out);
+    out
+}
+
+/// [`draw_batch`] into preallocated buffers (`u` and `out` keep their shapes; n = u.nrows()), so
+/// that a long run allocates its batches once.
+pub fn draw_batch_into(
+    t: &Task,
+    g_star: MatRef<'_, f64>,
+    covariates: Covariates,
+    noise: f64,
+    rng: &mut UnitRng,
+    u: &mut Mat<f64>,
+    out: &mut Batch,
+) {
+    let (n, dx) = (u.nrows(), u.ncols());
     match covariates {
         Covariates::Gaussian => {
             for j in 0..dx {
@@ -332,15 +352,15 @@ pub fn draw_batch(
             }
         }
     }
-    let x = &u * &t.sigma_half; // Σ^{1/2} symmetric: rows are Σ^{1/2} u_i
-    let target = &t.head * g_star; // d_y × d_x
-    let mut y = &x * target.transpose();
-    for j in 0..y.ncols() {
+    // Σ^{1/2} symmetric: rows of X are Σ^{1/2} u_i.
+    matmul(out.x.as_mut(), Accum::Replace, u.as_ref(), t.sigma_half.as_ref(), 1.0, Par::Seq);
+    let target = &t.head * g_star; // d_y × d_x (small)
+    matmul(out.y.as_mut(), Accum::Replace, out.x.as_ref(), target.transpose(), 1.0, Par::Seq);
+    for j in 0..out.y.ncols() {
         for i in 0..n {
-            y[(i, j)] += noise * normal(rng);
+            out.y[(i, j)] += noise * normal(rng);
         }
     }
-    Batch { x, y }
 }
 
 /// F_ls(G) = (YᵀZ)(ZᵀZ)⁻¹ with Z = X Gᵀ: the least-squares head on a batch (Lemma 3.1).

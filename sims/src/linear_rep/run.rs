@@ -4,10 +4,10 @@
 
 use super::metrics::{evaluate, principal_sines};
 use super::optim::{
-    batch_normalize, batch_whitener, step, transform, Hyper, Method, Normalization, State,
+    batch_normalize_into, batch_whitener, step, transform_into, Hyper, Method, Normalization, State,
 };
 use super::{
-    draw_batch, draw_instance, haar_columns, head_with_condition, least_squares_head, Anisotropy,
+    draw_batch, draw_batch_into, draw_instance, haar_columns, head_with_condition, least_squares_head, Anisotropy,
     Batch, Dims, Instance, Setting,
 };
 use crate::experiment::SimError;
@@ -125,27 +125,54 @@ impl HeadToHead {
     }
 }
 
-/// A batch as each normalisation sees it (computed once per iteration, shared by the methods).
+/// A training batch as each normalisation sees it, in buffers allocated once per run and refilled
+/// every iteration (shared by the methods).
 struct Views {
+    u: Mat<f64>,
     raw: Batch,
     bn: Option<Batch>,
     white: Option<Batch>,
 }
 
 impl Views {
-    fn new(raw: Batch, cfg: &HeadToHead, inst: &Instance) -> Result<Self, SimError> {
-        let needs = |n: Normalization| cfg.methods.iter().any(|m| m.normalization() == n);
-        let bn = needs(Normalization::BatchNorm).then(|| batch_normalize(&raw));
-        let white = if needs(Normalization::Whiten) {
-            Some(if cfg.batch_whitening {
-                transform(&raw, batch_whitener(raw.x.as_ref())?.as_ref())
-            } else {
-                transform(&raw, inst.train.sigma_inv_half.as_ref())
-            })
-        } else {
-            None
+    fn new(cfg: &HeadToHead) -> Self {
+        let (n, dx, dy) = (cfg.n, cfg.dims.dx, cfg.dims.dy);
+        let empty = || Batch {
+            x: Mat::zeros(n, dx),
+            y: Mat::zeros(n, dy),
         };
-        Ok(Views { raw, bn, white })
+        let needs = |v: Normalization| cfg.methods.iter().any(|m| m.normalization() == v);
+        Views {
+            u: Mat::zeros(n, dx),
+            raw: empty(),
+            bn: needs(Normalization::BatchNorm).then(empty),
+            white: needs(Normalization::Whiten).then(empty),
+        }
+    }
+
+    /// Draw the training batch of `stream` into the buffers and normalise it.
+    fn refill(&mut self, cfg: &HeadToHead, inst: &Instance, seed: u64, stream: u64) -> Result<(), SimError> {
+        let mut rng = unit_rng(seed, cfg.stream_key(), stream);
+        draw_batch_into(
+            &inst.train,
+            inst.g_star.as_ref(),
+            cfg.setting.covariates,
+            cfg.noise,
+            &mut rng,
+            &mut self.u,
+            &mut self.raw,
+        );
+        if let Some(bn) = &mut self.bn {
+            batch_normalize_into(&self.raw, bn);
+        }
+        if let Some(w) = &mut self.white {
+            if cfg.batch_whitening {
+                transform_into(&self.raw, batch_whitener(self.raw.x.as_ref())?.as_ref(), w);
+            } else {
+                transform_into(&self.raw, inst.train.sigma_inv_half.as_ref(), w);
+            }
+        }
+        Ok(())
     }
 
     fn get(&self, n: Normalization) -> &Batch {
@@ -233,7 +260,10 @@ pub fn run_head_to_head(
             .transpose()
             .to_owned()
     };
-    let init = Views::new(cfg.batch(&inst, seed, 1, cfg.n, false), cfg, &inst)?;
+    // Two batch buffers for the whole run; the initial batch (stream 1) is iteration 0's B1.
+    let (mut b1, mut b2) = (Views::new(cfg), Views::new(cfg));
+    b1.refill(cfg, &inst, seed, 1)?;
+    let init = &b1;
     let mut states: Vec<(State, Option<usize>)> = cfg
         .methods
         .iter()
@@ -245,6 +275,7 @@ pub fn run_head_to_head(
                     f,
                     g: g0.clone(),
                     adam: None,
+                    work: Default::default(),
                 },
                 None,
             ))
@@ -319,23 +350,12 @@ pub fn run_head_to_head(
     };
     log(0, &states, &mut logs)?;
     for t in 1..=cfg.iters {
-        let (b1, b2) = rayon::join(
-            || {
-                Views::new(
-                    cfg.batch(&inst, seed, 3 * t as u64 + 1, cfg.n, false),
-                    cfg,
-                    &inst,
-                )
-            },
-            || {
-                Views::new(
-                    cfg.batch(&inst, seed, 3 * t as u64 + 2, cfg.n, false),
-                    cfg,
-                    &inst,
-                )
-            },
+        let (r1, r2) = rayon::join(
+            || b1.refill(cfg, &inst, seed, 3 * t as u64 + 1),
+            || b2.refill(cfg, &inst, seed, 3 * t as u64 + 2),
         );
-        let (b1, b2) = (b1?, b2?);
+        r1?;
+        r2?;
         states.par_iter_mut().for_each(|(s, div)| {
             if div.is_some() {
                 return;
