@@ -110,31 +110,13 @@ pub struct LinearMethods(pub Vec<sims::linear_rep::Method>);
 
 impl std::fmt::Display for LinearMethods {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.0.iter().map(|m| m.name()).collect();
-        write!(f, "{}", names.join(","))
+        write!(f, "{}", join_names(&self.0, |m| m.name()))
     }
 }
 
 fn linear_methods(s: &str) -> Result<LinearMethods, String> {
     use sims::linear_rep::Method;
-    if s.trim() == "all" {
-        return Ok(LinearMethods(Method::ALL.to_vec()));
-    }
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim) {
-        let m = Method::parse(part).ok_or_else(|| {
-            let allowed: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-            format!(
-                "unknown method '{part}'; allowed: {} (comma-separated), or 'all'",
-                allowed.join(", ")
-            )
-        })?;
-        if out.contains(&m) {
-            return Err(format!("method '{part}' is listed twice"));
-        }
-        out.push(m);
-    }
-    Ok(LinearMethods(out))
+    parse_names(s, &Method::ALL, Method::name).map(LinearMethods)
 }
 
 /// The `--settings` list.
@@ -517,30 +499,47 @@ pub struct MethodList(pub Vec<OneStep>);
 
 impl std::fmt::Display for MethodList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.0.iter().map(|m| m.name()).collect();
-        write!(f, "{}", names.join(","))
+        write!(f, "{}", join_names(&self.0, |m| m.name()))
     }
 }
 
 fn method_list(s: &str) -> Result<MethodList, String> {
+    parse_names(s, &OneStep::ALL, OneStep::name).map(MethodList)
+}
+
+/// `a,b,c` from a list of named things.
+fn join_names<T: Copy>(items: &[T], name: impl Fn(T) -> &'static str) -> String {
+    items.iter().map(|&m| name(m)).collect::<Vec<_>>().join(",")
+}
+
+/// A comma-separated list of names from `all` (or the word `all`), refusing unknown and repeated
+/// names with the allowed ones in the message.
+fn parse_names<T: Copy + PartialEq>(
+    s: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<Vec<T>, String> {
     if s.trim() == "all" {
-        return Ok(MethodList(OneStep::ALL.to_vec()));
+        return Ok(all.to_vec());
     }
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim) {
-        let m = OneStep::parse(part).ok_or_else(|| {
-            let allowed: Vec<&str> = OneStep::ALL.iter().map(|m| m.name()).collect();
-            format!(
-                "unknown method '{part}'; allowed: {} (comma-separated), or 'all'",
-                allowed.join(", ")
-            )
-        })?;
+        let m = all
+            .iter()
+            .copied()
+            .find(|&m| name(m) == part)
+            .ok_or_else(|| {
+                format!(
+                    "unknown method '{part}'; allowed: {} (comma-separated), or 'all'",
+                    join_names(all, &name).replace(',', ", ")
+                )
+            })?;
         if out.contains(&m) {
             return Err(format!("method '{part}' is listed twice"));
         }
         out.push(m);
     }
-    Ok(MethodList(out))
+    Ok(out)
 }
 
 fn shard_spec(s: &str) -> Result<(usize, usize), String> {

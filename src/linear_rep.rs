@@ -488,12 +488,7 @@ fn write_lr_sweep(
                 theory: pts.clone(),
                 sims: pts
                     .iter()
-                    .map(|&(x, y)| reports::SimPoint {
-                        x,
-                        mean: y,
-                        half_width: 0.0,
-                        agrees: true,
-                    })
+                    .map(|&(x, y)| reports::SimPoint::exact(x, y))
                     .collect(),
                 fit: None,
             }
@@ -549,12 +544,7 @@ fn write_transfer_bound(
                 theory: Vec::new(),
                 sims: pts
                     .iter()
-                    .map(|&(x, y)| reports::SimPoint {
-                        x,
-                        mean: y,
-                        half_width: 0.0,
-                        agrees: true,
-                    })
+                    .map(|&(x, y)| reports::SimPoint::exact(x, y))
                     .collect(),
                 fit: None,
             },

@@ -17,6 +17,18 @@ pub struct SimPoint {
     pub agrees: bool,
 }
 
+impl SimPoint {
+    /// A value without an error bar (deterministic, or a single run), drawn as a bare marker.
+    pub fn exact(x: f64, mean: f64) -> Self {
+        SimPoint {
+            x,
+            mean,
+            half_width: 0.0,
+            agrees: true,
+        }
+    }
+}
+
 /// A theory curve and the simulation points that test it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -295,34 +307,11 @@ where
                 ))
                 .map_err(|e| e.to_string())?;
         }
-        for p in s.sims.iter().filter(|p| p.half_width <= 0.0) {
-            // No bar to draw (a deterministic or single-run value): the marker alone.
-            draw_marker(chart.plotting_area(), s.marker, (p.x, p.mean), c)?;
-            if !p.agrees {
-                chart
-                    .plotting_area()
-                    .draw(&Circle::new((p.x, p.mean), 11, RED.stroke_width(2)))
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        for p in s.sims.iter().filter(|p| p.half_width > 0.0) {
-            // Error bar: a vertical segment with 12-px caps (plotters' ErrorBar would ring the marker).
-            let (mut lo, hi) = (p.mean - p.half_width, p.mean + p.half_width);
-            if fig.log_y && lo <= 0.0 {
-                lo = p.mean * 1e-3; // a bar reaching zero is cut at the axis floor
-            }
-            let area = chart.plotting_area();
-            area.draw(&PathElement::new(
-                vec![(p.x, lo), (p.x, hi)],
-                c.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?;
-            for end in [lo, hi] {
-                area.draw(
-                    &(EmptyElement::at((p.x, end))
-                        + PathElement::new(vec![(-6, 0), (6, 0)], c.stroke_width(2))),
-                )
-                .map_err(|e| e.to_string())?;
+        for p in &s.sims {
+            // Error bar (none for a deterministic or single-run value): a vertical segment with
+            // 12-px caps (plotters' ErrorBar would ring the marker).
+            if p.half_width > 0.0 {
+                draw_bar(chart.plotting_area(), fig.log_y, p, c)?;
             }
             draw_marker(chart.plotting_area(), s.marker, (p.x, p.mean), c)?;
             if !p.agrees {
@@ -333,6 +322,32 @@ where
                     .map_err(|e| e.to_string())?;
             }
         }
+    }
+    Ok(())
+}
+
+/// A vertical error bar with caps at p.mean ± p.half_width (cut at the floor of a log axis).
+fn draw_bar<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    area: &DrawingArea<DB, CT>,
+    log_y: bool,
+    p: &SimPoint,
+    c: RGBColor,
+) -> Result<(), String> {
+    let (mut lo, hi) = (p.mean - p.half_width, p.mean + p.half_width);
+    if log_y && lo <= 0.0 {
+        lo = p.mean * 1e-3; // a bar reaching zero is cut at the axis floor
+    }
+    area.draw(&PathElement::new(
+        vec![(p.x, lo), (p.x, hi)],
+        c.stroke_width(2),
+    ))
+    .map_err(|e| e.to_string())?;
+    for end in [lo, hi] {
+        area.draw(
+            &(EmptyElement::at((p.x, end))
+                + PathElement::new(vec![(-6, 0), (6, 0)], c.stroke_width(2))),
+        )
+        .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

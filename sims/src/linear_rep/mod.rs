@@ -9,8 +9,8 @@ pub mod run;
 
 use crate::experiment::SimError;
 use crate::rng::UnitRng;
-use faer::prelude::Solve;
 use faer::linalg::matmul::matmul;
+use faer::prelude::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -353,9 +353,23 @@ pub fn draw_batch_into(
         }
     }
     // Σ^{1/2} symmetric: rows of X are Σ^{1/2} u_i.
-    matmul(out.x.as_mut(), Accum::Replace, u.as_ref(), t.sigma_half.as_ref(), 1.0, Par::Seq);
+    matmul(
+        out.x.as_mut(),
+        Accum::Replace,
+        u.as_ref(),
+        t.sigma_half.as_ref(),
+        1.0,
+        Par::Seq,
+    );
     let target = &t.head * g_star; // d_y × d_x (small)
-    matmul(out.y.as_mut(), Accum::Replace, out.x.as_ref(), target.transpose(), 1.0, Par::Seq);
+    matmul(
+        out.y.as_mut(),
+        Accum::Replace,
+        out.x.as_ref(),
+        target.transpose(),
+        1.0,
+        Par::Seq,
+    );
     for j in 0..out.y.ncols() {
         for i in 0..n {
             out.y[(i, j)] += noise * normal(rng);

@@ -339,7 +339,12 @@ pub fn per_sample_gradients(f: MatRef<'_, f64>, g: MatRef<'_, f64>, b: &Batch) -
     gam
 }
 
-fn per_sample_gradients_into(f: MatRef<'_, f64>, g: MatRef<'_, f64>, b: &Batch, gam: &mut Mat<f64>) {
+fn per_sample_gradients_into(
+    f: MatRef<'_, f64>,
+    g: MatRef<'_, f64>,
+    b: &Batch,
+    gam: &mut Mat<f64>,
+) {
     let (dy, k, dx, n) = (f.nrows(), f.ncols(), g.ncols(), b.x.nrows());
     let z = &b.x * g.transpose(); // n × k
     let r = &z * f.transpose() - &b.y; // n × d_y
@@ -384,7 +389,12 @@ impl Default for Workspace {
 }
 
 /// NGD with the empirical Fisher (1/n) ΓᵀΓ, same damping rule; θ ← θ − η_NGD (𝔽 + ρI)⁻¹ ∇; retract.
-pub fn ngd_empirical_step(s: &mut State, b1: &Batch, lr: f64, damping: f64) -> Result<(), SimError> {
+pub fn ngd_empirical_step(
+    s: &mut State,
+    b1: &Batch,
+    lr: f64,
+    damping: f64,
+) -> Result<(), SimError> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
     use faer::linalg::cholesky::llt::solve::solve_in_place;
@@ -415,7 +425,11 @@ pub fn ngd_empirical_step(s: &mut State, b1: &Batch, lr: f64, damping: f64) -> R
     for c in 0..p {
         grad[(c, 0)] = w.gam.col_as_slice(c).iter().sum::<f64>() / n as f64;
     }
-    let mut scratch = MemBuffer::new(cholesky_in_place_scratch::<f64>(p, faer::Par::Seq, Default::default()));
+    let mut scratch = MemBuffer::new(cholesky_in_place_scratch::<f64>(
+        p,
+        faer::Par::Seq,
+        Default::default(),
+    ));
     cholesky_in_place(
         w.fisher.as_mut(),
         Default::default(),
@@ -424,7 +438,12 @@ pub fn ngd_empirical_step(s: &mut State, b1: &Batch, lr: f64, damping: f64) -> R
         Default::default(),
     )
     .map_err(|e| SimError::Numerical(format!("empirical Fisher not positive definite ({e:?})")))?;
-    solve_in_place(w.fisher.as_ref(), grad.as_mut(), faer::Par::Seq, MemStack::new(&mut []));
+    solve_in_place(
+        w.fisher.as_ref(),
+        grad.as_mut(),
+        faer::Par::Seq,
+        MemStack::new(&mut []),
+    );
     for c in 0..k {
         for a in 0..dy {
             s.f[(a, c)] -= lr * grad[(a + dy * c, 0)];

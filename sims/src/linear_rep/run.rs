@@ -7,8 +7,8 @@ use super::optim::{
     batch_normalize_into, batch_whitener, step, transform_into, Hyper, Method, Normalization, State,
 };
 use super::{
-    draw_batch, draw_batch_into, draw_instance, haar_columns, head_with_condition, least_squares_head, Anisotropy,
-    Batch, Dims, Instance, Setting,
+    draw_batch, draw_batch_into, draw_instance, haar_columns, head_with_condition,
+    least_squares_head, Anisotropy, Batch, Dims, Instance, Setting,
 };
 use crate::experiment::SimError;
 use crate::rng::{stable_key, unit_rng};
@@ -151,7 +151,13 @@ impl Views {
     }
 
     /// Draw the training batch of `stream` into the buffers and normalise it.
-    fn refill(&mut self, cfg: &HeadToHead, inst: &Instance, seed: u64, stream: u64) -> Result<(), SimError> {
+    fn refill(
+        &mut self,
+        cfg: &HeadToHead,
+        inst: &Instance,
+        seed: u64,
+        stream: u64,
+    ) -> Result<(), SimError> {
         let mut rng = unit_rng(seed, cfg.stream_key(), stream);
         draw_batch_into(
             &inst.train,
