@@ -40,7 +40,8 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
             )))
         }
     };
-    argv.push(command);
+    // "linear-rep contraction" is a command and its subcommand.
+    argv.extend(command.split_whitespace().map(String::from));
     for (key, value) in &table {
         if key == "command" {
             continue;
@@ -91,8 +92,9 @@ pub fn run(r: &RunArgs) -> Result<bool, CliError> {
     })?;
     match cli.command {
         Command::SingleIndex(args) => crate::single_index::run(&args),
+        Command::LinearRep(args) => crate::linear_rep::run(&args),
         _ => Err(CliError::Usage(format!(
-            "run: {} must describe a single-index run",
+            "run: {} must describe a single-index or linear-rep run",
             r.file.display()
         ))),
     }

@@ -265,3 +265,42 @@ fn contraction_rates_match_their_theory_and_reject_a_wrong_exponent() {
     assert!(out.join("contraction.svg").exists());
     std::fs::remove_dir_all(out).ok();
 }
+
+/// A result JSON re-runs to the same bytes (`verify run`), and a TOML file can name the
+/// contraction subcommand.
+#[test]
+fn result_files_and_experiment_files_rerun() {
+    let base = scratch("lr-run");
+    let first = base.join("first");
+    let o = run(&small(&first, &["--methods", "kfac,dfw"]), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = base.join("again");
+    let o = verify(&[
+        "run",
+        first.join("linear_rep.json").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(first.join("linear_rep.csv")).unwrap(),
+        std::fs::read_to_string(again.join("linear_rep.csv")).unwrap()
+    );
+    let toml = base.join("rates.toml");
+    std::fs::write(
+        &toml,
+        "command = \"linear-rep contraction\"\nkappa_head = \"1,4\"\nkappa_sigma = \"1\"\ndx = 20\ndy = 6\nk = 2\n",
+    )
+    .unwrap();
+    let o = verify(&[
+        "run",
+        toml.to_str().unwrap(),
+        "--out",
+        base.join("rates").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(base.join("rates/contraction.csv").exists());
+    std::fs::remove_dir_all(base).ok();
+}
