@@ -260,6 +260,10 @@ pub struct LinearRepArgs {
     /// Random seed (instance, G₀ and every batch).
     #[arg(long, default_value = "0")]
     pub seed: u64,
+    /// Independent replicates (seeds --seed, --seed + 1, …: new instance and data each); figures
+    /// and the summary then show means ± 2 SE.
+    #[arg(long, value_name = "INT", default_value = "1", value_parser = whole(1, 10_000))]
+    pub replicates: u64,
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "out/linear-rep")]
     pub out: PathBuf,

@@ -52,19 +52,31 @@ pub struct LinRow {
     pub diverged: bool,
     /// Sines of the k principal angles between row(G) and row(G*), largest first, ';'-separated.
     pub principal_sines: String,
+    /// The replicate's seed (`--seed` + replicate index): its instance and data stream.
+    pub seed: u64,
 }
 
-/// The last logged values of one run, for the table and the report.
+/// The last logged values of a method's runs (over the replicates), for the table and report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub setting: String,
     pub method: &'static str,
     pub lr: f64,
+    /// Mean over the replicates that did not diverge (None if all did).
     pub final_train_loss: Option<f64>,
+    /// Mean over the replicates (a diverged one counts as 1).
     pub final_dist: f64,
+    /// Standard error of final_dist over the replicates (None with one replicate).
+    pub final_dist_se: Option<f64>,
     pub final_transfer_loss: Option<f64>,
-    /// First logged iteration with dist ≤ 0.1 (the spec's speed measure).
-    pub iters_to_dist_0_1: Option<usize>,
+    /// Median over the replicates that got there of the first logged iteration with dist ≤ 0.1
+    /// (the spec's speed measure).
+    pub iters_to_dist_0_1: Option<f64>,
+    /// How many replicates reached dist ≤ 0.1.
+    pub reached_0_1: usize,
+    pub replicates: usize,
+    /// How many replicates diverged, and the earliest iteration at which one did.
+    pub diverged_runs: usize,
     pub diverged_at: Option<usize>,
 }
 
@@ -111,6 +123,7 @@ struct LinConfig {
     n_target: u64,
     batch_whitening: bool,
     seed: u64,
+    replicates: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -182,6 +195,7 @@ fn canonical_argv(a: &LinearRepArgs) -> Vec<String> {
         flags.push("--batch-whitening");
     }
     pairs.push(("--seed", a.seed.to_string()));
+    pairs.push(("--replicates", a.replicates.to_string()));
     let mut v: Vec<String> = vec!["verify".into(), "linear-rep".into()];
     for (k, val) in pairs {
         v.push(k.into());
@@ -275,7 +289,7 @@ fn config(a: &LinearRepArgs, lrs: &[f64]) -> HeadToHead {
     }
 }
 
-fn rows_of(setting: &str, cfg: &HeadToHead, runs: &[Trajectory]) -> Vec<LinRow> {
+fn rows_of(setting: &str, cfg: &HeadToHead, runs: &[Trajectory], seed: u64) -> Vec<LinRow> {
     let mut rows = Vec::new();
     for t in runs {
         let lr = if t.method.uses_ngd_lr() {
@@ -299,32 +313,92 @@ fn rows_of(setting: &str, cfg: &HeadToHead, runs: &[Trajectory]) -> Vec<LinRow> 
                     .map(|s| format!("{s:.6e}"))
                     .collect::<Vec<_>>()
                     .join(";"),
+                seed,
             });
         }
     }
     rows
 }
 
-fn summary_of(setting: &str, cfg: &HeadToHead, t: &Trajectory) -> RunSummary {
-    let last = t.points.last().expect("at least the start is logged");
+fn summary_of(setting: &str, cfg: &HeadToHead, reps: &[&Trajectory]) -> RunSummary {
+    let method = reps[0].method;
+    let lasts: Vec<&sims::linear_rep::LogPoint> = reps
+        .iter()
+        .map(|t| t.points.last().expect("at least the start is logged"))
+        .collect();
+    let dist = sims::stats::summarize(&lasts.iter().map(|p| p.dist).collect::<Vec<_>>());
+    let mean_of = |f: &dyn Fn(&sims::linear_rep::LogPoint) -> Option<f64>| {
+        let v: Vec<f64> = lasts.iter().filter_map(|p| f(p)).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let mut reached: Vec<usize> = reps
+        .iter()
+        .filter_map(|t| {
+            t.points
+                .iter()
+                .find(|p| !p.diverged && p.dist <= 0.1)
+                .map(|p| p.iteration)
+        })
+        .collect();
+    reached.sort_unstable();
+    let median = match reached.len() {
+        0 => None,
+        m if m % 2 == 1 => Some(reached[m / 2] as f64),
+        m => Some(0.5 * (reached[m / 2 - 1] + reached[m / 2]) as f64),
+    };
     RunSummary {
         setting: setting.to_string(),
-        method: t.method.name(),
-        lr: if t.method.uses_ngd_lr() {
+        method: method.name(),
+        lr: if method.uses_ngd_lr() {
             cfg.hyper.lr_ngd
         } else {
             cfg.hyper.lr
         },
-        final_train_loss: last.train_loss,
-        final_dist: last.dist,
-        final_transfer_loss: last.transfer_loss,
-        iters_to_dist_0_1: t
-            .points
-            .iter()
-            .find(|p| !p.diverged && p.dist <= 0.1)
-            .map(|p| p.iteration),
-        diverged_at: t.diverged_at,
+        final_train_loss: mean_of(&|p| p.train_loss),
+        final_dist: dist.mean,
+        final_dist_se: (reps.len() > 1).then_some(dist.se),
+        final_transfer_loss: mean_of(&|p| p.transfer_loss),
+        iters_to_dist_0_1: median,
+        reached_0_1: reached.len(),
+        replicates: reps.len(),
+        diverged_runs: reps.iter().filter(|t| t.diverged_at.is_some()).count(),
+        diverged_at: reps.iter().filter_map(|t| t.diverged_at).min(),
     }
+}
+
+/// The replicates' runs of method `i` (runs[replicate][method]).
+fn of_method(runs: &[Vec<Trajectory>], i: usize) -> Vec<&Trajectory> {
+    runs.iter().map(|r| &r[i]).collect()
+}
+
+/// Mean (and SE with several replicates) of a metric at each logged iteration; a loss is averaged
+/// over the replicates that have not diverged, dist over all (a diverged run counts as 1).
+fn mean_curve(reps: &[&Trajectory], metric: &str) -> Vec<(f64, f64, Option<f64>)> {
+    let logs = reps[0].points.len();
+    (0..logs)
+        .filter_map(|j| {
+            let vals: Vec<f64> = reps
+                .iter()
+                .filter_map(|t| {
+                    let p = &t.points[j];
+                    match metric {
+                        "train_loss" => p.train_loss,
+                        "dist" => Some(p.dist),
+                        _ => p.transfer_loss,
+                    }
+                })
+                .collect();
+            if vals.is_empty() || (metric == "dist" && reps.iter().all(|t| t.points[j].diverged)) {
+                return None;
+            }
+            let s = sims::stats::summarize(&vals);
+            (s.mean > 0.0 && s.mean.is_finite()).then_some((
+                reps[0].points[j].iteration as f64,
+                s.mean,
+                (vals.len() > 1).then_some(s.se),
+            ))
+        })
+        .collect()
 }
 
 /// Lemma 3.7 against the logs: excess transfer loss (above the noise floor d_y σ_ε²) against dist².
@@ -392,15 +466,25 @@ fn write_panels(
     a: &LinearRepArgs,
     setting: &str,
     lr: f64,
-    runs: &[Trajectory],
+    runs: &[Vec<Trajectory>],
     info: &SettingInfo,
 ) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
-    let diverged: Vec<String> = runs
-        .iter()
-        .filter_map(|t| {
-            t.diverged_at
-                .map(|d| format!("{} diverged at t = {d}", t.method.name()))
+    let replicates = runs.len();
+    let methods = runs[0].len();
+    let diverged: Vec<String> = (0..methods)
+        .filter_map(|i| {
+            let reps = of_method(runs, i);
+            let d = reps.iter().filter(|t| t.diverged_at.is_some()).count();
+            let first = reps.iter().filter_map(|t| t.diverged_at).min()?;
+            Some(if replicates > 1 {
+                format!(
+                    "{} diverged in {d}/{replicates} runs (first at t = {first})",
+                    reps[0].method.name()
+                )
+            } else {
+                format!("{} diverged at t = {first}", reps[0].method.name())
+            })
         })
         .collect();
     for (metric, title, ylab) in [
@@ -412,32 +496,44 @@ fn write_panels(
             "target E‖y − F̂ G x‖² (log scale)",
         ),
     ] {
-        let series = runs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| reports::Series {
-                label: label(t.method),
-                marker: i,
-                theory: t
-                    .points
+        let series = (0..methods)
+            .map(|i| {
+                let reps = of_method(runs, i);
+                let curve = mean_curve(&reps, metric);
+                // With replicates, ± 2 SE markers at about a dozen of the logged iterations.
+                let every = (curve.len() / 12).max(1);
+                let sims = curve
                     .iter()
-                    .filter(|p| !p.diverged)
-                    .filter_map(|p| {
-                        let v = match metric {
-                            "train_loss" => p.train_loss?,
-                            "dist" => p.dist,
-                            _ => p.transfer_loss?,
-                        };
-                        (v > 0.0 && v.is_finite()).then_some((p.iteration as f64, v))
+                    .enumerate()
+                    .filter(|(j, c)| j % every == every / 2 && c.2.is_some())
+                    .map(|(_, &(x, m, se))| reports::SimPoint {
+                        x,
+                        mean: m,
+                        half_width: 2.0 * se.unwrap_or(0.0),
+                        agrees: true,
                     })
-                    .collect(),
-                sims: Vec::new(),
-                fit: None,
+                    .collect();
+                reports::Series {
+                    label: label(reps[0].method),
+                    marker: i,
+                    theory: curve.iter().map(|&(x, m, _)| (x, m)).collect(),
+                    sims,
+                    fit: None,
+                }
             })
             .collect();
+        let seeds = if replicates > 1 {
+            format!(
+                "{replicates} replicates, seeds {}..{}",
+                a.seed,
+                a.seed + replicates as u64 - 1
+            )
+        } else {
+            format!("seed {}", a.seed)
+        };
         let mut cap = format!(
-            "{setting} · κ(F_tr) = {:.1} · κ(Σ_tr) = {:.0} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · η = {lr} · η_NGD = {} · seed {}",
-            info.info.kappa_head_train, info.info.kappa_sigma_train, a.dx, a.dy, a.k, a.batch, a.noise, a.lr_ngd, a.seed
+            "{setting} · κ(F_tr) = {:.1} · κ(Σ_tr) = {:.0} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · η = {lr} · η_NGD = {} · {seeds}",
+            info.info.kappa_head_train, info.info.kappa_sigma_train, a.dx, a.dy, a.k, a.batch, a.noise, a.lr_ngd
         );
         if !diverged.is_empty() {
             cap = format!("{cap} · {}", diverged.join(", "));
@@ -450,8 +546,12 @@ fn write_panels(
             log_x: false,
             log_y: true,
             series,
-            bar_meaning: String::new(),
-            line_meaning: "one run per method, same data stream".into(),
+            bar_meaning: "± 2 SE over replicates".into(),
+            line_meaning: if replicates > 1 {
+                "mean over replicates, same data per replicate".into()
+            } else {
+                "one run per method, same data stream".into()
+            },
             x_ticks: Vec::new(),
         };
         let name = format!("linear_rep_{setting}_{metric}.svg");
@@ -473,22 +573,27 @@ fn write_lr_sweep(
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let pts: Vec<(f64, f64)> = lrs
+            let pts: Vec<(f64, f64, f64)> = lrs
                 .iter()
                 .filter_map(|&lr| {
                     summaries
                         .iter()
                         .find(|s| s.setting == setting && s.method == m.name() && s.lr == lr)
-                        .map(|s| (lr, s.final_dist))
+                        .map(|s| (lr, s.final_dist, s.final_dist_se.unwrap_or(0.0)))
                 })
                 .collect();
             reports::Series {
                 label: label(*m),
                 marker: i,
-                theory: pts.clone(),
+                theory: pts.iter().map(|p| (p.0, p.1)).collect(),
                 sims: pts
                     .iter()
-                    .map(|&(x, y)| reports::SimPoint::exact(x, y))
+                    .map(|&(x, y, se)| reports::SimPoint {
+                        x,
+                        mean: y,
+                        half_width: 2.0 * se,
+                        agrees: true,
+                    })
                     .collect(),
                 fit: None,
             }
@@ -497,16 +602,16 @@ fn write_lr_sweep(
     let fig = reports::Figure {
         title: format!("Distance after {} iterations vs learning rate ({setting})", iters_of(a)),
         caption: format!(
-            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · NGD uses the swept lr too · diverged runs at 1 · seed {}",
-            a.dx, a.dy, a.k, a.batch, a.noise, a.seed
+            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · NGD uses the swept lr too · diverged runs at 1 · {} replicate(s) from seed {}",
+            a.dx, a.dy, a.k, a.batch, a.noise, a.replicates, a.seed
         ),
         x_label: "learning rate (log scale)".into(),
         y_label: "dist(G_T, G*) (log scale)".into(),
         log_x: true,
         log_y: true,
         series,
-        bar_meaning: "(one run)".into(),
-        line_meaning: "joins a method's runs".into(),
+        bar_meaning: "± 2 SE over replicates".into(),
+        line_meaning: "joins a method's runs (mean over replicates)".into(),
         x_ticks: if lrs.len() <= 10 { lrs.to_vec() } else { Vec::new() },
     };
     let name = format!("linear_rep_{setting}_lr_sweep.svg");
@@ -576,7 +681,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         None => vec![a.lr],
     };
     let base = config(a, &lrs);
-    let total = (a.settings.0.len() * lrs.len()) as u64 * base.iters as u64;
+    let total = (a.settings.0.len() * lrs.len()) as u64 * a.replicates * base.iters as u64;
     let pb = progress_bar(total, a.quiet, "iterations");
     let mut rows = Vec::new();
     let mut summaries = Vec::new();
@@ -600,9 +705,16 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             if a.lr_sweep.is_some() {
                 cfg.hyper.lr_ngd = lr;
             }
-            let runs = run_head_to_head(&cfg, a.seed, &|_| pb.inc(1))?;
-            rows.extend(rows_of(&setting_name, &cfg, &runs));
-            summaries.extend(runs.iter().map(|t| summary_of(&setting_name, &cfg, t)));
+            let mut runs = Vec::new();
+            for r in 0..a.replicates {
+                let seed = a.seed + r;
+                let one = run_head_to_head(&cfg, seed, &|_| pb.inc(1))?;
+                rows.extend(rows_of(&setting_name, &cfg, &one, seed));
+                runs.push(one);
+            }
+            summaries.extend(
+                (0..runs[0].len()).map(|i| summary_of(&setting_name, &cfg, &of_method(&runs, i))),
+            );
             if a.lr_sweep.is_none() {
                 figures.extend(write_panels(a, &setting_name, lr, &runs, &info)?);
             }
@@ -646,6 +758,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         n_target: a.n_target,
         batch_whitening: a.batch_whitening,
         seed: a.seed,
+        replicates: a.replicates,
     };
     let file = LinFile {
         tool: "verify",
@@ -668,10 +781,21 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
                 s.method.to_string(),
                 s.lr.to_string(),
                 fmt_opt(s.final_train_loss),
-                format!("{:.4e}", s.final_dist),
+                match s.final_dist_se {
+                    Some(se) => format!("{:.3e} ± {:.1e}", s.final_dist, se),
+                    None => format!("{:.4e}", s.final_dist),
+                },
                 fmt_opt(s.final_transfer_loss),
-                s.iters_to_dist_0_1.map_or("—".into(), |t| t.to_string()),
-                s.diverged_at.map_or("—".into(), |t| t.to_string()),
+                match (s.iters_to_dist_0_1, s.replicates) {
+                    (None, _) => "—".into(),
+                    (Some(t), 1) => t.to_string(),
+                    (Some(t), r) => format!("{t} ({}/{r})", s.reached_0_1),
+                },
+                match (s.diverged_at, s.replicates) {
+                    (None, _) => "—".into(),
+                    (Some(t), 1) => t.to_string(),
+                    (Some(t), r) => format!("{t} ({}/{r})", s.diverged_runs),
+                },
             ]
         })
         .collect();
@@ -682,8 +806,8 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         "train loss",
         "dist",
         "transfer loss",
-        "iters to dist ≤ 0.1",
-        "diverged at",
+        "iters to dist ≤ 0.1 (median)",
+        "diverged at (first)",
     ];
     let mut notes = vec![format!(
         "Losses are exact expectations over each task's distribution (noise floor d_y σ_ε² = {:.3e}); the transfer head is refit on {} fresh target samples at every logged iteration. Diverged runs are recorded as dist = 1 with empty losses.",
@@ -731,12 +855,12 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         }
         Format::Table => {
             println!(
-                "{:<14} {:<12} {:>7} {:>11} {:>11} {:>11} {:>9} {:>9}",
+                "{:<14} {:<12} {:>7} {:>11} {:>19} {:>11} {:>11} {:>11}",
                 "setting", "method", "lr", "train", "dist", "transfer", "t(≤0.1)", "diverged"
             );
             for r in &table_rows {
                 println!(
-                    "{:<14} {:<12} {:>7} {:>11} {:>11} {:>11} {:>9} {:>9}",
+                    "{:<14} {:<12} {:>7} {:>11} {:>19} {:>11} {:>11} {:>11}",
                     r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
                 );
             }

@@ -304,3 +304,49 @@ fn result_files_and_experiment_files_rerun() {
     assert!(base.join("rates/contraction.csv").exists());
     std::fs::remove_dir_all(base).ok();
 }
+
+/// Replicates are independent runs with seeds seed, seed + 1, …: replicate 0 is the single run,
+/// byte for byte, and the summary reports a standard error.
+#[test]
+fn replicates_extend_the_single_run() {
+    let base = scratch("lr-reps");
+    let one = base.join("one");
+    let three = base.join("three");
+    let o = run(
+        &small(&one, &["--methods", "kfac,amgd", "--seed", "4"]),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &small(
+            &three,
+            &["--methods", "kfac,amgd", "--seed", "4", "--replicates", "3"],
+        ),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let single = std::fs::read_to_string(one.join("linear_rep.csv")).unwrap();
+    let all = std::fs::read_to_string(three.join("linear_rep.csv")).unwrap();
+    let seeds: std::collections::BTreeSet<&str> = all
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(seeds.into_iter().collect::<Vec<_>>(), ["4", "5", "6"]);
+    let first: Vec<&str> = all
+        .lines()
+        .filter(|l| !l.ends_with(",5") && !l.ends_with(",6"))
+        .collect();
+    assert_eq!(first.join("\n") + "\n", single);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(three.join("linear_rep.json")).unwrap())
+            .unwrap();
+    for s in json["summary"].as_array().unwrap() {
+        assert_eq!(s["replicates"], 3);
+        assert!(
+            s["final_dist_se"].as_f64().is_some_and(|se| se >= 0.0),
+            "{s}"
+        );
+    }
+    std::fs::remove_dir_all(base).ok();
+}
