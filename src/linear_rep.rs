@@ -239,6 +239,16 @@ fn validate(a: &LinearRepArgs) -> Result<(), CliError> {
             a.dx, a.batch
         )));
     }
+    if a.kappa_sigma.is_some() {
+        let gaussian: Vec<bool> = a.settings.0.iter().map(|s| s.0).collect();
+        if gaussian.iter().filter(|&&g| g).count() > 1
+            || gaussian.iter().filter(|&&g| !g).count() > 1
+        {
+            return Err(CliError::Usage(
+                "invalid value for --settings: --kappa-sigma replaces the settings' anisotropy, so name each covariate law once (e.g. --settings uniform-high,gaussian-high)".into(),
+            ));
+        }
+    }
     if a.batch_whitening && a.batch <= a.dx && methods_of(a).contains(&Method::AmgdWhiten) {
         return Err(CliError::Usage(format!(
             "invalid value for --batch: --batch-whitening needs --batch > --dx = {}",

@@ -187,6 +187,10 @@ fn bad_input_names_the_flag() {
             "--settings",
         ),
         (vec!["linear-rep", "--lr", "-1"], "--lr"),
+        (
+            vec!["linear-rep", "--settings", "all", "--kappa-sigma", "100"],
+            "--settings",
+        ),
         (vec!["linear-rep", "--noise", "nan"], "--noise"),
         (
             vec!["linear-rep", "contraction", "--methods", "sgd"],
