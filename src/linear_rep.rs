@@ -8,10 +8,13 @@ use crate::single_index::shell_line;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sims::linear_rep::optim::Hyper;
-use sims::linear_rep::population::{contraction_sweep, ContractionPoint, ContractionSetup};
+use sims::linear_rep::population::{
+    contraction_sweep, ContractionModel, ContractionPoint, ContractionSetup, RATE_TOLERANCE,
+};
 use sims::linear_rep::{
     run_head_to_head, Anisotropy, Covariates, Dims, HeadToHead, Method, Setting, Trajectory,
 };
+use sims::Model;
 use std::io::IsTerminal;
 
 pub fn run(c: &LinearRepCommand) -> Result<bool, CliError> {
@@ -902,10 +905,15 @@ pub struct RateRow {
     pub dist_end: f64,
     /// The smallest eigenvalue of the Schur complement of Σ on row(G*)^⊥ (AMGD's b_min).
     pub schur_min: f64,
+    /// Over --trials random instances: mean and SE of (1 − rate)/(1 − rate_theory), whose limit
+    /// is 1 (rate, rate_theory, iterations and the dists above are the first instance's).
+    pub ratio_mean: f64,
+    pub ratio_se: f64,
+    /// The verdict's statistic (ratio_mean − 1)/sqrt(SE² + tolerance²) and critical value.
+    pub z: f64,
+    pub critical: f64,
+    pub trials: usize,
 }
-
-/// Relative tolerance of the contraction verdict on 1 − rate (docs/linear-rep-rates.md).
-const RATE_TOLERANCE: f64 = 1e-3;
 
 fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
     let methods = a.methods.0.clone();
@@ -927,10 +935,10 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
         )));
     }
     if a.lr > 1.0 {
-        eprintln!(
-            "note: --lr {} > 1: KFAC overshoots (rate |1 − η|) and AMGD/DFW may diverge",
+        return Err(CliError::Usage(format!(
+            "invalid value for --lr: the contraction check takes η in (0, 1] (Theorem 3.6's α; beyond 1 KFAC overshoots), got {}",
             a.lr
-        );
+        )));
     }
     let points: Vec<(f64, f64)> = a
         .kappa_sigma
@@ -938,7 +946,7 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
         .iter()
         .flat_map(|&ks| a.kappa_head.values.iter().map(move |&kf| (kf, ks)))
         .collect();
-    let pb = progress_bar(points.len() as u64, a.quiet, "problems");
+    let pb = progress_bar(points.len() as u64 * (a.trials + 1), a.quiet, "instances");
     let grid: Vec<ContractionPoint> = points
         .iter()
         .map(|&(kf, ks)| ContractionPoint {
@@ -955,13 +963,35 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
         max_iter: a.max_iter as usize,
         floor: 1e-10,
     };
+    // The first instance of each point, for its rate and theory; then --trials instances per
+    // point through the generic Monte Carlo and verdict (the first of them is the same instance).
     let results = contraction_sweep(&setup, &grid, &methods, a.seed, &|| pb.inc(1))?;
+    let model = ContractionModel {
+        setup: setup.clone(),
+        methods: methods.clone(),
+    };
+    let trials = a.trials as usize;
+    let sims = sims::simulate(&model, &grid, trials, a.seed, &|| pb.inc(1))?;
     pb.finish_and_clear();
+    let theory: Vec<Vec<Option<f64>>> = grid
+        .iter()
+        .map(|p| model.theory(p))
+        .collect::<Result<_, _>>()?;
+    let allowances: Vec<Vec<f64>> = grid.iter().map(|p| model.allowance(p)).collect();
+    let verdicts = sims::assess(&theory, &sims, &allowances, trials, a.alpha);
     let mut rows: Vec<RateRow> = results
         .iter()
         .map(|r| {
-            let pass = (r.measured.rate - r.theory).abs()
-                <= RATE_TOLERANCE * (1.0 - r.theory).abs() + 1e-9;
+            let i = grid
+                .iter()
+                .position(|p| *p == r.point)
+                .expect("a grid point");
+            let k = methods
+                .iter()
+                .position(|&m| m == r.method)
+                .expect("a method");
+            let summary = sims[i].summaries[k];
+            let v = verdicts[i][k].expect("every method has a theory");
             RateRow {
                 method: r.method.name(),
                 kappa_head: r.point.kappa_head,
@@ -969,11 +999,16 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
                 lr: r.point.lr,
                 rate: r.measured.rate,
                 rate_theory: Some(r.theory),
-                pass: Some(pass),
+                pass: Some(v.pass),
                 iterations: r.measured.iterations,
                 dist_start: r.measured.dist_start,
                 dist_end: r.measured.dist_end,
                 schur_min: r.schur_min,
+                ratio_mean: summary.mean,
+                ratio_se: summary.se,
+                z: v.z,
+                critical: v.critical,
+                trials,
             }
         })
         .collect();
@@ -1011,7 +1046,10 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
         command: argv.clone(),
         seed: a.seed,
         verdict,
-        tolerance: format!("|rate − rate_theory| ≤ {RATE_TOLERANCE} (1 − rate_theory) + 1e-9"),
+        tolerance: format!(
+            "ratio (1 − rate)/(1 − rate_theory) over {trials} instances: |mean − 1| / sqrt(SE² + {RATE_TOLERANCE}²) ≤ Student-t critical value at family-wise level {}",
+            a.alpha
+        ),
         slopes: slopes
             .iter()
             .map(|&(m, ks, s)| SlopeRec {
@@ -1157,6 +1195,8 @@ fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
         ("--k", a.k.to_string()),
         ("--delta", a.delta.to_string()),
         ("--max-iter", a.max_iter.to_string()),
+        ("--trials", a.trials.to_string()),
+        ("--alpha", a.alpha.to_string()),
         ("--seed", a.seed.to_string()),
     ] {
         v.push(k.into());

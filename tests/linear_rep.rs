@@ -200,6 +200,11 @@ fn bad_input_names_the_flag() {
             vec!["linear-rep", "contraction", "--kappa-head", "0.5"],
             "--kappa-head",
         ),
+        (vec!["linear-rep", "contraction", "--lr", "1.5"], "--lr"),
+        (
+            vec!["linear-rep", "contraction", "--trials", "1"],
+            "--trials",
+        ),
     ];
     for (args, flag) in cases {
         let mut a = args.clone();
@@ -243,6 +248,13 @@ fn contraction_rates_match_their_theory_and_reject_a_wrong_exponent() {
     assert!(csv.starts_with("method,kappa_head,kappa_sigma,lr,rate,rate_theory,pass"));
     for r in &rows {
         assert_eq!(r["pass"], true, "{r}");
+        // The measured exponent 1 − rate matches its local theory to 1e-3 on average over the
+        // instances (slow AMGD rows, where 2000 iterations shrink dist by a few per cent only,
+        // keep a residue of the start's O(δ) transient: up to ~2e-4 here).
+        assert!(
+            (r["ratio_mean"].as_f64().unwrap() - 1.0).abs() < 1e-3,
+            "{r}"
+        );
         let (m, kf) = (
             r["method"].as_str().unwrap(),
             r["kappa_head"].as_f64().unwrap(),

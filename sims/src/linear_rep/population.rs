@@ -247,9 +247,65 @@ pub struct ContractionSetup {
     pub floor: f64,
 }
 
-/// Every (point, method) of a contraction sweep, points in parallel (each sequential inside; the
-/// instance of a point comes from its own (seed, point) stream, so results do not depend on the
-/// thread count or the grid). `done` is called once per finished point.
+/// The (seed, point) stream key of a contraction grid point: its instances' random streams.
+fn point_key(setup: &ContractionSetup, pt: &ContractionPoint) -> String {
+    format!(
+        "linear-rep-contraction|dx={}|dy={}|k={}|kf={:?}|ks={:?}|lr={:?}|delta={:?}|max_iter={}",
+        setup.dx,
+        setup.dy,
+        setup.k,
+        pt.kappa_head,
+        pt.kappa_sigma,
+        pt.lr,
+        setup.delta,
+        setup.max_iter
+    )
+}
+
+/// Draw one instance (F*, G*, Σ) at `pt` from `rng`, start every method on its slowest mode and
+/// measure each rate next to its local-rate theory.
+pub fn measure_instance(
+    setup: &ContractionSetup,
+    pt: &ContractionPoint,
+    methods: &[Method],
+    rng: &mut UnitRng,
+) -> Result<Vec<RateResult>, SimError> {
+    let p = draw_population(
+        setup.dx,
+        setup.dy,
+        setup.k,
+        pt.kappa_head,
+        pt.kappa_sigma,
+        rng,
+    )?;
+    let sp = local_spectra(&p)?;
+    let start = adversarial_start(&p, &sp, setup.delta)?;
+    methods
+        .iter()
+        .map(|&m| {
+            let measured = measure_rate(m, &p, &start, pt.lr, setup.max_iter, setup.floor)?;
+            let theory = match m {
+                Method::Kfac | Method::KfacEtaF1 => theory::linear_rep::kfac_rate(pt.lr),
+                Method::Dfw => theory::linear_rep::dfw_rate(pt.lr, &sp.head_singular_values),
+                _ => theory::linear_rep::amgd_rate(
+                    pt.lr,
+                    &sp.head_singular_values,
+                    &sp.schur_eigenvalues,
+                ),
+            };
+            Ok(RateResult {
+                method: m,
+                point: *pt,
+                measured,
+                theory,
+                schur_min: sp.schur_eigenvalues[0],
+            })
+        })
+        .collect()
+}
+
+/// The first instance of every grid point (trial 0 of [`ContractionModel`]'s streams), points in
+/// parallel: the rates and theories the `contraction.csv` rows show. `done` is called per point.
 pub fn contraction_sweep(
     setup: &ContractionSetup,
     points: &[ContractionPoint],
@@ -260,46 +316,10 @@ pub fn contraction_sweep(
     use rayon::prelude::*;
     let per_point: Vec<Result<Vec<RateResult>, SimError>> = points
         .par_iter()
-        .map(|&pt| {
-            let key = crate::rng::stable_key(&format!(
-                "linear-rep-contraction|dx={}|dy={}|k={}|kf={:?}|ks={:?}",
-                setup.dx, setup.dy, setup.k, pt.kappa_head, pt.kappa_sigma
-            ));
+        .map(|pt| {
+            let key = crate::rng::stable_key(&point_key(setup, pt));
             let mut rng = crate::rng::unit_rng(seed, key, 0);
-            let p = draw_population(
-                setup.dx,
-                setup.dy,
-                setup.k,
-                pt.kappa_head,
-                pt.kappa_sigma,
-                &mut rng,
-            )?;
-            let sp = local_spectra(&p)?;
-            let start = adversarial_start(&p, &sp, setup.delta)?;
-            let out = methods
-                .iter()
-                .map(|&m| {
-                    let measured = measure_rate(m, &p, &start, pt.lr, setup.max_iter, setup.floor)?;
-                    let theory = match m {
-                        Method::Kfac | Method::KfacEtaF1 => theory::linear_rep::kfac_rate(pt.lr),
-                        Method::Dfw => {
-                            theory::linear_rep::dfw_rate(pt.lr, &sp.head_singular_values)
-                        }
-                        _ => theory::linear_rep::amgd_rate(
-                            pt.lr,
-                            &sp.head_singular_values,
-                            &sp.schur_eigenvalues,
-                        ),
-                    };
-                    Ok(RateResult {
-                        method: m,
-                        point: pt,
-                        measured,
-                        theory,
-                        schur_min: sp.schur_eigenvalues[0],
-                    })
-                })
-                .collect();
+            let out = measure_instance(setup, pt, methods, &mut rng);
             done();
             out
         })
@@ -309,6 +329,52 @@ pub fn contraction_sweep(
         all.extend(r?);
     }
     Ok(all)
+}
+
+/// Relative tolerance on 1 − rate (docs/linear-rep-rates.md: the linearisation error at the
+/// default δ = 1e-3 was at most 5.5e-5).
+pub const RATE_TOLERANCE: f64 = 1e-4;
+
+/// The contraction check as a [`Model`](crate::Model): every trial is a fresh random instance
+/// (F*, G*, Σ's basis) at the point's κ(F*), κ(Σ) and η, and reports per method the ratio
+/// (1 − measured rate) / (1 − local-rate theory) of that instance, whose limit is 1; the
+/// allowance is [`RATE_TOLERANCE`].
+#[derive(Debug, Clone)]
+pub struct ContractionModel {
+    pub setup: ContractionSetup,
+    pub methods: Vec<Method>,
+}
+
+impl crate::Model for ContractionModel {
+    type Point = ContractionPoint;
+
+    fn methods(&self) -> Vec<&'static str> {
+        self.methods.iter().map(|m| m.name()).collect()
+    }
+
+    fn theory(&self, _: &ContractionPoint) -> Result<Vec<Option<f64>>, SimError> {
+        Ok(vec![Some(1.0); self.methods.len()])
+    }
+
+    fn point_key(&self, p: &ContractionPoint) -> String {
+        point_key(&self.setup, p)
+    }
+
+    fn trial(
+        &self,
+        p: &ContractionPoint,
+        rng: &mut UnitRng,
+        _: faer::Par,
+    ) -> Result<Vec<f64>, SimError> {
+        Ok(measure_instance(&self.setup, p, &self.methods, rng)?
+            .iter()
+            .map(|r| (1.0 - r.measured.rate) / (1.0 - r.theory))
+            .collect())
+    }
+
+    fn allowance(&self, _: &ContractionPoint) -> Vec<f64> {
+        vec![RATE_TOLERANCE; self.methods.len()]
+    }
 }
 
 #[cfg(test)]
