@@ -194,6 +194,20 @@ fn whole(lo: u64, hi: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
     }
 }
 
+/// The sizes of the linear representation model (spec §1 defaults).
+#[derive(Args, Debug, Clone)]
+pub struct LinearDims {
+    /// Input dimension d_x.
+    #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
+    pub dx: u64,
+    /// Output dimension d_y.
+    #[arg(long, value_name = "INT", default_value = "20", value_parser = whole(1, 5000))]
+    pub dy: u64,
+    /// Representation dimension k (k ≤ d_y, k < d_x).
+    #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(1, 1000))]
+    pub k: u64,
+}
+
 /// Flags of the head-to-head (defaults: linear-rep.md §1, marked [C] there: chosen, not the paper's).
 #[derive(Args, Debug, Clone)]
 pub struct LinearRepArgs {
@@ -211,15 +225,8 @@ pub struct LinearRepArgs {
     /// to 375.
     #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "0.001,0.01,0.03,0.1,0.3,1", value_parser = positive_range)]
     pub lr_sweep: Option<Range>,
-    /// Input dimension d_x.
-    #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
-    pub dx: u64,
-    /// Output dimension d_y.
-    #[arg(long, value_name = "INT", default_value = "20", value_parser = whole(1, 5000))]
-    pub dy: u64,
-    /// Representation dimension k (k ≤ d_y, k < d_x).
-    #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(1, 1000))]
-    pub k: u64,
+    #[command(flatten)]
+    pub dims: LinearDims,
     /// Batch size n (fresh batches every iteration; DFW/KFAC need n > d_x).
     #[arg(long, value_name = "INT", default_value = "1024", value_parser = whole(2, 10_000_000))]
     pub batch: u64,
@@ -292,15 +299,8 @@ pub struct ContractionArgs {
     /// Methods: kfac, kfac-etaf1, amgd, dfw (comma-separated).
     #[arg(long, value_name = "LIST", default_value = "kfac,amgd,dfw", value_parser = linear_methods)]
     pub methods: LinearMethods,
-    /// Input dimension d_x.
-    #[arg(long, value_name = "INT", default_value = "100", value_parser = whole(2, 5000))]
-    pub dx: u64,
-    /// Output dimension d_y.
-    #[arg(long, value_name = "INT", default_value = "20", value_parser = whole(1, 5000))]
-    pub dy: u64,
-    /// Representation dimension k.
-    #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(1, 1000))]
-    pub k: u64,
+    #[command(flatten)]
+    pub dims: LinearDims,
     /// Distance of the start from G* along the slowest mode.
     #[arg(long, value_name = "F", default_value = "0.001", value_parser = positive_float, allow_hyphen_values = true)]
     pub delta: f64,

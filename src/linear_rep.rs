@@ -174,9 +174,9 @@ fn canonical_argv(a: &LinearRepArgs) -> Vec<String> {
         pairs.push(("--lr-sweep", r.text.clone()));
     }
     pairs.extend([
-        ("--dx", a.dx.to_string()),
-        ("--dy", a.dy.to_string()),
-        ("--k", a.k.to_string()),
+        ("--dx", a.dims.dx.to_string()),
+        ("--dy", a.dims.dy.to_string()),
+        ("--k", a.dims.k.to_string()),
         ("--batch", a.batch.to_string()),
         ("--noise", a.noise.to_string()),
         ("--iters", iters_of(a).to_string()),
@@ -209,37 +209,37 @@ fn canonical_argv(a: &LinearRepArgs) -> Vec<String> {
 }
 
 fn validate(a: &LinearRepArgs) -> Result<(), CliError> {
-    if a.k > a.dy {
+    if a.dims.k > a.dims.dy {
         return Err(CliError::Usage(format!(
             "invalid value for --k: the head F* (d_y × k) needs rank k ≤ --dy = {}, got {}",
-            a.dy, a.k
+            a.dims.dy, a.dims.k
         )));
     }
-    if a.k >= a.dx {
+    if a.dims.k >= a.dims.dx {
         return Err(CliError::Usage(format!(
             "invalid value for --k: need k < --dx = {}, got {}",
-            a.dx, a.k
+            a.dims.dx, a.dims.k
         )));
     }
-    if a.batch < a.k + 1 {
+    if a.batch < a.dims.k + 1 {
         return Err(CliError::Usage(format!(
             "invalid value for --batch: the least-squares head needs more than k = {} samples, got {}",
-            a.k, a.batch
+            a.dims.k, a.batch
         )));
     }
-    if a.n_target <= a.k {
+    if a.n_target <= a.dims.k {
         return Err(CliError::Usage(format!(
             "invalid value for --n-target: the transfer head refit needs more than k = {} samples, got {}",
-            a.k, a.n_target
+            a.dims.k, a.n_target
         )));
     }
     let needs_inverse = methods_of(a)
         .iter()
         .any(|m| matches!(m, Method::Dfw | Method::Kfac | Method::KfacEtaF1));
-    if a.batch <= a.dx && needs_inverse && a.ridge == 0.0 {
+    if a.batch <= a.dims.dx && needs_inverse && a.ridge == 0.0 {
         return Err(CliError::Usage(format!(
             "invalid value for --batch: DFW and KFAC invert the batch covariance, so they need --batch > --dx = {} (got {}); or give KFAC a --ridge > 0 and drop dfw",
-            a.dx, a.batch
+            a.dims.dx, a.batch
         )));
     }
     if a.kappa_sigma.is_some() {
@@ -252,10 +252,10 @@ fn validate(a: &LinearRepArgs) -> Result<(), CliError> {
             ));
         }
     }
-    if a.batch_whitening && a.batch <= a.dx && methods_of(a).contains(&Method::AmgdWhiten) {
+    if a.batch_whitening && a.batch <= a.dims.dx && methods_of(a).contains(&Method::AmgdWhiten) {
         return Err(CliError::Usage(format!(
             "invalid value for --batch: --batch-whitening needs --batch > --dx = {}",
-            a.dx
+            a.dims.dx
         )));
     }
     Ok(())
@@ -279,9 +279,9 @@ fn setting_of(name_gaussian: bool, high: bool, kappa_sigma: Option<f64>) -> Sett
 fn config(a: &LinearRepArgs, lrs: &[f64]) -> HeadToHead {
     HeadToHead {
         dims: Dims {
-            dx: a.dx as usize,
-            dy: a.dy as usize,
-            k: a.k as usize,
+            dx: a.dims.dx as usize,
+            dy: a.dims.dy as usize,
+            k: a.dims.k as usize,
         },
         setting: setting_of(false, true, None),
         n: a.batch as usize,
@@ -416,9 +416,9 @@ fn mean_curve(reps: &[&Trajectory], metric: &str) -> Vec<(f64, f64, Option<f64>)
 
 /// Lemma 3.7 against the logs: excess transfer loss (above the noise floor d_y σ_ε²) against dist².
 fn transfer_fit(rows: &[LinRow], a: &LinearRepArgs) -> Option<(TransferFit, Vec<(f64, f64)>)> {
-    let floor = a.dy as f64 * a.noise * a.noise;
+    let floor = a.dims.dy as f64 * a.noise * a.noise;
     // The losses sum over the d_y outputs, so the head refit's noise term is d_y σ_ε² k / n_T.
-    let noise_term = a.dy as f64 * a.noise * a.noise * a.k as f64 / a.n_target as f64;
+    let noise_term = a.dims.dy as f64 * a.noise * a.noise * a.dims.k as f64 / a.n_target as f64;
     let pts: Vec<(f64, f64)> = rows
         .iter()
         .filter(|r| {
@@ -546,7 +546,7 @@ fn write_panels(
         };
         let mut cap = format!(
             "{setting} · κ(F_tr) = {:.1} · κ(Σ_tr) = {:.0} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · η = {lr} · η_NGD = {} · {seeds}",
-            info.info.kappa_head_train, info.info.kappa_sigma_train, a.dx, a.dy, a.k, a.batch, a.noise, a.lr_ngd
+            info.info.kappa_head_train, info.info.kappa_sigma_train, a.dims.dx, a.dims.dy, a.dims.k, a.batch, a.noise, a.lr_ngd
         );
         if !diverged.is_empty() {
             cap = format!("{cap} · {}", diverged.join(", "));
@@ -616,7 +616,7 @@ fn write_lr_sweep(
         title: format!("Distance after {} iterations vs learning rate ({setting})", iters_of(a)),
         caption: format!(
             "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · NGD uses the swept lr too · diverged runs at 1 · {} replicate(s) from seed {}",
-            a.dx, a.dy, a.k, a.batch, a.noise, a.replicates, a.seed
+            a.dims.dx, a.dims.dy, a.dims.k, a.batch, a.noise, a.replicates, a.seed
         ),
         x_label: "learning rate (log scale)".into(),
         y_label: "dist(G_T, G*) (log scale)".into(),
@@ -754,9 +754,9 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             .map(|m| m.name())
             .collect::<Vec<_>>()
             .join(","),
-        dx: a.dx,
-        dy: a.dy,
-        k: a.k,
+        dx: a.dims.dx,
+        dy: a.dims.dy,
+        k: a.dims.k,
         batch: a.batch,
         noise: a.noise,
         iters: iters_of(a),
@@ -824,7 +824,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
     ];
     let mut notes = vec![format!(
         "Losses are exact expectations over each task's distribution (noise floor d_y σ_ε² = {:.3e}); the transfer head is refit on {} fresh target samples at every logged iteration. Diverged runs are recorded as dist = 1 with empty losses.",
-        a.dy as f64 * a.noise * a.noise,
+        a.dims.dy as f64 * a.noise * a.noise,
         a.n_target
     )];
     for i in &infos {
@@ -928,10 +928,10 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
             m.name()
         )));
     }
-    if a.k > a.dy || a.k >= a.dx {
+    if a.dims.k > a.dims.dy || a.dims.k >= a.dims.dx {
         return Err(CliError::Usage(format!(
             "invalid value for --k: need k ≤ --dy and k < --dx, got k = {}, dy = {}, dx = {}",
-            a.k, a.dy, a.dx
+            a.dims.k, a.dims.dy, a.dims.dx
         )));
     }
     if a.lr > 1.0 {
@@ -956,9 +956,9 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
         })
         .collect();
     let setup = ContractionSetup {
-        dx: a.dx as usize,
-        dy: a.dy as usize,
-        k: a.k as usize,
+        dx: a.dims.dx as usize,
+        dy: a.dims.dy as usize,
+        k: a.dims.k as usize,
         delta: a.delta,
         max_iter: a.max_iter as usize,
         floor: 1e-10,
@@ -1098,7 +1098,7 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
                 ("max iterations".into(), a.max_iter.to_string()),
                 (
                     "dims".into(),
-                    format!("d_x = {}, d_y = {}, k = {}", a.dx, a.dy, a.k),
+                    format!("d_x = {}, d_y = {}, k = {}", a.dims.dx, a.dims.dy, a.dims.k),
                 ),
                 ("seed".into(), a.seed.to_string()),
             ],
@@ -1190,9 +1190,9 @@ fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
         ("--kappa-sigma", a.kappa_sigma.text.clone()),
         ("--lr", a.lr.to_string()),
         ("--methods", a.methods.to_string()),
-        ("--dx", a.dx.to_string()),
-        ("--dy", a.dy.to_string()),
-        ("--k", a.k.to_string()),
+        ("--dx", a.dims.dx.to_string()),
+        ("--dy", a.dims.dy.to_string()),
+        ("--k", a.dims.k.to_string()),
         ("--delta", a.delta.to_string()),
         ("--max-iter", a.max_iter.to_string()),
         ("--trials", a.trials.to_string()),
@@ -1270,7 +1270,7 @@ fn contraction_figure(
         title: "Contraction of the subspace distance: 1 − rate against κ(F*)".into(),
         caption: format!(
             "population, noiseless · η = {} · d_x = {} · d_y = {} · k = {} · adversarial start δ = {} · seed {}",
-            a.lr, a.dx, a.dy, a.k, a.delta, a.seed
+            a.lr, a.dims.dx, a.dims.dy, a.dims.k, a.delta, a.seed
         ),
         x_label: "κ(F*) (log scale)".into(),
         y_label: "1 − per-iteration contraction factor (log scale)".into(),
