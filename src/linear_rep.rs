@@ -1277,7 +1277,7 @@ fn contraction_figure(
         log_x: true,
         log_y: true,
         series,
-        bar_meaning: "(deterministic)".into(),
+        bar_meaning: "(first instance)".into(),
         line_meaning: "local rate theory".into(),
         x_ticks: if a.kappa_head.values.len() <= 10 {
             a.kappa_head.values.clone()
