@@ -859,8 +859,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
     match a.format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&summaries)
-                .map_err(|e| CliError::Numerical(e.to_string()))?
+            serde_json::to_string_pretty(&rows).map_err(|e| CliError::Numerical(e.to_string()))?
         ),
         Format::Csv => {
             let bytes = reports::files::csv_bytes(&rows).map_err(CliError::Numerical)?;

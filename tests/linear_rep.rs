@@ -366,3 +366,29 @@ fn replicates_extend_the_single_run() {
     }
     std::fs::remove_dir_all(base).ok();
 }
+
+/// `--format json` prints the long-form rows, as `--format csv` does (cli.md's conventions).
+#[test]
+fn json_stdout_is_the_long_form() {
+    let out = scratch("lr-json");
+    let o = run(
+        &small(&out, &["--methods", "kfac", "--format", "json"]),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = json_rows(&o);
+    assert_eq!(rows.len(), 4);
+    for key in [
+        "setting",
+        "method",
+        "lr",
+        "iteration",
+        "train_loss",
+        "dist",
+        "transfer_loss",
+        "diverged",
+    ] {
+        assert!(rows[0].get(key).is_some(), "{key}");
+    }
+    std::fs::remove_dir_all(out).ok();
+}
