@@ -2,7 +2,7 @@
 //! `verify linear-rep contraction` (Theorem 3.6 / Proposition 3.5): arguments → sims → rows →
 //! files, figures and stdout.
 
-use crate::cli::{ContractionArgs, Format, LinearRepArgs, LinearRepCommand, LinearRepSub};
+use crate::cli::{ContractionArgs, LinearRepArgs, LinearRepCommand, LinearRepSub};
 use crate::error::CliError;
 use crate::single_index::shell_line;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -856,36 +856,29 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             notes,
         },
     )?;
-    match a.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).map_err(|e| CliError::Numerical(e.to_string()))?
-        ),
-        Format::Csv => {
-            let bytes = reports::files::csv_bytes(&rows).map_err(CliError::Numerical)?;
-            print!("{}", String::from_utf8_lossy(&bytes));
-        }
-        Format::Table => {
-            println!(
-                "{:<14} {:<12} {:>7} {:>11} {:>19} {:>11} {:>11} {:>11}",
-                "setting", "method", "lr", "train", "dist", "transfer", "t(≤0.1)", "diverged"
+    crate::stdout::print_rows(&rows, a.format, || {
+        let mut out = crate::stdout::fixed_width(
+            &[
+                "setting",
+                "method",
+                "lr",
+                "train",
+                "dist",
+                "transfer",
+                "t(≤0.1)",
+                "diverged",
+            ],
+            &table_rows,
+            &[-14, -12, 7, 11, 19, 11, 11, 11],
+        );
+        if let Some((f, _)) = &fit {
+            out += &format!(
+                "\nLemma 3.7: transfer excess ≤ {:.3} (dist² + d_yσ_ε²k/n_T) at all {} logged points; slope {:.3}.\n",
+                f.constant, f.points, f.slope
             );
-            for r in &table_rows {
-                println!(
-                    "{:<14} {:<12} {:>7} {:>11} {:>19} {:>11} {:>11} {:>11}",
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-                );
-            }
-            if let Some((f, _)) = &fit {
-                println!(
-                    "\nLemma 3.7: transfer excess ≤ {:.3} (dist² + d_yσ_ε²k/n_T) at all {} logged points; slope {:.3}.",
-                    f.constant, f.points, f.slope
-                );
-            }
-            println!("Results in {}", a.out.display());
         }
-        Format::None => {}
-    }
+        out + &format!("Results in {}\n", a.out.display())
+    })?;
     Ok(true)
 }
 
@@ -1118,40 +1111,26 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
             notes,
         },
     )?;
-    match a.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).map_err(|e| CliError::Numerical(e.to_string()))?
-        ),
-        Format::Csv => {
-            let bytes = reports::files::csv_bytes(&rows).map_err(CliError::Numerical)?;
-            print!("{}", String::from_utf8_lossy(&bytes));
+    crate::stdout::print_rows(&rows, a.format, || {
+        let mut out = crate::stdout::fixed_width(
+            &[
+                "method", "κ(F*)", "κ(Σ)", "rate", "theory", "iters", "verdict",
+            ],
+            &table_rows,
+            &[-11, 8, 8, 12, 12, 7, -8],
+        );
+        for (m, ks, s) in &slopes {
+            out += &format!("{m}, κ(Σ) = {ks}: slope of log(1 − rate) on log κ(F*) = {s:.3}\n");
         }
-        Format::Table => {
-            println!(
-                "{:<11} {:>8} {:>8} {:>12} {:>12} {:>7}  verdict",
-                "method", "κ(F*)", "κ(Σ)", "rate", "theory", "iters"
-            );
-            for r in &table_rows {
-                println!(
-                    "{:<11} {:>8} {:>8} {:>12} {:>12} {:>7}  {}",
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6]
-                );
-            }
-            for (m, ks, s) in &slopes {
-                println!("{m}, κ(Σ) = {ks}: slope of log(1 − rate) on log κ(F*) = {s:.3}");
-            }
-            let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
-            println!(
-                "\nverdict: {} ({} of {} rows agree). Results in {}",
-                verdict.to_uppercase(),
-                rows.len() - fails,
-                rows.len(),
-                a.out.display()
-            );
-        }
-        Format::None => {}
-    }
+        let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+        out + &format!(
+            "\nverdict: {} ({} of {} rows agree). Results in {}\n",
+            verdict.to_uppercase(),
+            rows.len() - fails,
+            rows.len(),
+            a.out.display()
+        )
+    })?;
     Ok(all_pass)
 }
 

@@ -11,6 +11,7 @@ mod reproduce;
 mod single_index;
 mod spectrum_check;
 mod spike_check;
+mod stdout;
 
 use clap::Parser;
 use cli::{Cli, Command};

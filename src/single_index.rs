@@ -479,7 +479,7 @@ pub fn finish(
         &a.out.join("report.md"),
         &run_report(a, &argv, verdict, &rows, figures),
     )?;
-    print_rows(&rows, a.format, !a.theory_only)?;
+    crate::stdout::print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
     if !a.theory_only && a.format == Format::Table {
         let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
         let judged = rows.iter().filter(|r| r.pass.is_some()).count();
@@ -496,25 +496,6 @@ pub fn finish(
         );
     }
     Ok((all_agree, rows))
-}
-
-fn print_rows(rows: &[Row], format: Format, with_sim: bool) -> Result<(), CliError> {
-    match format {
-        Format::Json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(rows)
-                    .map_err(|e| CliError::Numerical(e.to_string()))?
-            );
-        }
-        Format::Csv => {
-            let bytes = reports::files::csv_bytes(rows).map_err(CliError::Numerical)?;
-            print!("{}", String::from_utf8_lossy(&bytes));
-        }
-        Format::Table => print!("{}", table(rows, with_sim)),
-        Format::None => {}
-    }
-    Ok(())
 }
 
 /// A fixed-width table for the terminal.

@@ -4,7 +4,7 @@
 
 use crate::experiment::SimError;
 use crate::single_index::{gram, product, Level};
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, MatMut, MatRef, Par};
 
 /// A one-step update rule compared in the single-index model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -188,22 +188,36 @@ pub fn adam_first_step(g: MatRef<'_, f64>) -> Mat<f64> {
     })
 }
 
-/// Coordinate batch-norm of the columns of X with batch statistics (1/n variance, as BatchNorm
-/// in training mode); returns the normalised X and the per-coordinate 1/σ̂ⱼ.
-pub fn batch_norm(x: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
+/// Per-column batch statistics of X: the means and 1/σ̂ⱼ (1/n variance, as BatchNorm in
+/// training mode).
+pub fn batch_norm_stats(x: MatRef<'_, f64>) -> (Vec<f64>, Vec<f64>) {
     let n = x.nrows() as f64;
-    let mut out = Mat::<f64>::zeros(x.nrows(), x.ncols());
-    let mut inv_sd = Vec::with_capacity(x.ncols());
+    (0..x.ncols())
+        .map(|j| {
+            let col = x.col(j);
+            let mean = col.iter().sum::<f64>() / n;
+            let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            (mean, 1.0 / var.sqrt())
+        })
+        .unzip()
+}
+
+/// Coordinate batch-norm of X with its own statistics, (xⱼ − μ̂ⱼ)/σ̂ⱼ, into `out` (same shape);
+/// returns the per-coordinate 1/σ̂ⱼ.
+pub fn batch_norm_into(x: MatRef<'_, f64>, mut out: MatMut<'_, f64>) -> Vec<f64> {
+    let (mean, inv_sd) = batch_norm_stats(x);
     for j in 0..x.ncols() {
-        let col: Vec<f64> = (0..x.nrows()).map(|i| x[(i, j)]).collect();
-        let mean = col.iter().sum::<f64>() / n;
-        let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-        let s = 1.0 / var.sqrt();
-        for (i, v) in col.iter().enumerate() {
-            out[(i, j)] = (v - mean) * s;
+        for i in 0..x.nrows() {
+            out[(i, j)] = (x[(i, j)] - mean[j]) * inv_sd[j];
         }
-        inv_sd.push(s);
     }
+    inv_sd
+}
+
+/// [`batch_norm_into`] into a new matrix: the normalised X and the per-coordinate 1/σ̂ⱼ.
+pub fn batch_norm(x: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
+    let mut out = Mat::<f64>::zeros(x.nrows(), x.ncols());
+    let inv_sd = batch_norm_into(x, out.as_mut());
     (out, inv_sd)
 }
 

@@ -4,8 +4,9 @@
 //! quantity without sampling noise.
 
 use super::optim::{batch_whitener, Normalization};
-use super::{least_squares_head, sym_eigen, Batch, Task};
+use super::{least_squares_head, Batch, Task};
 use crate::experiment::SimError;
+use crate::one_step::symmetric_eigen as sym_eigen;
 use faer::{Mat, MatRef};
 
 /// The sines of the principal angles between row(G) and row(G*), largest first: the singular
@@ -89,19 +90,11 @@ fn input_map(
             vec![0.0; dx],
         ),
         (Normalization::BatchNorm, Some(b)) => {
-            let n = b.x.nrows() as f64;
-            let mut inv = Mat::<f64>::zeros(dx, dx);
-            let mut mean = vec![0.0; dx];
-            for j in 0..dx {
-                let mu = (0..b.x.nrows()).map(|i| b.x[(i, j)]).sum::<f64>() / n;
-                let var = (0..b.x.nrows())
-                    .map(|i| (b.x[(i, j)] - mu).powi(2))
-                    .sum::<f64>()
-                    / n;
-                inv[(j, j)] = 1.0 / var.sqrt();
-                mean[j] = mu;
-            }
-            (inv, mean)
+            let (mean, inv_sd) = crate::one_step::batch_norm_stats(b.x.as_ref());
+            (
+                Mat::from_fn(dx, dx, |i, j| if i == j { inv_sd[i] } else { 0.0 }),
+                mean,
+            )
         }
         (Normalization::Whiten, Some(b)) if batch_whitening => {
             (batch_whitener(b.x.as_ref())?, vec![0.0; dx])

@@ -8,6 +8,7 @@ pub mod population;
 pub mod run;
 
 use crate::experiment::SimError;
+use crate::one_step::symmetric_eigen as sym_eigen;
 use crate::rng::UnitRng;
 use faer::linalg::matmul::matmul;
 use faer::prelude::Solve;
@@ -143,11 +144,6 @@ pub fn haar_columns(r: usize, c: usize, rng: &mut UnitRng) -> Mat<f64> {
     q
 }
 
-/// Symmetric eigen-decomposition (ascending eigenvalues).
-pub(crate) fn sym_eigen(a: MatRef<'_, f64>) -> Result<(Mat<f64>, Vec<f64>), SimError> {
-    crate::one_step::symmetric_eigen(a)
-}
-
 /// Q diag(f(λ)) Qᵀ.
 pub(crate) fn sym_function(q: &Mat<f64>, vals: &[f64], f: impl Fn(f64) -> f64) -> Mat<f64> {
     let n = q.nrows();
@@ -159,11 +155,7 @@ pub(crate) fn sym_function(q: &Mat<f64>, vals: &[f64], f: impl Fn(f64) -> f64) -
 fn rotated(eigs: &[f64], rng: &mut UnitRng) -> Mat<f64> {
     let u = haar_columns(eigs.len(), eigs.len(), rng);
     let top = eigs.iter().cloned().fold(f64::MIN, f64::max);
-    sym_function(
-        &u,
-        &(0..eigs.len()).map(|i| i as f64).collect::<Vec<_>>(),
-        |i| eigs[i as usize] / top,
-    )
+    sym_function(&u, eigs, |v| v / top)
 }
 
 /// Σ with eigenvalues logspace(1, 1/κ) in a Haar basis (a prescribed condition number).

@@ -1,8 +1,9 @@
 //! The optimizers of the spec's table (linear-rep.md §3), one small function each, on f = F G x
 //! with the loss L̂ = (1/2n) Σ ‖y − F G x‖². Every G-update ends with [`retract`].
 
-use super::{least_squares_head, sym_eigen, sym_function, Batch};
+use super::{least_squares_head, sym_function, Batch};
 use crate::experiment::SimError;
+use crate::one_step::symmetric_eigen as sym_eigen;
 use faer::prelude::Solve;
 use faer::{Mat, MatRef, Scale, Side};
 
@@ -460,16 +461,7 @@ pub fn ngd_empirical_step(
 /// Coordinate batch-norm of a batch's inputs with its own statistics (1/n variance), into `dst`
 /// (same shape).
 pub fn batch_normalize_into(src: &Batch, dst: &mut Batch) {
-    let n = src.x.nrows() as f64;
-    for j in 0..src.x.ncols() {
-        let col = src.x.col_as_slice(j);
-        let mean = col.iter().sum::<f64>() / n;
-        let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-        let s = 1.0 / var.sqrt();
-        for (o, v) in dst.x.col_as_slice_mut(j).iter_mut().zip(col) {
-            *o = (v - mean) * s;
-        }
-    }
+    crate::one_step::batch_norm_into(src.x.as_ref(), dst.x.as_mut());
     dst.y.copy_from(&src.y);
 }
 

@@ -5,8 +5,9 @@
 
 use super::metrics::subspace_distance;
 use super::optim::{retract, Method};
-use super::{haar_columns, head_with_condition, rotated_sigma, sym_eigen, sym_function};
+use super::{haar_columns, head_with_condition, rotated_sigma, sym_function};
 use crate::experiment::SimError;
+use crate::one_step::symmetric_eigen as sym_eigen;
 use crate::rng::UnitRng;
 use faer::prelude::Solve;
 use faer::{Mat, MatRef, Scale, Side};

@@ -111,13 +111,14 @@ impl HeadToHead {
         Ok(inst)
     }
 
-    fn batch(&self, inst: &Instance, seed: u64, stream: u64, n: usize, target: bool) -> Batch {
-        let mut rng = unit_rng(seed, self.stream_key(), stream);
-        let t = if target { &inst.test } else { &inst.train };
+    /// The transfer task's sample for the head refit at logged iteration `t` (stream 3t + 3;
+    /// training batches are streams 3t + 1 and 3t + 2).
+    fn target_sample(&self, inst: &Instance, seed: u64, t: usize) -> Batch {
+        let mut rng = unit_rng(seed, self.stream_key(), 3 * t as u64 + 3);
         draw_batch(
-            t,
+            &inst.test,
             inst.g_star.as_ref(),
-            n,
+            self.n_target,
             self.setting.covariates,
             self.noise,
             &mut rng,
@@ -301,7 +302,7 @@ pub fn run_head_to_head(
                states: &[(State, Option<usize>)],
                logs: &mut Vec<Vec<LogPoint>>|
      -> Result<(), SimError> {
-        let target = cfg.batch(&inst, seed, 3 * t as u64 + 3, cfg.n_target, true);
+        let target = cfg.target_sample(&inst, seed, t);
         let points: Vec<LogPoint> = states
             .par_iter()
             .map(|(s, div)| {

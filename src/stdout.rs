@@ -1,0 +1,54 @@
+//! What the commands print to standard output: their rows as JSON or CSV (for scripts), or a
+//! fixed-width table (for people).
+
+use crate::cli::Format;
+use crate::error::CliError;
+use serde::Serialize;
+
+/// `rows` as a JSON array (`--format json`) or CSV (`--format csv`); `table` renders them for
+/// `--format table`; nothing for `--format none`.
+pub fn print_rows<T: Serialize>(
+    rows: &[T],
+    format: Format,
+    table: impl FnOnce() -> String,
+) -> Result<(), CliError> {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(rows).map_err(|e| CliError::Numerical(e.to_string()))?
+        ),
+        Format::Csv => {
+            let bytes = reports::files::csv_bytes(rows).map_err(CliError::Numerical)?;
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+        Format::Table => print!("{}", table()),
+        Format::None => {}
+    }
+    Ok(())
+}
+
+/// A fixed-width table with a header line: one width per column, negative for left-aligned.
+pub fn fixed_width(header: &[&str], rows: &[Vec<String>], widths: &[i32]) -> String {
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        cells
+            .zip(widths)
+            .map(|(c, &w)| {
+                let n = w.unsigned_abs() as usize;
+                if w < 0 {
+                    format!("{c:<n$}")
+                } else {
+                    format!("{c:>n$}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim_end()
+            .to_string()
+            + "\n"
+    };
+    let mut out = line(&mut header.iter().copied());
+    for r in rows {
+        out += &line(&mut r.iter().map(String::as_str));
+    }
+    out
+}
