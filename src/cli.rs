@@ -507,16 +507,25 @@ fn lambda_arg(s: &str) -> Result<Lambda, String> {
 
 /// The `--methods` list: the one-step updates compared at every grid point.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MethodList(pub Vec<OneStep>);
+pub struct MethodList {
+    /// The methods, in the order given.
+    pub methods: Vec<OneStep>,
+    /// Given as the word `all`: methods that do not apply to the grid are skipped (with a note)
+    /// rather than refused.
+    pub all: bool,
+}
 
 impl std::fmt::Display for MethodList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", join_names(&self.0, |m| m.name()))
+        write!(f, "{}", join_names(&self.methods, |m| m.name()))
     }
 }
 
 fn method_list(s: &str) -> Result<MethodList, String> {
-    parse_names(s, &OneStep::ALL, OneStep::name).map(MethodList)
+    parse_names(s, &OneStep::ALL, OneStep::name).map(|methods| MethodList {
+        methods,
+        all: s.trim() == "all",
+    })
 }
 
 /// `a,b,c` from a list of named things.

@@ -126,7 +126,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
             )));
         }
     }
-    if a.methods.0.contains(&OneStep::Whiten) {
+    if a.methods.methods.contains(&OneStep::Whiten) {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(
                 "invalid value for --methods: whiten needs every --psi > 1 (XᵀX/n invertible), got psi = {psi}"
@@ -141,7 +141,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         noise: a.noise,
         level: level(a.level),
         allowance_scale: a.allowance_scale,
-        methods: a.methods.0.clone(),
+        methods: a.methods.methods.clone(),
     };
     let mut points = Vec::new();
     for &d in &a.d.values {
@@ -279,8 +279,26 @@ pub fn run_quiet_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError>
     run_with_rows(&a)
 }
 
+/// `--methods all` keeps only the methods that apply to every grid point: whitening needs
+/// ψ > 1 (XᵀX/n invertible), so at ψ ≤ 1 it is dropped with a note on stderr. The returned
+/// arguments (and so the recorded command) name the methods that actually run.
+pub fn applicable_methods(a: &SingleIndexArgs) -> SingleIndexArgs {
+    let mut a = a.clone();
+    if a.methods.all {
+        if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
+            a.methods.methods.retain(|&m| m != OneStep::Whiten);
+            a.methods.all = false;
+            eprintln!(
+                "note: --methods all: whiten skipped, it needs every --psi > 1 (XᵀX/n is singular at psi = {psi}); the other methods run"
+            );
+        }
+    }
+    a
+}
+
 /// As [`run`], also returning the result rows (none for a shard).
 pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> {
+    let a = &applicable_methods(a);
     let (model, points) = setup(a)?;
     if a.theory_only {
         return finish(a, &model, &points, None);

@@ -377,3 +377,57 @@ fn simulation_only_methods_have_empty_theory_columns() {
         .any(|v| v == "sgd,adam,muon"));
     std::fs::remove_dir_all(out).ok();
 }
+
+/// `--methods all` at ψ ≤ 1 runs every method but whitening (XᵀX/n is singular there), says so on
+/// stderr, and records the methods that ran; naming `whiten` explicitly is still refused (above).
+#[test]
+fn methods_all_skips_whitening_when_psi_is_at_most_one() {
+    let out = scratch("methods-all-psi");
+    let o = verify(&[
+        "single-index",
+        "--methods",
+        "all",
+        "--psi",
+        "0.5,2",
+        "--kappa",
+        "5",
+        "--level",
+        "direction",
+        "--d",
+        "60",
+        "--trials",
+        "4",
+        "--quiet",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    assert!(
+        err.contains("whiten skipped") && err.contains("--psi"),
+        "{err}"
+    );
+    let rows = json_rows(&o);
+    let methods: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods.len(), 7, "{methods:?}");
+    assert!(!methods.contains("whiten"));
+    assert!(rows.iter().all(|r| r["psi"] == 0.5 || r["psi"] == 2.0));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("single_index.json")).unwrap())
+            .unwrap();
+    let cmd: Vec<&str> = json["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let listed = cmd[cmd.iter().position(|&a| a == "--methods").unwrap() + 1];
+    assert!(
+        !listed.contains("whiten") && listed.contains("batch-norm"),
+        "{listed}"
+    );
+    std::fs::remove_dir_all(out).ok();
+}

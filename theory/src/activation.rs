@@ -138,12 +138,13 @@ impl Activation {
                 reason: format!("must be > 0, got {tau1}"),
             });
         }
-        let (c1, s2) = match self {
-            Self::Linear => (1.0, tau1),
-            // E[1{z>0}] = 1/2, E[relu(z)²] = τ1/2.
-            Self::Relu => (0.5, 0.5 * tau1),
-            // E[(2/√π) e^{−z²}] = (2/√π)/√(1+2τ1); E[erf(z)²] = (2/π) asin(2τ1/(1+2τ1)).
+        let (c0, c1, s2) = match self {
+            Self::Linear => (0.0, 1.0, tau1),
+            // E[relu(z)] = √(τ1/2π), E[1{z>0}] = 1/2, E[relu(z)²] = τ1/2.
+            Self::Relu => ((tau1 / (2.0 * PI)).sqrt(), 0.5, 0.5 * tau1),
+            // erf is odd; E[(2/√π) e^{−z²}] = (2/√π)/√(1+2τ1); E[erf(z)²] = (2/π) asin(2τ1/(1+2τ1)).
             Self::Erf => (
+                0.0,
                 FRAC_2_SQRT_PI / (1.0 + 2.0 * tau1).sqrt(),
                 2.0 / PI * (2.0 * tau1 / (1.0 + 2.0 * tau1)).asin(),
             ),
@@ -152,22 +153,32 @@ impl Activation {
                 let n = c.len() + 2;
                 let e = |f: &dyn Fn(f64) -> f64| gauss_hermite_expectation(n, tau1, f);
                 (
+                    e(&|z| self.eval(z)),
                     e(&|z| z * self.eval(z)) / tau1,
                     e(&|z| self.eval(z).powi(2)),
                 )
             }
-            Self::Tanh | Self::Sigmoid | Self::Softplus => (
+            // tanh is odd: its mean is 0 exactly (quadrature would leave ~1e-17).
+            Self::Tanh => (
+                0.0,
+                gaussian_expectation(tau1, |z| self.derivative(z)),
+                gaussian_expectation(tau1, |z| self.eval(z).powi(2)),
+            ),
+            Self::Sigmoid | Self::Softplus => (
+                gaussian_expectation(tau1, |z| self.eval(z)),
                 gaussian_expectation(tau1, |z| self.derivative(z)),
                 gaussian_expectation(tau1, |z| self.eval(z).powi(2)),
             ),
         };
-        Ok(TeacherMoments { c1, s2, tau1 })
+        Ok(TeacherMoments { c0, c1, s2, tau1 })
     }
 }
 
-/// c1 = E[σ*'(z)] = E[z σ*(z)]/τ1 and s2 = E[σ*(z)²] for z ~ N(0, τ1).
+/// c0 = E[σ*(z)], c1 = E[σ*'(z)] = E[z σ*(z)]/τ1 and s2 = E[σ*(z)²] for z ~ N(0, τ1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TeacherMoments {
+    /// The label's mean E[σ*(z)] (0 for odd teachers; relu, softplus, sigmoid have c0 > 0).
+    pub c0: f64,
     pub c1: f64,
     pub s2: f64,
     pub tau1: f64,
@@ -178,6 +189,12 @@ impl TeacherMoments {
     pub fn residual_variance(&self, noise: f64) -> f64 {
         // Clamp tiny negative round-off for (nearly) linear teachers.
         (self.s2 - self.c1 * self.c1 * self.tau1).max(0.0) + noise * noise
+    }
+
+    /// E[(r − c0)²] = s2 − c0² − c1² τ1 + σ_ε²: the residual once the label's mean is removed,
+    /// as a centred (batch-normalised) input removes it (docs/one-step-methods.md, (B)).
+    pub fn centred_residual_variance(&self, noise: f64) -> f64 {
+        (self.s2 - self.c0 * self.c0 - self.c1 * self.c1 * self.tau1).max(0.0) + noise * noise
     }
 }
 
@@ -261,6 +278,45 @@ mod tests {
                     "{act} tau {tau}: s2 {} vs {s2}",
                     m.s2
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn teacher_means_match_closed_forms_and_quadrature() {
+        for tau in [0.25, 1.0, 3.0, 30.0] {
+            // Independent values: relu E[max(z,0)] = √(τ/2π); sigmoid 1/2 by symmetry;
+            // odd teachers 0; Hermite: E[He_0] = 1, E[He_2(z)] = τ − 1 for z ~ N(0, τ).
+            let h = Activation::Hermite(vec![0.4, 1.0, 0.3]);
+            let cases = [
+                (Activation::Relu, (tau / (2.0 * PI)).sqrt()),
+                (Activation::Sigmoid, 0.5),
+                (Activation::Tanh, 0.0),
+                (Activation::Erf, 0.0),
+                (Activation::Linear, 0.0),
+                (h, 0.4 + 0.3 * (tau - 1.0)),
+            ];
+            for (act, want) in cases {
+                let m = act.moments(tau).unwrap();
+                assert!(
+                    (m.c0 - want).abs() < 1e-12,
+                    "{act} τ {tau}: {} vs {want}",
+                    m.c0
+                );
+            }
+            // softplus: log 2 at the centre, and E softplus(z) = E relu(z) + E log(1 + e^{-|z|}).
+            let sp = Activation::Softplus.moments(tau).unwrap();
+            let want =
+                (tau / (2.0 * PI)).sqrt() + gaussian_expectation(tau, |z| (-z.abs()).exp().ln_1p());
+            assert!((sp.c0 - want).abs() < 1e-12, "softplus τ {tau}");
+            // The centred residual is a variance: s2 − c0² − c1²τ1 = Σ_{k≥2} (Hermite energy) ≥ 0.
+            for a in [Activation::Relu, Activation::Softplus, Activation::Sigmoid] {
+                let m = a.moments(tau).unwrap();
+                assert!(
+                    m.s2 - m.c0 * m.c0 - m.c1 * m.c1 * tau > -1e-12,
+                    "{a} τ {tau}"
+                );
+                assert!(m.centred_residual_variance(0.0) < m.residual_variance(0.0));
             }
         }
     }

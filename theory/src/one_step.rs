@@ -98,9 +98,10 @@ pub fn rho_whitened(p: &SingleIndexParams, mo: &TeacherMoments) -> Result<f64> {
     Ok(single_index_limits_with_moments(&ridgeless, mo)?.rho_kfac)
 }
 
-/// ρ for coordinate batch-norm of the input (Σ diagonal in the coordinate basis): the direction
-/// diag(Σ̂)^{-1} Xᵀy/n → Σ^{-1} Xᵀy/n, and by Wishart moments (docs/one-step-methods.md, (B))
-/// ρ = |c1| / sqrt(c1² (1 + γ τ1 τ₋₁) + γ E[r²] τ₋₁), τ₋₁ = ∫ t⁻¹ dH.
+/// ρ for coordinate batch-norm of the input (Σ diagonal in the coordinate basis): centring the
+/// batch removes the label's mean c0, and the direction diag(Σ̂)^{-1} X_cᵀy/n → Σ^{-1} X_cᵀy/n, so
+/// by Wishart moments (docs/one-step-methods.md, (B))
+/// ρ = |c1| / sqrt(c1² (1 + γ τ1 τ₋₁) + γ (E[r²] − c0²) τ₋₁), τ₋₁ = ∫ t⁻¹ dH.
 pub fn rho_batch_norm(p: &SingleIndexParams, mo: &TeacherMoments) -> Result<f64> {
     let gamma = 1.0 / p.psi;
     let tau_inv = p.spectrum.integrate(|t| 1.0 / t);
@@ -108,7 +109,7 @@ pub fn rho_batch_norm(p: &SingleIndexParams, mo: &TeacherMoments) -> Result<f64>
     ratio(
         mo.c1.abs(),
         mo.c1 * mo.c1 * (1.0 + gamma * tau1 * tau_inv)
-            + gamma * mo.residual_variance(p.noise) * tau_inv,
+            + gamma * mo.centred_residual_variance(p.noise) * tau_inv,
     )
 }
 
