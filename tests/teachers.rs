@@ -123,11 +123,10 @@ fn direction_configs() -> Vec<(f64, f64, SpectrumFamily)> {
     ]
 }
 
-#[test]
-fn every_formula_holds_for_teachers_with_and_without_a_mean_direction_level() {
+/// Simulates every teacher at `configs` and asserts that no row disagrees.
+fn assert_all_agree(level: Level, trials: usize, configs: &[(f64, f64, SpectrumFamily)]) {
     faer::set_global_parallelism(faer::Par::Seq);
-    let trials = 40;
-    let cases = run_cases(Level::Direction, 300, trials, &direction_configs());
+    let cases = run_cases(level, 300, trials, configs);
     let bad = failures(&cases, trials);
     assert!(
         bad.is_empty(),
@@ -138,21 +137,17 @@ fn every_formula_holds_for_teachers_with_and_without_a_mean_direction_level() {
 }
 
 #[test]
+fn every_formula_holds_for_teachers_with_and_without_a_mean_direction_level() {
+    assert_all_agree(Level::Direction, 40, &direction_configs());
+}
+
+#[test]
 fn every_formula_holds_for_teachers_with_and_without_a_mean_network_level() {
-    faer::set_global_parallelism(faer::Par::Seq);
-    let trials = 20;
     let configs = [
         (10.0, 3.0, SpectrumFamily::TwoPoint { p: 0.5 }),
         (5.0, 0.5, SpectrumFamily::Geometric),
     ];
-    let cases = run_cases(Level::Network, 300, trials, &configs);
-    let bad = failures(&cases, trials);
-    assert!(
-        bad.is_empty(),
-        "{} rows disagree:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    assert_all_agree(Level::Network, 20, &configs);
 }
 
 /// The uncentred batch-norm formula (E[r²] with the label's mean kept) is rejected wherever the
