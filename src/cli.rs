@@ -563,23 +563,6 @@ fn parse_names<T: Copy + PartialEq>(
     Ok(out)
 }
 
-fn shard_spec(s: &str) -> Result<(usize, usize), String> {
-    let (i, k) = s
-        .split_once('/')
-        .ok_or_else(|| format!("expected I/K (e.g. 0/3), got '{s}'"))?;
-    let i: usize = i
-        .trim()
-        .parse()
-        .map_err(|_| format!("shard index '{i}' is not a whole number"))?;
-    let k: usize = k
-        .trim()
-        .parse()
-        .map_err(|_| format!("shard count '{k}' is not a whole number"))?;
-    if k == 0 || i >= k {
-        return Err(format!("need 0 <= I < K, got {i}/{k}"));
-    }
-    Ok((i, k))
-}
 
 fn activation(s: &str) -> Result<Activation, String> {
     s.parse().map_err(|e: theory::TheoryError| e.to_string())
@@ -597,14 +580,8 @@ pub enum LevelArg {
     Network,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-    /// Nothing on standard output (the files only).
-    None,
-}
+/// What goes to standard output (the engine's shared definition).
+pub use harness::Format;
 
 #[derive(Args, Debug, Clone)]
 pub struct SingleIndexArgs {
@@ -676,7 +653,7 @@ pub struct SingleIndexArgs {
     pub resume: bool,
     /// Run only shard I of K (0 ≤ I < K): a deterministic 1/K of the (grid point, trial) units,
     /// written to --out/units.jsonl; `verify merge` combines the K shard folders.
-    #[arg(long, value_name = "I/K", value_parser = shard_spec)]
+    #[arg(long, value_name = "I/K", value_parser = harness::shard_spec)]
     pub shard: Option<(usize, usize)>,
     /// Multiplier on the finite-size allowance of the verdict (0 = pure Monte Carlo test).
     #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float, allow_hyphen_values = true)]

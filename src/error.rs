@@ -49,6 +49,16 @@ impl From<TheoryError> for CliError {
     }
 }
 
+impl From<harness::HarnessError> for CliError {
+    fn from(e: harness::HarnessError) -> Self {
+        match e {
+            harness::HarnessError::Usage(m) => CliError::Usage(m),
+            harness::HarnessError::Sim(s) => s.into(),
+            harness::HarnessError::Report(r) => CliError::Report(r),
+        }
+    }
+}
+
 impl From<SimError> for CliError {
     fn from(e: SimError) -> Self {
         match e {

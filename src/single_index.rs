@@ -2,10 +2,8 @@
 
 use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sims::{assess, Level, Model, OneStep, PointSims, SingleIndexModel, SingleIndexPoint, Verdict};
-use std::io::IsTerminal;
 
 /// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
 #[derive(Debug, Clone, Serialize)]
@@ -180,37 +178,6 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
     Ok((model, points))
 }
 
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    let pb = ProgressBar::new(total);
-    if quiet || !std::io::stderr().is_terminal() {
-        pb.set_draw_target(ProgressDrawTarget::hidden());
-    } else {
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} trials (eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-    }
-    pb
-}
-
-/// The checkpoint file in `--out`: one line per finished (grid point, trial) unit.
-pub const UNITS_FILE: &str = "units.jsonl";
-
-/// First line of the checkpoint: which run the units belong to.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct LogHeader {
-    pub kind: String,
-    pub version: String,
-    /// The canonical command (every setting explicit); identical for the shards of one run.
-    pub command: Vec<String>,
-    pub points: usize,
-    pub trials: usize,
-    /// (index, count) for a shard of a run, None for a whole run.
-    pub shard: Option<(usize, usize)>,
-}
-
 const LOG_KIND: &str = "verify single-index units";
 
 /// Every setting that changes the results, spelled out as flags: recorded in the JSON, the
@@ -303,82 +270,31 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> 
     if a.theory_only {
         return finish(a, &model, &points, None);
     }
-    let trials = a.trials as usize;
-    let header = LogHeader {
-        kind: LOG_KIND.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: canonical_argv(a),
-        points: points.len(),
-        trials,
-        shard: a.shard,
+    let plan = harness::RunPlan {
+        out: a.out.clone(),
+        resume: a.resume,
+        seed: a.seed,
+        header: harness::LogHeader {
+            kind: LOG_KIND.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            command: canonical_argv(a),
+            points: points.len(),
+            trials: a.trials as usize,
+            shard: a.shard,
+        },
     };
-    let mine = match a.shard {
-        Some((i, k)) => sims::shard_units(points.len(), trials, i, k),
-        None => sims::all_units(points.len(), trials),
+    let progress = harness::Progress::new(a.quiet);
+    let values = match harness::run_checkpointed(&model, &points, &plan, &progress)? {
+        harness::Outcome::Whole(values) => values,
+        harness::Outcome::Shard { units, log } => {
+            let (i, k) = a.shard.unwrap_or((0, 1));
+            eprintln!(
+                "shard {i}/{k}: {units} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",
+                log.display()
+            );
+            return Ok((true, Vec::new()));
+        }
     };
-    let log_path = a.out.join(UNITS_FILE);
-    // Units already finished by an interrupted run of the same configuration.
-    let mut known: std::collections::HashMap<sims::Unit, Vec<f64>> =
-        std::collections::HashMap::new();
-    if a.resume && log_path.exists() {
-        let (h, records) = reports::read_unit_log(&log_path)?;
-        let h: LogHeader = serde_json::from_value(h).map_err(|e| {
-            CliError::Usage(format!(
-                "--resume: {} is not a verify checkpoint ({e})",
-                log_path.display()
-            ))
-        })?;
-        if h != header {
-            return Err(CliError::Usage(format!(
-                "--resume: {} holds a different run ({}); use another --out or drop --resume to start over",
-                a.out.display(),
-                h.command.join(" ")
-            )));
-        }
-        for r in records {
-            known.insert((r.point, r.trial), r.values());
-        }
-    }
-    let kept: Vec<reports::UnitRecord> = mine
-        .iter()
-        .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))
-        .collect();
-    let log = reports::UnitLog::create(&log_path, &header, &kept)?;
-    let todo: Vec<sims::Unit> = mine
-        .iter()
-        .copied()
-        .filter(|u| !known.contains_key(u))
-        .collect();
-    let pb = progress_bar(todo.len() as u64, a.quiet);
-    let write_error = std::sync::Mutex::new(None);
-    let fresh = sims::run_units(&model, &points, &todo, a.seed, &|(p, t), v| {
-        if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
-            write_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(e);
-        }
-        pb.inc(1);
-    })?;
-    pb.finish_and_clear();
-    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e.into());
-    }
-    for (u, v) in todo.into_iter().zip(fresh) {
-        known.insert(u, v);
-    }
-    if let Some((i, k)) = a.shard {
-        eprintln!(
-            "shard {i}/{k}: {} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",
-            mine.len(),
-            log_path.display()
-        );
-        return Ok((true, Vec::new()));
-    }
-    let values: Vec<Vec<f64>> = sims::all_units(points.len(), trials)
-        .iter()
-        .map(|u| known.remove(u).expect("every unit ran"))
-        .collect();
     finish(a, &model, &points, Some(values))
 }
 

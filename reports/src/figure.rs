@@ -181,9 +181,25 @@ fn ranges(fig: &Figure) -> (Range<f64>, Range<f64>) {
     } else {
         let (y0, y1) = min_max(ys).unwrap_or((0.0, 1.0));
         let pad = 0.08 * (y1 - y0).max(0.02);
-        (y0 - pad).max(0.0)..(y1 + pad).min(1.0 + pad)
+        if unit_interval(fig) {
+            // Correlations: the axis stays inside [0, 1] (plus the padding) even where bars poke out.
+            (y0 - pad).max(0.0)..(y1 + pad).min(1.0 + pad)
+        } else {
+            y0 - pad..y1 + pad
+        }
     };
     (xr, yr)
+}
+
+/// Whether every curve value and simulated mean lies in [0, 1] (a correlation-like quantity).
+fn unit_interval(fig: &Figure) -> bool {
+    fig.series.iter().all(|s| {
+        s.theory
+            .iter()
+            .map(|p| p.1)
+            .chain(s.sims.iter().map(|p| p.mean))
+            .all(|y| (0.0..=1.0).contains(&y))
+    })
 }
 
 fn min_max(it: impl Iterator<Item = f64>) -> Option<(f64, f64)> {

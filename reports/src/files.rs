@@ -54,6 +54,17 @@ pub fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
+/// A table with a header of its own as CSV (for rows whose columns are known only at run time).
+pub fn table_csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing strings into memory cannot fail.
+    let _ = w.write_record(header);
+    for r in rows {
+        let _ = w.write_record(r);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 /// Write rows to `path` as CSV, atomically.
 pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), ReportError> {
     let bytes = csv_bytes(rows).map_err(|reason| ReportError::Encode {

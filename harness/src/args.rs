@@ -1,0 +1,104 @@
+//! The flags every check shares, defined once: a user's program flattens [`CommonArgs`] into its
+//! own clap parser and gets `--trials --seed --alpha --out --resume --shard --merge --format
+//! --quiet --theory-only` with the same names and meanings as `verify`'s commands.
+
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// What goes to standard output.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// An aligned table and the verdict line.
+    Table,
+    /// The result rows as a JSON array.
+    Json,
+    /// The result rows as CSV.
+    Csv,
+    /// Nothing on standard output (the files only).
+    None,
+}
+
+/// The shared flags of a check.
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct CommonArgs {
+    /// Monte Carlo trials per grid point (>= 2).
+    #[arg(long, value_name = "INT", default_value = "200", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub trials: u64,
+    /// Seed of every random stream (same seed, same numbers, whatever the thread count).
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// Family-wise false-failure level of the verdict (0 < alpha < 1).
+    #[arg(long, default_value = "0.01", value_parser = alpha)]
+    pub alpha: f64,
+    /// Output folder (created if missing) [default: out/NAME].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue an interrupted run in the same --out folder (finished trials are kept).
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only part I of K of the trials (0 <= I < K) into --out; combine with --merge.
+    #[arg(long, value_name = "I/K", value_parser = shard_spec)]
+    pub shard: Option<(usize, usize)>,
+    /// Combine these shard folders into --out instead of simulating.
+    #[arg(long, value_name = "SHARD_DIR", num_args = 1.., conflicts_with_all = ["shard", "resume", "theory_only"])]
+    pub merge: Vec<PathBuf>,
+    /// What goes to standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Evaluate the formulas only; skip the simulation.
+    #[arg(long, conflicts_with_all = ["shard", "resume"])]
+    pub theory_only: bool,
+}
+
+fn alpha(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("need 0 < alpha < 1, got {v}"))
+    }
+}
+
+/// Parse `I/K` (0 ≤ I < K).
+pub fn shard_spec(s: &str) -> Result<(usize, usize), String> {
+    let (i, k) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/K (e.g. 0/3), got '{s}'"))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("shard index '{i}' is not a whole number"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("shard count '{k}' is not a whole number"))?;
+    if k == 0 || i >= k {
+        return Err(format!("need 0 <= I < K, got {i}/{k}"));
+    }
+    Ok((i, k))
+}
+
+/// A program that takes only the shared flags.
+#[derive(clap::Parser)]
+struct OnlyCommon {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl CommonArgs {
+    /// Parse the shared flags alone from `args` (the first item is the program name); exits with
+    /// clap's message and code 2 on bad input, like any clap parser.
+    pub fn parse_from<I, T>(args: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <OnlyCommon as clap::Parser>::parse_from(args).common
+    }
+}

@@ -1,0 +1,145 @@
+//! The simple way in: a [`Check`] is a formula and a simulator over named real parameters, run
+//! on a [`Grid`]. (A model with richer grid points implements [`sims::Model`] directly and uses
+//! [`crate::run_checkpointed`].)
+
+use sims::{Model, SimError, UnitRng};
+
+/// One grid point: a value for every named axis of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params(pub Vec<(String, f64)>);
+
+impl Params {
+    /// The value of axis `name`.
+    ///
+    /// # Panics
+    /// If the grid has no axis of that name (a bug in the model, not bad input).
+    pub fn get(&self, name: &str) -> f64 {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, v)| v)
+            .unwrap_or_else(|| panic!("the grid has no axis named '{name}'"))
+    }
+}
+
+/// A formula and its simulator, compared at every point of a [`Grid`].
+pub trait Check: Sync {
+    /// What is checked, e.g. "bbp-top-eigenvalue"; names the output files and the checkpoint.
+    fn name(&self) -> &str;
+    /// Change it when the simulation changes: resume and merge refuse a different version.
+    fn version(&self) -> &str {
+        "1"
+    }
+    /// Every setting off the grid that the simulation depends on ("" if none); part of the
+    /// random streams' keys and of the checkpoint, so runs with other settings are never mixed.
+    fn settings(&self) -> String {
+        String::new()
+    }
+    /// Names of the compared quantities; each trial returns one value per quantity.
+    fn quantities(&self) -> Vec<&'static str>;
+    /// The limit formula for each quantity at `p` (None: simulated and reported, not judged).
+    fn theory(&self, p: &Params) -> Vec<Option<f64>>;
+    /// One Monte Carlo trial at `p`, drawing only from `rng` (so runs are reproducible).
+    fn trial(&self, p: &Params, rng: &mut UnitRng) -> Vec<f64>;
+    /// How far a finite-size mean may sit from the limit through finite-size bias alone (per
+    /// quantity); 0 by default.
+    fn allowance(&self, _p: &Params) -> Vec<f64> {
+        vec![0.0; self.quantities().len()]
+    }
+}
+
+/// Named axes whose Cartesian product is the set of grid points (the first axis varies fastest).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Grid {
+    /// (name, values) per axis.
+    pub axes: Vec<(String, Vec<f64>)>,
+}
+
+impl Grid {
+    /// An empty grid (one point with no parameters).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add an axis.
+    pub fn axis(mut self, name: &str, values: &[f64]) -> Self {
+        self.axes.push((name.to_string(), values.to_vec()));
+        self
+    }
+
+    /// Every grid point, the first axis varying fastest.
+    pub fn points(&self) -> Vec<Params> {
+        let total: usize = self.axes.iter().map(|(_, v)| v.len()).product();
+        (0..total)
+            .map(|mut i| {
+                Params(
+                    self.axes
+                        .iter()
+                        .map(|(name, values)| {
+                            let v = values[i % values.len()];
+                            i /= values.len();
+                            (name.clone(), v)
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// The axes with more than one value (one figure each).
+    pub fn swept(&self) -> Vec<&str> {
+        self.axes
+            .iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}
+
+/// A [`Check`] seen as a [`sims::Model`] whose grid points are [`Params`].
+pub struct AsModel<'a, C: Check>(pub &'a C);
+
+impl<C: Check> Model for AsModel<'_, C> {
+    type Point = Params;
+    fn methods(&self) -> Vec<&'static str> {
+        self.0.quantities()
+    }
+    fn theory(&self, p: &Params) -> Result<Vec<Option<f64>>, SimError> {
+        Ok(self.0.theory(p))
+    }
+    fn point_key(&self, p: &Params) -> String {
+        // {:?} of an f64 round-trips exactly, so equal keys mean equal points.
+        format!(
+            "{}|{}|{}|{:?}",
+            self.0.name(),
+            self.0.version(),
+            self.0.settings(),
+            p.0
+        )
+    }
+    fn trial(&self, p: &Params, rng: &mut UnitRng, _: faer::Par) -> Result<Vec<f64>, SimError> {
+        Ok(self.0.trial(p, rng))
+    }
+    fn allowance(&self, p: &Params) -> Vec<f64> {
+        self.0.allowance(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_points_are_the_product_first_axis_fastest() {
+        let g = Grid::new()
+            .axis("a", &[1.0, 2.0])
+            .axis("b", &[10.0, 20.0, 30.0]);
+        let p = g.points();
+        assert_eq!(p.len(), 6);
+        assert_eq!((p[0].get("a"), p[0].get("b")), (1.0, 10.0));
+        assert_eq!((p[1].get("a"), p[1].get("b")), (2.0, 10.0));
+        assert_eq!((p[5].get("a"), p[5].get("b")), (2.0, 30.0));
+        assert_eq!(g.swept(), vec!["a", "b"]);
+        assert_eq!(Grid::new().points().len(), 1);
+    }
+}

@@ -1,0 +1,153 @@
+//! A checkpointed Monte Carlo run: every finished (grid point, trial) unit is appended to
+//! `units.jsonl` in the output folder as it completes, so an interrupted run (Ctrl-C, a time
+//! limit, `kill -9`) continues with `resume`, and a sharded run's folders can be merged
+//! ([`crate::merge`]) into exactly the values of an unsharded one.
+
+use crate::error::HarnessError;
+use crate::observer::Observer;
+use serde::{Deserialize, Serialize};
+use sims::{Model, Unit};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The checkpoint file in an output folder: one line per finished unit after a header.
+pub const UNITS_FILE: &str = "units.jsonl";
+
+/// The checkpoint's first line: which run the units belong to. Resume and merge refuse a log
+/// whose header differs (another model, model version, command, grid size or split).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogHeader {
+    /// What kind of run (the model's name).
+    pub kind: String,
+    /// The version of the tool (and model) that wrote it.
+    pub version: String,
+    /// The canonical command (every setting explicit); identical for the shards of one run.
+    pub command: Vec<String>,
+    /// Number of grid points.
+    pub points: usize,
+    /// Trials per grid point.
+    pub trials: usize,
+    /// (index, count) for a shard of a run, None for a whole run.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Where and how a checkpointed run goes.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The output folder (holds `units.jsonl`).
+    pub out: PathBuf,
+    /// Keep the units of an interrupted run of the same configuration.
+    pub resume: bool,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// The checkpoint header (its `shard` says which units this run does).
+    pub header: LogHeader,
+}
+
+/// What a checkpointed run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every unit of the grid, in grid order (point 0's trials, then point 1's, …).
+    Whole(Vec<Vec<f64>>),
+    /// A shard finished: how many units it holds, and where.
+    Shard {
+        /// Units in this shard.
+        units: usize,
+        /// Its checkpoint file.
+        log: PathBuf,
+    },
+}
+
+/// The units of a run's checkpoint already on disk, when resuming the same run.
+fn resumable_units(plan: &RunPlan) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {
+    let log_path = plan.out.join(UNITS_FILE);
+    let mut known = HashMap::new();
+    if !(plan.resume && log_path.exists()) {
+        return Ok(known);
+    }
+    let (h, records) = read_checkpoint(&log_path, "--resume")?;
+    if h != plan.header {
+        return Err(HarnessError::Usage(format!(
+            "--resume: {} holds a different run ({}); use another --out or drop --resume to start over",
+            plan.out.display(),
+            h.command.join(" ")
+        )));
+    }
+    for r in records {
+        known.insert((r.point, r.trial), r.values());
+    }
+    Ok(known)
+}
+
+/// Read a checkpoint's header and records; `what` names the operation in messages.
+pub fn read_checkpoint(
+    path: &Path,
+    what: &str,
+) -> Result<(LogHeader, Vec<reports::UnitRecord>), HarnessError> {
+    let (h, records) = reports::read_unit_log(path)?;
+    let h: LogHeader = serde_json::from_value(h).map_err(|e| {
+        HarnessError::Usage(format!(
+            "{what}: {} is not a verify checkpoint ({e})",
+            path.display()
+        ))
+    })?;
+    Ok((h, records))
+}
+
+/// Run `model` over `points` with checkpointing: the plan's shard of the units (all of them for a
+/// whole run), skipping those a resumed checkpoint already holds. Values are bit-identical
+/// whatever the thread count, and whether the run was interrupted, resumed or sharded.
+pub fn run_checkpointed<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    plan: &RunPlan,
+    observer: &dyn Observer,
+) -> Result<Outcome, HarnessError> {
+    let (np, trials) = (plan.header.points, plan.header.trials);
+    let mine = match plan.header.shard {
+        Some((i, k)) => sims::shard_units(np, trials, i, k),
+        None => sims::all_units(np, trials),
+    };
+    let mut known = resumable_units(plan)?;
+    let kept: Vec<reports::UnitRecord> = mine
+        .iter()
+        .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))
+        .collect();
+    let log_path = plan.out.join(UNITS_FILE);
+    let log = reports::UnitLog::create(&log_path, &plan.header, &kept)?;
+    let todo: Vec<Unit> = mine
+        .iter()
+        .copied()
+        .filter(|u| !known.contains_key(u))
+        .collect();
+    observer.started(todo.len());
+    let write_error = Mutex::new(None);
+    let fresh = sims::run_units(model, points, &todo, plan.seed, &|(p, t), v| {
+        if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
+            write_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
+        observer.unit_done((p, t), v);
+    })?;
+    observer.finished();
+    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e.into());
+    }
+    if plan.header.shard.is_some() {
+        return Ok(Outcome::Shard {
+            units: mine.len(),
+            log: log_path,
+        });
+    }
+    for (u, v) in todo.into_iter().zip(fresh) {
+        known.insert(u, v);
+    }
+    let values = sims::all_units(np, trials)
+        .iter()
+        .map(|u| known.remove(u).expect("every unit ran"))
+        .collect();
+    Ok(Outcome::Whole(values))
+}

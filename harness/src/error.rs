@@ -1,0 +1,33 @@
+//! The engine's error type. Library errors name parameters; [`HarnessError::exit_code`] gives the
+//! documented exit code (2 bad input or a refused resume/merge, 3 could not complete).
+
+use reports::ReportError;
+use sims::SimError;
+use thiserror::Error;
+
+/// Why a run could not be done.
+#[derive(Debug, Error)]
+pub enum HarnessError {
+    /// Bad input or a refused operation (a resume of a different run, an unfinished shard, …);
+    /// the message says which flag or folder.
+    #[error("{0}")]
+    Usage(String),
+    /// The model's formula or simulation failed.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// A file that could not be read or written (the message names the path).
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+impl HarnessError {
+    /// Exit code (see docs/cli.md): 2 for bad input, 3 for a run that could not complete.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            HarnessError::Usage(_) => 2,
+            HarnessError::Sim(SimError::Theory(theory::TheoryError::NoConvergence { .. })) => 3,
+            HarnessError::Sim(SimError::Theory(_) | SimError::InvalidParameter { .. }) => 2,
+            HarnessError::Sim(SimError::Numerical(_)) | HarnessError::Report(_) => 3,
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! # harness — the checking engine of `verify`
+//!
+//! A theorist writes a limit formula and a simulator; the harness does the rest: the grid, the
+//! reproducible parallel Monte Carlo (every (grid point, trial) unit has its own random stream,
+//! so results are bit-identical whatever the thread count), checkpointing with resume, shards and
+//! merge, the verdict with family-wise control, CSV/JSON result files in a provenance envelope,
+//! one figure per swept axis, `report.md`, and an exit code.
+//!
+//! ```
+//! use harness::prelude::*;
+//!
+//! /// E|σZ| = σ √(2/π) for Z ~ N(0, 1).
+//! struct AbsNormal;
+//!
+//! impl Check for AbsNormal {
+//!     fn name(&self) -> &str { "abs-normal" }
+//!     fn quantities(&self) -> Vec<&'static str> { vec!["mean_abs"] }
+//!     fn theory(&self, p: &Params) -> Vec<Option<f64>> {
+//!         vec![Some(p.get("sigma") * (2.0 / std::f64::consts::PI).sqrt())]
+//!     }
+//!     fn trial(&self, p: &Params, rng: &mut UnitRng) -> Vec<f64> {
+//!         let z: f64 = rng.sample(StandardNormal);
+//!         vec![(p.get("sigma") * z).abs()]
+//!     }
+//! }
+//!
+//! let grid = Grid::new().axis("sigma", &[0.5, 1.0, 2.0]);
+//! let out = std::env::temp_dir().join(format!("harness-doc-{}", std::process::id()));
+//! let args = CommonArgs::parse_from(["check", "--trials", "400", "--quiet", "--format", "none",
+//!                                    "--out", out.to_str().unwrap()]);
+//! assert_eq!(run_check(&AbsNormal, &grid, &args).unwrap(), RunVerdict::Agree);
+//! # std::fs::remove_dir_all(out).ok();
+//! ```
+//!
+//! Layers: [`Check`] + [`Grid`] + [`run_check`] is the whole pipeline for a model over named real
+//! parameters. A model with richer points implements [`sims::Model`] and uses
+//! [`run_checkpointed`] and [`merge_shards`] for the run and leaves rows and files to itself, as
+//! `verify`'s own commands do.
+
+#![warn(missing_docs)]
+
+pub mod args;
+pub mod check;
+pub mod checkpoint;
+mod error;
+pub mod merge;
+pub mod observer;
+mod output;
+pub mod pipeline;
+
+pub use args::{shard_spec, CommonArgs, Format};
+pub use check::{AsModel, Check, Grid, Params};
+pub use checkpoint::{run_checkpointed, LogHeader, Outcome, RunPlan, UNITS_FILE};
+pub use error::HarnessError;
+pub use merge::{merge_shards, write_merged_log, Merged};
+pub use observer::{Observer, Progress, Silent};
+pub use pipeline::{main_exit_code, run_check, CheckRow, RunVerdict};
+
+/// Everything a check program needs, in one import (no need to depend on rand or faer yourself).
+pub mod prelude {
+    pub use crate::{main_exit_code, run_check, Check, CommonArgs, Grid, Params, RunVerdict};
+    pub use clap::{self, Parser};
+    pub use faer::{self, Par};
+    pub use rand::RngExt;
+    pub use rand_distr::{Distribution, StandardNormal};
+    pub use sims::{Model, UnitRng};
+}

@@ -1,0 +1,119 @@
+//! Merge the shard folders of one sharded run into the unit values of the whole run, refusing
+//! shards of another run or split, a shard given twice, a missing or an unfinished shard.
+
+use crate::checkpoint::{read_checkpoint, LogHeader, UNITS_FILE};
+use crate::error::HarnessError;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The combined checkpoint of a sharded run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    /// The whole run's header (`shard: None`).
+    pub header: LogHeader,
+    /// Every unit's values in grid order.
+    pub values: Vec<Vec<f64>>,
+}
+
+fn usage(msg: String) -> HarnessError {
+    HarnessError::Usage(format!("merge: {msg}"))
+}
+
+/// Check one shard folder against the first one seen; returns (index, count, header, records).
+fn read_shard(
+    dir: &Path,
+    first: Option<&LogHeader>,
+) -> Result<(usize, usize, LogHeader, Vec<reports::UnitRecord>), HarnessError> {
+    let path = dir.join(UNITS_FILE);
+    if !path.exists() {
+        return Err(usage(format!(
+            "{} has no {UNITS_FILE} (not a folder written with --shard)",
+            dir.display()
+        )));
+    }
+    let (h, records) = read_checkpoint(&path, "merge")?;
+    let Some((i, k)) = h.shard else {
+        return Err(usage(format!(
+            "{} is a whole run, not a shard",
+            dir.display()
+        )));
+    };
+    if let Some(f) = first {
+        let same = (&f.kind, &f.version, &f.command, f.points, f.trials)
+            == (&h.kind, &h.version, &h.command, h.points, h.trials)
+            && f.shard.map(|s| s.1) == Some(k);
+        if !same {
+            return Err(usage(format!(
+                "{} is from a different run or split:\n  {} (shard of {k})\nvs\n  {} (shard of {})",
+                dir.display(),
+                h.command.join(" "),
+                f.command.join(" "),
+                f.shard.map(|s| s.1).unwrap_or(1)
+            )));
+        }
+    }
+    let expected = sims::shard_units(h.points, h.trials, i, k);
+    let have: HashSet<sims::Unit> = records.iter().map(|r| (r.point, r.trial)).collect();
+    let done = expected.iter().filter(|u| have.contains(u)).count();
+    if done < expected.len() {
+        return Err(usage(format!(
+            "shard {i}/{k} in {} is unfinished ({done} of {} units); finish it with the same command plus --resume",
+            dir.display(),
+            expected.len()
+        )));
+    }
+    Ok((i, k, h, records))
+}
+
+/// Read and check every shard folder, then return the whole run's units in grid order.
+pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
+    let mut first: Option<LogHeader> = None;
+    let mut shards: BTreeMap<usize, &Path> = BTreeMap::new();
+    let mut values: BTreeMap<sims::Unit, Vec<f64>> = BTreeMap::new();
+    for dir in dirs {
+        let (i, k, h, records) = read_shard(dir, first.as_ref())?;
+        if let Some(prev) = shards.insert(i, dir) {
+            return Err(usage(format!(
+                "shard {i}/{k} given twice ({} and {})",
+                prev.display(),
+                dir.display()
+            )));
+        }
+        for r in records {
+            values.insert((r.point, r.trial), r.values());
+        }
+        first.get_or_insert(h);
+    }
+    let h = first.ok_or_else(|| usage("give at least one shard folder".into()))?;
+    let k = h.shard.map(|s| s.1).unwrap_or(1);
+    let missing: Vec<String> = (0..k)
+        .filter(|i| !shards.contains_key(i))
+        .map(|i| format!("{i}/{k}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(usage(format!("missing shards {}", missing.join(", "))));
+    }
+    let ordered = sims::all_units(h.points, h.trials)
+        .iter()
+        .map(|u| {
+            values
+                .remove(u)
+                .ok_or_else(|| usage(format!("unit {u:?} is missing")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Merged {
+        header: LogHeader { shard: None, ..h },
+        values: ordered,
+    })
+}
+
+/// Write the merged run's checkpoint into `out` (so the folder is a finished whole run).
+pub fn write_merged_log(out: &Path, m: &Merged) -> Result<(), HarnessError> {
+    let records: Vec<reports::UnitRecord> = sims::all_units(m.header.points, m.header.trials)
+        .iter()
+        .zip(&m.values)
+        .map(|(u, v)| reports::UnitRecord::new(u.0, u.1, v))
+        .collect();
+    reports::UnitLog::create(&out.join(UNITS_FILE), &m.header, &records)?;
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! A check's result set: `NAME.csv`, `NAME.json` (rows inside a provenance envelope), one figure
+//! per swept axis `NAME_AXIS.svg`, `report.md`, and standard output in the chosen format.
+
+use crate::args::{CommonArgs, Format};
+use crate::check::{Check, Grid, Params};
+use crate::error::HarnessError;
+use crate::pipeline::{CheckRow, RunVerdict};
+use reports::{Figure, Series, SimPoint};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::Path;
+
+fn cell(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Column names: the axes, then the fixed columns.
+fn header(grid: &Grid) -> Vec<String> {
+    let mut h: Vec<String> = grid.axes.iter().map(|(n, _)| n.clone()).collect();
+    for c in [
+        "quantity",
+        "trials",
+        "theory",
+        "sim",
+        "sim_se",
+        "z",
+        "allowance",
+        "pass",
+    ] {
+        h.push(c.into());
+    }
+    h
+}
+
+fn record(r: &CheckRow) -> Vec<String> {
+    let mut v: Vec<String> = r.params.iter().map(|(_, x)| x.to_string()).collect();
+    v.push(r.quantity.into());
+    v.push(r.trials.to_string());
+    for x in [r.theory, r.sim, r.sim_se, r.z, r.allowance] {
+        v.push(cell(x));
+    }
+    v.push(r.pass.map(|p| p.to_string()).unwrap_or_default());
+    v
+}
+
+fn json_row(r: &CheckRow) -> Value {
+    let mut m = Map::new();
+    for (n, x) in &r.params {
+        m.insert(n.clone(), json!(x));
+    }
+    m.insert("quantity".into(), json!(r.quantity));
+    m.insert("trials".into(), json!(r.trials));
+    m.insert("theory".into(), json!(r.theory));
+    m.insert("sim".into(), json!(r.sim));
+    m.insert("sim_se".into(), json!(r.sim_se));
+    m.insert("z".into(), json!(r.z));
+    m.insert("allowance".into(), json!(r.allowance));
+    m.insert("pass".into(), json!(r.pass));
+    Value::Object(m)
+}
+
+/// The JSON result file: rows inside the provenance envelope.
+fn envelope<C: Check>(
+    c: &C,
+    grid: &Grid,
+    a: &CommonArgs,
+    rows: &[CheckRow],
+    v: RunVerdict,
+) -> Value {
+    json!({
+        "tool": "verify-harness",
+        "version": env!("CARGO_PKG_VERSION"),
+        "model": { "name": c.name(), "version": c.version(), "settings": c.settings() },
+        "command": std::env::args().collect::<Vec<_>>(),
+        "seed": a.seed,
+        "trials": a.trials,
+        "alpha": a.alpha,
+        "grid": grid.axes.iter().map(|(n, v)| json!({"name": n, "values": v})).collect::<Vec<_>>(),
+        "verdict": v.as_str(),
+        "rows": rows.iter().map(json_row).collect::<Vec<_>>(),
+    })
+}
+
+/// Theory on a dense grid along `axis` (other parameters as in `at`), 97 points.
+fn dense_theory<C: Check>(
+    c: &C,
+    at: &Params,
+    axis: usize,
+    lo: f64,
+    hi: f64,
+    log: bool,
+    k: usize,
+) -> Vec<(f64, f64)> {
+    (0..=96)
+        .filter_map(|i| {
+            let t = i as f64 / 96.0;
+            let x = if log {
+                (lo.ln() + t * (hi / lo).ln()).exp()
+            } else {
+                lo + t * (hi - lo)
+            };
+            let mut p = at.clone();
+            p.0[axis].1 = x;
+            c.theory(&p)
+                .get(k)
+                .copied()
+                .flatten()
+                .filter(|y| y.is_finite())
+                .map(|y| (x, y))
+        })
+        .collect()
+}
+
+/// One figure along axis `axis`: a series per (quantity, values of the other axes).
+fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> Figure {
+    let (name, values) = &grid.axes[axis];
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
+    let log = lo > 0.0 && hi / lo >= 20.0;
+    // Series are told apart by the other swept axes; single-valued axes go into the caption.
+    let swept = |i: usize| i != axis && grid.axes[i].1.len() > 1;
+    let others = |r: &CheckRow| -> Vec<(String, f64)> {
+        r.params
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| swept(*i))
+            .map(|(_, p)| p.clone())
+            .collect()
+    };
+    let fixed: Vec<String> = grid
+        .axes
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, v))| *i != axis && v.len() == 1)
+        .map(|(_, (n, v))| format!("{n} = {}", v[0]))
+        .collect();
+    let mut keys: Vec<(usize, Vec<(String, f64)>)> = Vec::new();
+    let quantities = c.quantities();
+    for r in rows {
+        let k = quantities
+            .iter()
+            .position(|&q| q == r.quantity)
+            .unwrap_or(0);
+        let key = (k, others(r));
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let series = keys
+        .iter()
+        .map(|(k, fixed)| {
+            let mine: Vec<&CheckRow> = rows
+                .iter()
+                .filter(|r| r.quantity == quantities[*k] && &others(r) == fixed)
+                .collect();
+            let fixed_text: Vec<String> = fixed.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+            Series {
+                label: if fixed_text.is_empty() {
+                    quantities[*k].to_string()
+                } else {
+                    format!("{} ({})", quantities[*k], fixed_text.join(", "))
+                },
+                marker: *k,
+                theory: dense_theory(c, &Params(mine[0].params.clone()), axis, lo, hi, log, *k),
+                sims: mine
+                    .iter()
+                    .filter_map(|r| {
+                        Some(SimPoint {
+                            x: r.params[axis].1,
+                            mean: r.sim?,
+                            half_width: 2.0 * r.sim_se?,
+                            agrees: r.pass != Some(false),
+                        })
+                    })
+                    .collect(),
+                fit: None,
+            }
+        })
+        .collect();
+    Figure {
+        title: format!("{}: formula and simulation against {name}", c.name()),
+        caption: format!(
+            "{}{} trials per point; a disagreeing point is ringed",
+            fixed.iter().map(|f| format!("{f}; ")).collect::<String>(),
+            rows.first().map_or(0, |r| r.trials)
+        ),
+        x_label: name.clone(),
+        y_label: "value".into(),
+        log_x: log,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        line_meaning: "limit formula".into(),
+        x_ticks: Vec::new(),
+    }
+}
+
+fn report<C: Check>(
+    c: &C,
+    grid: &Grid,
+    a: &CommonArgs,
+    rows: &[CheckRow],
+    v: RunVerdict,
+    figures: Vec<String>,
+) -> reports::RunReport {
+    reports::RunReport {
+        title: format!("Check: {}", c.name()),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        verdict: v.as_str().to_uppercase(),
+        config: vec![
+            ("model version".into(), c.version().into()),
+            ("settings".into(), c.settings()),
+            ("trials".into(), a.trials.to_string()),
+            ("seed".into(), a.seed.to_string()),
+            ("alpha (family-wise)".into(), a.alpha.to_string()),
+        ],
+        table_header: header(grid),
+        table_rows: rows.iter().map(record).collect(),
+        figures,
+        notes: vec!["A row agrees when |sim − theory| minus its finite-size allowance is within the Bonferroni critical value of the standard error (family-wise level alpha over all judged rows).".into()],
+    }
+}
+
+/// The rows as an aligned text table (numbers to 6 significant digits).
+fn table(grid: &Grid, rows: &[CheckRow]) -> String {
+    let short = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.6}"));
+    let mut head: Vec<String> = grid.axes.iter().map(|(n, _)| n.clone()).collect();
+    head.extend(["quantity", "theory", "sim", "± se", "z", "verdict"].map(String::from));
+    let body = rows.iter().map(|r| {
+        let mut c: Vec<String> = r.params.iter().map(|(_, x)| x.to_string()).collect();
+        c.push(r.quantity.into());
+        c.extend([short(r.theory), short(r.sim), short(r.sim_se)]);
+        c.push(r.z.map_or("-".into(), |z| format!("{z:.2}")));
+        c.push(match r.pass {
+            Some(true) => "agree".into(),
+            Some(false) => "DISAGREE".into(),
+            None => "-".into(),
+        });
+        c
+    });
+    let all: Vec<Vec<String>> = std::iter::once(head).chain(body).collect();
+    let widths: Vec<usize> = (0..all[0].len())
+        .map(|j| all.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
+        .collect();
+    all.iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect();
+            cells.join("  ") + "\n"
+        })
+        .collect()
+}
+
+/// Print the rows to standard output; a closed pipe ends the printing quietly.
+fn print(grid: &Grid, a: &CommonArgs, rows: &[CheckRow], v: RunVerdict, out: &Path) {
+    let mut s = std::io::stdout().lock();
+    let _ = match a.format {
+        Format::None => Ok(()),
+        Format::Json => writeln!(s, "{}", Value::Array(rows.iter().map(json_row).collect())),
+        Format::Csv => s.write_all(&reports::files::table_csv_bytes(&header(grid), &rows.iter().map(record).collect::<Vec<_>>())),
+        Format::Table => writeln!(
+            s,
+            "{}\nverdict: {} ({} of {} judged rows agree; family-wise false-failure level {}). Results in {}",
+            table(grid, rows),
+            v.as_str().to_uppercase(),
+            rows.iter().filter(|r| r.pass == Some(true)).count(),
+            rows.iter().filter(|r| r.pass.is_some()).count(),
+            a.alpha,
+            out.display()
+        ),
+    };
+}
+
+/// Write the whole result set into `out`, then print to standard output.
+pub(crate) fn write_all<C: Check>(
+    c: &C,
+    grid: &Grid,
+    a: &CommonArgs,
+    out: &Path,
+    rows: &[CheckRow],
+    v: RunVerdict,
+) -> Result<(), HarnessError> {
+    let name = c.name();
+    let csv = reports::files::table_csv_bytes(
+        &header(grid),
+        &rows.iter().map(record).collect::<Vec<_>>(),
+    );
+    reports::write_atomic(&out.join(format!("{name}.csv")), &csv)?;
+    reports::write_json(
+        &out.join(format!("{name}.json")),
+        &envelope(c, grid, a, rows, v),
+    )?;
+    let mut figures = Vec::new();
+    for (axis, (axis_name, values)) in grid.axes.iter().enumerate() {
+        if values.len() > 1 {
+            let file = format!("{name}_{axis_name}.svg");
+            reports::write_svg(&out.join(&file), &axis_figure(c, grid, axis, rows))?;
+            figures.push(file);
+        }
+    }
+    reports::write_markdown(
+        &out.join("report.md"),
+        &report(c, grid, a, rows, v, figures),
+    )?;
+    print(grid, a, rows, v, out);
+    Ok(())
+}

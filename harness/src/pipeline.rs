@@ -1,0 +1,238 @@
+//! The whole pipeline for a [`Check`] on a [`Grid`]: theory → checkpointed Monte Carlo (resume,
+//! shards, merge) → verdict → rows → CSV/JSON with a provenance envelope → one figure per swept
+//! axis → report.md → standard output.
+
+use crate::args::CommonArgs;
+use crate::check::{AsModel, Check, Grid, Params};
+use crate::checkpoint::{run_checkpointed, LogHeader, Outcome, RunPlan};
+use crate::error::HarnessError;
+use crate::merge::{merge_shards, write_merged_log};
+use crate::observer::{Observer, Progress};
+use serde::Serialize;
+use sims::{assess, summarize_units, Model, PointSims, Verdict};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every judged row agrees with its formula.
+    Agree,
+    /// At least one row disagrees (family-wise controlled).
+    Disagree,
+    /// Formulas only, nothing judged.
+    TheoryOnly,
+    /// A shard finished; merge the shards for a verdict.
+    Shard,
+}
+
+impl RunVerdict {
+    /// The process exit code: 1 for a disagreement, else 0.
+    pub fn exit_code(self) -> i32 {
+        i32::from(self == RunVerdict::Disagree)
+    }
+    /// "agree", "disagree", "theory-only" or "shard".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunVerdict::Agree => "agree",
+            RunVerdict::Disagree => "disagree",
+            RunVerdict::TheoryOnly => "theory-only",
+            RunVerdict::Shard => "shard",
+        }
+    }
+}
+
+/// One result row: a (grid point, quantity).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckRow {
+    /// The grid point's parameters, in axis order.
+    pub params: Vec<(String, f64)>,
+    /// The compared quantity.
+    pub quantity: &'static str,
+    /// Trials at this point.
+    pub trials: usize,
+    /// The formula's value (None: simulated only).
+    pub theory: Option<f64>,
+    /// Monte Carlo mean and standard error.
+    pub sim: Option<f64>,
+    /// Standard error of `sim`.
+    pub sim_se: Option<f64>,
+    /// (sim − theory) / se, after the allowance.
+    pub z: Option<f64>,
+    /// The finite-size allowance used.
+    pub allowance: Option<f64>,
+    /// The row's verdict.
+    pub pass: Option<bool>,
+}
+
+/// Where a check writes by default: `out/NAME`.
+fn out_dir<C: Check>(c: &C, a: &CommonArgs) -> PathBuf {
+    a.out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(c.name()))
+}
+
+/// The canonical description of a run: identical for the shards of one run, different for
+/// anything that changes the simulated values.
+fn header<C: Check>(c: &C, grid: &Grid, a: &CommonArgs, points: usize) -> LogHeader {
+    let mut command = vec![c.name().to_string(), format!("settings={}", c.settings())];
+    for (name, values) in &grid.axes {
+        command.push(format!("{name}={values:?}"));
+    }
+    command.extend(["--trials".into(), a.trials.to_string()]);
+    command.extend(["--seed".into(), a.seed.to_string()]);
+    LogHeader {
+        kind: c.name().to_string(),
+        version: c.version().to_string(),
+        command,
+        points,
+        trials: a.trials as usize,
+        shard: a.shard,
+    }
+}
+
+/// Simulated values per unit in grid order (None: theory only or a finished shard).
+fn simulate<C: Check>(
+    c: &C,
+    grid: &Grid,
+    points: &[Params],
+    a: &CommonArgs,
+    out: &Path,
+    observer: &dyn Observer,
+) -> Result<Option<Vec<Vec<f64>>>, HarnessError> {
+    if a.theory_only {
+        return Ok(None);
+    }
+    let h = header(c, grid, a, points.len());
+    if !a.merge.is_empty() {
+        let m = merge_shards(&a.merge)?;
+        if m.header
+            != (LogHeader {
+                shard: None,
+                ..h.clone()
+            })
+        {
+            return Err(HarnessError::Usage(format!(
+                "--merge: the shards hold another run ({}), not this one ({})",
+                m.header.command.join(" "),
+                h.command.join(" ")
+            )));
+        }
+        write_merged_log(out, &m)?;
+        return Ok(Some(m.values));
+    }
+    let plan = RunPlan {
+        out: out.to_path_buf(),
+        resume: a.resume,
+        seed: a.seed,
+        header: h,
+    };
+    match run_checkpointed(&AsModel(c), points, &plan, observer)? {
+        Outcome::Whole(v) => Ok(Some(v)),
+        Outcome::Shard { units, log } => {
+            eprintln!(
+                "shard {}/{}: {units} units in {}; combine the shard folders with --merge DIR... --out DIR",
+                a.shard.map_or(0, |s| s.0),
+                a.shard.map_or(1, |s| s.1),
+                log.display()
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// What the Monte Carlo gave, per point: summaries, verdicts and the allowances used.
+struct Judged<'a> {
+    sims: &'a [PointSims],
+    verdicts: &'a [Vec<Option<Verdict>>],
+    allowances: &'a [Vec<f64>],
+}
+
+/// Rows from theory, summaries and verdicts.
+fn rows(
+    quantities: &[&'static str],
+    points: &[Params],
+    theory: &[Vec<Option<f64>>],
+    judged: Option<Judged<'_>>,
+    trials: usize,
+) -> Vec<CheckRow> {
+    let mut out = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        for (k, &q) in quantities.iter().enumerate() {
+            let s = judged.as_ref().map(|j| {
+                (
+                    &j.sims[i].summaries[k],
+                    j.verdicts[i][k],
+                    j.allowances[i][k],
+                )
+            });
+            out.push(CheckRow {
+                params: p.0.clone(),
+                quantity: q,
+                trials,
+                theory: theory[i][k],
+                sim: s.map(|s| s.0.mean),
+                sim_se: s.map(|s| s.0.se),
+                z: s.and_then(|s| s.1.map(|v| v.z)),
+                allowance: s.map(|s| s.2),
+                pass: s.and_then(|s| s.1.map(|v| v.pass)),
+            });
+        }
+    }
+    out
+}
+
+/// Run a check with the shared flags: simulate (or resume, or merge shards), judge, write the
+/// result set into `--out`, print to standard output. Returns the run's verdict.
+pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
+    let points = grid.points();
+    let out = out_dir(c, a);
+    let model = AsModel(c);
+    let theory: Vec<Vec<Option<f64>>> = points
+        .iter()
+        .map(|p| model.theory(p))
+        .collect::<Result<_, _>>()?;
+    let progress = Progress::new(a.quiet);
+    let Some(values) = simulate(c, grid, &points, a, &out, &progress)? else {
+        if a.shard.is_some() {
+            return Ok(RunVerdict::Shard);
+        }
+        let rows = rows(&c.quantities(), &points, &theory, None, a.trials as usize);
+        crate::output::write_all(c, grid, a, &out, &rows, RunVerdict::TheoryOnly)?;
+        return Ok(RunVerdict::TheoryOnly);
+    };
+    let trials = a.trials as usize;
+    let sims = summarize_units(&values, points.len(), trials, c.quantities().len());
+    let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
+    let verdicts = assess(&theory, &sims, &allowances, trials, a.alpha);
+    let rows = rows(
+        &c.quantities(),
+        &points,
+        &theory,
+        Some(Judged {
+            sims: &sims,
+            verdicts: &verdicts,
+            allowances: &allowances,
+        }),
+        trials,
+    );
+    let verdict = if rows.iter().any(|r| r.pass == Some(false)) {
+        RunVerdict::Disagree
+    } else {
+        RunVerdict::Agree
+    };
+    crate::output::write_all(c, grid, a, &out, &rows, verdict)?;
+    Ok(verdict)
+}
+
+/// The `main` of a user's check program: run it, print any error, and return the exit code
+/// (0 agree / theory only / shard, 1 disagree, 2 bad input, 3 could not complete).
+pub fn main_exit_code<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> i32 {
+    match run_check(c, grid, a) {
+        Ok(v) => v.exit_code(),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            e.exit_code()
+        }
+    }
+}
