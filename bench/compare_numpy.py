@@ -21,7 +21,7 @@ def wall(cmd, env=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--baseline", default=os.path.join(ROOT, "..", "shared", "bench", "numpy_baseline.py"))
+    ap.add_argument("--baseline", default=os.path.join(HERE, "numpy_baseline.py"))
     ap.add_argument("--d", type=int, default=1000)
     ap.add_argument("--psi", type=float, default=4.0)
     ap.add_argument("--trials", type=int, default=8)

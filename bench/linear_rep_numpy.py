@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """NumPy baseline for the linear-representation head-to-head: the prototype a researcher would write.
 
-Same work as `verify linear-rep` (spec ../shared/spec/linear-rep.md, uniform data, high
+Same work as `verify linear-rep` (docs/linear-rep-model.md, uniform data, high
 anisotropy): the ten optimizers on fresh batches shared by all methods, metrics every
 `--log-every` iterations. Dense (F + rho I)^-1 solves for both NGD variants (what the spec's
 pitfall 9 describes), NumPy's multi-threaded BLAS. Prints the final distance per method and the wall

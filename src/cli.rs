@@ -563,7 +563,6 @@ fn parse_names<T: Copy + PartialEq>(
     Ok(out)
 }
 
-
 fn activation(s: &str) -> Result<Activation, String> {
     s.parse().map_err(|e: theory::TheoryError| e.to_string())
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent NumPy Monte Carlo of the spec's two simulation levels, for cross-checking `verify`.
 
-Written from ../shared/spec/single-index.md only: full network gradient (both halves of W0, no
+Written from docs/single-index-model.md only: full network gradient (both halves of W0, no
 symmetry shortcut), exact SVD (no power iteration), NumPy's own RNG. For each configuration it
 runs T trials here and `verify single-index` with T trials, and compares the two Monte Carlo means
 (z = difference / combined SE; both estimate the same finite-size expectation, so |z| > 3.5 would

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of ../shared/spec/single-index.md (theory only).
+"""Independent reference implementation of docs/single-index-model.md (theory only).
 
 Written from the spec, sharing no code with the Rust crates, in 40-digit arithmetic (mpmath):
 - teacher moments by mpmath.quad over (-inf, 0, inf) (the split handles relu's kink);

@@ -1,4 +1,4 @@
-//! Linear representation learning (paper Section 3.1; ../shared/spec/linear-rep.md): the data
+//! Linear representation learning (paper Section 3.1; docs/linear-rep-model.md): the data
 //! model, the optimizers of the spec's table, the metrics, and the population contraction
 //! experiment. Knows nothing of plotting or files.
 
