@@ -1,7 +1,7 @@
 //! A checkpointed Monte Carlo run: every finished (grid point, trial) unit is appended to
 //! `units.jsonl` in the output folder as it completes, so an interrupted run (Ctrl-C, a time
-//! limit, `kill -9`) continues with `resume`, and a sharded run's folders can be merged
-//! ([`crate::merge`]) into exactly the values of an unsharded one.
+//! limit, `kill -9`) continues with `resume`, and a sharded run's folders can be merged (see
+//! `merge_shards`) into exactly the values of an unsharded one.
 
 use crate::error::HarnessError;
 use crate::observer::Observer;

@@ -47,6 +47,7 @@ pub mod merge;
 pub mod observer;
 mod output;
 pub mod pipeline;
+mod rows;
 
 pub use args::{shard_spec, CommonArgs, Format};
 pub use check::{AsModel, Check, Grid, Params};

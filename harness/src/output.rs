@@ -4,7 +4,7 @@
 use crate::args::{CommonArgs, Format};
 use crate::check::{Check, Grid, Params};
 use crate::error::HarnessError;
-use crate::pipeline::{CheckRow, RunVerdict};
+use crate::rows::{CheckRow, RunVerdict};
 use reports::{Figure, Series, SimPoint};
 use serde_json::{json, Map, Value};
 use std::io::Write;
