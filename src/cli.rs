@@ -325,6 +325,8 @@ pub struct ContractionArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub run: harness::ShardArgs,
 }
 
 fn kappa_range(s: &str) -> Result<Range, String> {
@@ -759,6 +761,14 @@ pub struct SpikeArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR", default_value = "out/spike")]
     pub out: PathBuf,
+    /// What goes to standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub run: harness::ShardArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -907,7 +907,13 @@ pub struct RateRow {
     pub trials: usize,
 }
 
-fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
+/// The checkpoint kind of a contraction run.
+pub const CONTRACTION_LOG_KIND: &str = "verify linear-rep contraction units";
+
+/// Validated arguments → the contraction model and its grid (κ(Σ) outer, κ(F*) inner).
+fn contraction_setup(
+    a: &ContractionArgs,
+) -> Result<(ContractionModel, Vec<ContractionPoint>), CliError> {
     let methods = a.methods.0.clone();
     if let Some(m) = methods.iter().find(|m| {
         !matches!(
@@ -932,19 +938,16 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
             a.lr
         )));
     }
-    let points: Vec<(f64, f64)> = a
+    let grid: Vec<ContractionPoint> = a
         .kappa_sigma
         .values
         .iter()
-        .flat_map(|&ks| a.kappa_head.values.iter().map(move |&kf| (kf, ks)))
-        .collect();
-    let pb = progress_bar(points.len() as u64 * (a.trials + 1), a.quiet, "instances");
-    let grid: Vec<ContractionPoint> = points
-        .iter()
-        .map(|&(kf, ks)| ContractionPoint {
-            kappa_head: kf,
-            kappa_sigma: ks,
-            lr: a.lr,
+        .flat_map(|&ks| {
+            a.kappa_head.values.iter().map(move |&kf| ContractionPoint {
+                kappa_head: kf,
+                kappa_sigma: ks,
+                lr: a.lr,
+            })
         })
         .collect();
     let setup = ContractionSetup {
@@ -955,16 +958,51 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
         max_iter: a.max_iter as usize,
         floor: 1e-10,
     };
-    // The first instance of each point, for its rate and theory; then --trials instances per
-    // point through the generic Monte Carlo and verdict (the first of them is the same instance).
-    let results = contraction_sweep(&setup, &grid, &methods, a.seed, &|| pb.inc(1))?;
-    let model = ContractionModel {
-        setup: setup.clone(),
-        methods: methods.clone(),
+    Ok((ContractionModel { setup, methods }, grid))
+}
+
+/// `verify linear-rep contraction`: the Monte Carlo runs checkpointed (resume, shards); the
+/// verdict and files come from [`contraction_finish`].
+fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
+    let (model, grid) = contraction_setup(a)?;
+    let Some(values) = harness::run_or_shard(
+        &model,
+        &grid,
+        CONTRACTION_LOG_KIND,
+        contraction_argv(a),
+        a.trials as usize,
+        a.seed,
+        &a.out,
+        a.run,
+        &harness::Progress::new(a.quiet),
+    )?
+    else {
+        return Ok(true);
     };
+    contraction_finish(a, &model, &grid, &values)
+}
+
+/// `verify merge` of contraction shards: the merged units into `--out`, then the results.
+pub fn merge_contraction(a: &ContractionArgs, merged: &harness::Merged) -> Result<bool, CliError> {
+    let (model, grid) = contraction_setup(a)?;
+    harness::write_merged_log(&a.out, merged)?;
+    contraction_finish(a, &model, &grid, &merged.values)
+}
+
+/// From the unit values (all units in grid order) to rows, verdict, files and standard output;
+/// shared by a whole run, a resumed run and `verify merge`.
+fn contraction_finish(
+    a: &ContractionArgs,
+    model: &ContractionModel,
+    grid: &[ContractionPoint],
+    values: &[Vec<f64>],
+) -> Result<bool, CliError> {
+    let methods = &model.methods;
+    // Each point's first instance again, for its rate, theory and iteration count (the first
+    // trial of the Monte Carlo is the same instance).
+    let results = contraction_sweep(&model.setup, grid, methods, a.seed, &|| {})?;
     let trials = a.trials as usize;
-    let sims = sims::simulate(&model, &grid, trials, a.seed, &|| pb.inc(1))?;
-    pb.finish_and_clear();
+    let sims = sims::summarize_units(values, grid.len(), trials, methods.len());
     let theory: Vec<Vec<Option<f64>>> = grid
         .iter()
         .map(|p| model.theory(p))

@@ -1,24 +1,56 @@
 //! `verify merge`: combine the shard folders of one sharded run into the files an unsharded run
-//! writes (the engine checks the shards: same run and split, none missing, twice or unfinished).
+//! writes. The engine checks the shards (same run and split, none missing, twice or unfinished);
+//! the recorded command says which command's results to write.
 
-use crate::cli::{Cli, Command, MergeArgs};
+use crate::cli::{Cli, Command, LinearRepSub, MergeArgs};
 use crate::error::CliError;
-use crate::single_index::{finish, setup};
 use clap::Parser;
 
 pub fn run(m: &MergeArgs) -> Result<bool, CliError> {
+    let same = |d: &std::path::PathBuf| {
+        d == &m.out
+            || matches!((d.canonicalize(), m.out.canonicalize()), (Ok(a), Ok(b)) if a == b)
+    };
+    if m.dirs.iter().any(same) {
+        return Err(CliError::Usage(format!(
+            "merge: --out {} is one of the shard folders; write the merged run elsewhere",
+            m.out.display()
+        )));
+    }
     let merged = harness::merge_shards(&m.dirs)?;
     let cli = Cli::try_parse_from(&merged.header.command)
         .map_err(|e| CliError::Usage(format!("merge: cannot re-read the recorded command: {e}")))?;
-    let Command::SingleIndex(mut args) = cli.command else {
-        return Err(CliError::Usage(
-            "merge: the recorded command is not single-index".into(),
-        ));
+    let unsupported = || {
+        CliError::Usage(format!(
+            "merge: the recorded command ({}) has no sharded form",
+            merged.header.command.join(" ")
+        ))
     };
-    args.out = m.out.clone();
-    args.format = m.format;
-    args.quiet = true;
-    let (model, points) = setup(&args)?;
-    harness::write_merged_log(&m.out, &merged)?;
-    finish(&args, &model, &points, Some(merged.values)).map(|(agree, _)| agree)
+    match cli.command {
+        Command::SingleIndex(mut args) => {
+            args.out = m.out.clone();
+            args.format = m.format;
+            args.quiet = true;
+            let (model, points) = crate::single_index::setup(&args)?;
+            harness::write_merged_log(&m.out, &merged)?;
+            crate::single_index::finish(&args, &model, &points, Some(merged.values))
+                .map(|(agree, _)| agree)
+        }
+        Command::Spike(mut args) => {
+            args.out = m.out.clone();
+            let (_, points) = crate::spike_check::setup(&args)?;
+            harness::write_merged_log(&m.out, &merged)?;
+            crate::spike_check::finish(&args, &points, &merged.values)
+        }
+        Command::LinearRep(lr) => {
+            let Some(LinearRepSub::Contraction(mut args)) = lr.command else {
+                return Err(unsupported());
+            };
+            args.out = m.out.clone();
+            args.format = m.format;
+            args.quiet = true;
+            crate::linear_rep::merge_contraction(&args, &merged)
+        }
+        _ => Err(unsupported()),
+    }
 }

@@ -270,30 +270,24 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> 
     if a.theory_only {
         return finish(a, &model, &points, None);
     }
-    let plan = harness::RunPlan {
-        out: a.out.clone(),
+    let run = harness::ShardArgs {
         resume: a.resume,
-        seed: a.seed,
-        header: harness::LogHeader {
-            kind: LOG_KIND.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            command: canonical_argv(a),
-            points: points.len(),
-            trials: a.trials as usize,
-            shard: a.shard,
-        },
+        shard: a.shard,
     };
     let progress = harness::Progress::new(a.quiet);
-    let values = match harness::run_checkpointed(&model, &points, &plan, &progress)? {
-        harness::Outcome::Whole(values) => values,
-        harness::Outcome::Shard { units, log } => {
-            let (i, k) = a.shard.unwrap_or((0, 1));
-            eprintln!(
-                "shard {i}/{k}: {units} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",
-                log.display()
-            );
-            return Ok((true, Vec::new()));
-        }
+    let Some(values) = harness::run_or_shard(
+        &model,
+        &points,
+        LOG_KIND,
+        canonical_argv(a),
+        a.trials as usize,
+        a.seed,
+        &a.out,
+        run,
+        &progress,
+    )?
+    else {
+        return Ok((true, Vec::new()));
     };
     finish(a, &model, &points, Some(values))
 }

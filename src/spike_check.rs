@@ -31,7 +31,34 @@ struct SpikeFile<'a> {
     rows: &'a [SpikeRow],
 }
 
-pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
+/// The checkpoint kind of a spike run.
+pub const LOG_KIND: &str = "verify spike units";
+
+/// Every setting that changes the values, as flags (recorded in the checkpoint and the JSON).
+pub fn canonical_argv(a: &SpikeArgs) -> Vec<String> {
+    let mut v: Vec<String> = vec!["verify".into(), "spike".into()];
+    if a.no_normalize {
+        v.push("--no-normalize".into());
+    }
+    for (k, val) in [
+        ("--d", a.d.text.clone()),
+        ("--kappa", a.kappa.to_string()),
+        ("--psi", a.psi.to_string()),
+        ("--spectrum", a.spectrum.name()),
+        ("--activation", a.activation.to_string()),
+        ("--student", a.student.to_string()),
+        ("--noise", a.noise.to_string()),
+        ("--trials", a.trials.to_string()),
+        ("--seed", a.seed.to_string()),
+    ] {
+        v.push(k.into());
+        v.push(val);
+    }
+    v
+}
+
+/// The model and its grid (one point per d, N = d rounded up to even).
+pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliError> {
     let base = SingleIndexModel {
         family: a.spectrum.clone(),
         normalize: !a.no_normalize,
@@ -64,9 +91,39 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
             p.d
         )));
     }
-    let model = SpikeModel { base };
+    Ok((SpikeModel { base }, points))
+}
+
+/// Run (or resume, or run one shard of) the spike check.
+pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
+    let (model, points) = setup(a)?;
+    let Some(values) = harness::run_or_shard(
+        &model,
+        &points,
+        LOG_KIND,
+        canonical_argv(a),
+        a.trials as usize,
+        a.seed,
+        &a.out,
+        a.run,
+        &harness::Progress::new(a.quiet),
+    )?
+    else {
+        return Ok(true);
+    };
+    finish(a, &points, &values)
+}
+
+/// From the unit values (all units in grid order) to the fit, files and standard output; shared
+/// by a whole run, a resumed run and `verify merge`.
+pub fn finish(
+    a: &SpikeArgs,
+    points: &[SingleIndexPoint],
+    values: &[Vec<f64>],
+) -> Result<bool, CliError> {
     let trials = a.trials as usize;
-    let sims = sims::simulate(&model, &points, trials, a.seed, &|| {})?;
+    let sims = sims::summarize_units(values, points.len(), trials, 1);
+    let ds: Vec<usize> = points.iter().map(|p| p.d).collect();
     let rows: Vec<SpikeRow> = points
         .iter()
         .zip(&sims)
@@ -90,7 +147,7 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
     } else {
         "does not shrink"
     };
-    let command: Vec<String> = std::env::args().collect();
+    let command = canonical_argv(a);
     reports::write_csv(&a.out.join("spike.csv"), &rows)?;
     reports::write_json(
         &a.out.join("spike.json"),
@@ -136,16 +193,21 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
         x_ticks: if ds.len() <= 10 { ds.iter().map(|&d| d as f64).collect() } else { Vec::new() },
     };
     reports::write_svg(&a.out.join("spike.svg"), &fig)?;
-    println!(
-        "{:>7} {:>7} {:>7} {:>12} {:>10}",
-        "d", "n", "N", "ratio", "± se"
-    );
-    for r in &rows {
-        println!(
-            "{:>7} {:>7} {:>7} {:>12.5} {:>10.5}",
-            r.d, r.n, r.width, r.ratio_mean, r.ratio_se
+    crate::stdout::print_rows(&rows, a.format, || {
+        let mut out = format!(
+            "{:>7} {:>7} {:>7} {:>12} {:>10}\n",
+            "d", "n", "N", "ratio", "± se"
         );
-    }
-    println!("\nfitted slope of log ratio on log d: {fitted:.3}; the remainder {verdict} with d. Files in {}", a.out.display());
+        for r in &rows {
+            out += &format!(
+                "{:>7} {:>7} {:>7} {:>12.5} {:>10.5}\n",
+                r.d, r.n, r.width, r.ratio_mean, r.ratio_se
+            );
+        }
+        out + &format!(
+            "\nfitted slope of log ratio on log d: {fitted:.3}; the remainder {verdict} with d. Files in {}\n",
+            a.out.display()
+        )
+    })?;
     Ok(shrinks)
 }

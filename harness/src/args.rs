@@ -102,3 +102,16 @@ impl CommonArgs {
         <OnlyCommon as clap::Parser>::parse_from(args).common
     }
 }
+
+/// The run-control flags of a command that has its own `--trials`, `--seed` and `--out`:
+/// resume an interrupted run, or run one shard of it.
+#[derive(Args, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShardArgs {
+    /// Continue an interrupted run in the same --out folder (finished trials are kept).
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only part I of K of the trials (0 <= I < K) into --out; combine the K folders with
+    /// `verify merge DIR... --out DIR`.
+    #[arg(long, value_name = "I/K", value_parser = shard_spec)]
+    pub shard: Option<(usize, usize)>,
+}

@@ -151,3 +151,44 @@ pub fn run_checkpointed<M: Model>(
         .collect();
     Ok(Outcome::Whole(values))
 }
+
+/// Run `model` checkpointed into `out` for a command whose canonical form is `command` (every
+/// setting that changes the values, without --out/--shard/--resume): Some(values in grid order)
+/// for a whole run, None for a finished shard (after saying where it is and how to merge).
+#[allow(clippy::too_many_arguments)]
+pub fn run_or_shard<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    kind: &str,
+    command: Vec<String>,
+    trials: usize,
+    seed: u64,
+    out: &Path,
+    run: crate::args::ShardArgs,
+    observer: &dyn Observer,
+) -> Result<Option<Vec<Vec<f64>>>, HarnessError> {
+    let plan = RunPlan {
+        out: out.to_path_buf(),
+        resume: run.resume,
+        seed,
+        header: LogHeader {
+            kind: kind.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            command,
+            points: points.len(),
+            trials,
+            shard: run.shard,
+        },
+    };
+    match run_checkpointed(model, points, &plan, observer)? {
+        Outcome::Whole(values) => Ok(Some(values)),
+        Outcome::Shard { units, log } => {
+            let (i, k) = run.shard.unwrap_or((0, 1));
+            eprintln!(
+                "shard {i}/{k}: {units} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",
+                log.display()
+            );
+            Ok(None)
+        }
+    }
+}

@@ -49,9 +49,9 @@ mod output;
 pub mod pipeline;
 mod rows;
 
-pub use args::{shard_spec, CommonArgs, Format};
+pub use args::{shard_spec, CommonArgs, Format, ShardArgs};
 pub use check::{AsModel, Check, Grid, Params};
-pub use checkpoint::{run_checkpointed, LogHeader, Outcome, RunPlan, UNITS_FILE};
+pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, Outcome, RunPlan, UNITS_FILE};
 pub use error::HarnessError;
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};

@@ -1,0 +1,153 @@
+//! Every Monte Carlo command runs through the engine's checkpoint: `spike` and
+//! `linear-rep contraction`, killed with SIGKILL mid-run and resumed, write the same files as an
+//! uninterrupted run; contraction run as two shards and merged equals the unsharded run.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn lines(p: &Path) -> usize {
+    std::fs::read_to_string(p)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+}
+
+fn assert_same(files: &[&str], a: &Path, b: &Path) {
+    for f in files {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// Run `args` whole into `base/whole`; run it again into `base/cut`, SIGKILL it once `kill_at`
+/// units are logged, resume, and compare `files`.
+fn kill_and_resume(base: &Path, args: &[&str], units: usize, kill_at: usize, files: &[&str]) {
+    let (whole, cut) = (base.join("whole"), base.join("cut"));
+    let o = verify(&[args, &["--out", whole.to_str().unwrap()]].concat());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_eq!(lines(&whole.join("units.jsonl")), units + 1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(args)
+        .args(["--out", cut.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = cut.join("units.jsonl");
+    let start = Instant::now();
+    while lines(&log) <= kill_at && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = lines(&log).saturating_sub(1);
+    assert!(
+        (kill_at..units).contains(&done),
+        "the kill must land mid-run: {done} of {units} units were logged"
+    );
+    assert!(
+        !cut.join(files[0]).exists(),
+        "no result file before the run finished"
+    );
+    let o = verify(&[args, &["--out", cut.to_str().unwrap(), "--resume"]].concat());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert_same(files, &whole, &cut);
+}
+
+#[test]
+fn spike_resumes_after_kill() {
+    let base = scratch("spike-resume");
+    let args = [
+        "spike",
+        "--d",
+        "200,400,800",
+        "--trials",
+        "12",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    kill_and_resume(
+        &base,
+        &args,
+        36,
+        6,
+        &["spike.csv", "spike.json", "spike.svg"],
+    );
+    std::fs::remove_dir_all(base).ok();
+}
+
+const CONTRACTION: [&str; 10] = [
+    "linear-rep",
+    "contraction",
+    "--kappa-head",
+    "1,3,10",
+    "--kappa-sigma",
+    "1,10",
+    "--trials",
+    "20",
+    "--quiet",
+    "--format=none",
+];
+const CONTRACTION_FILES: [&str; 4] = [
+    "contraction.csv",
+    "contraction.json",
+    "contraction.svg",
+    "report.md",
+];
+
+#[test]
+fn contraction_resumes_after_kill() {
+    let base = scratch("contraction-resume");
+    kill_and_resume(&base, &CONTRACTION, 120, 20, &CONTRACTION_FILES);
+    std::fs::remove_dir_all(base).ok();
+}
+
+#[test]
+fn contraction_shards_merge_into_the_unsharded_output() {
+    let base = scratch("contraction-shards");
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let o = verify(&[&CONTRACTION[..], &["--out", &dir("whole")]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let o = verify(
+            &[
+                &CONTRACTION[..],
+                &["--shard", &shard, "--out", &dir(&format!("s{i}"))],
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!base.join(format!("s{i}/contraction.csv")).exists());
+    }
+    let o = verify(&[
+        "merge",
+        &dir("s0"),
+        &dir("s1"),
+        "--out",
+        &dir("merged"),
+        "--format",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same(
+        &CONTRACTION_FILES,
+        &base.join("whole"),
+        &base.join("merged"),
+    );
+    // Merging into one of the shard folders is refused.
+    let o = verify(&["merge", &dir("s0"), &dir("s1"), "--out", &dir("s0")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::remove_dir_all(base).ok();
+}
