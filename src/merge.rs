@@ -8,8 +8,7 @@ use clap::Parser;
 
 pub fn run(m: &MergeArgs) -> Result<bool, CliError> {
     let same = |d: &std::path::PathBuf| {
-        d == &m.out
-            || matches!((d.canonicalize(), m.out.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        d == &m.out || matches!((d.canonicalize(), m.out.canonicalize()), (Ok(a), Ok(b)) if a == b)
     };
     if m.dirs.iter().any(same) {
         return Err(CliError::Usage(format!(

@@ -523,7 +523,7 @@ fn method_short(method: OneStep) -> &'static str {
 
 /// The legend name of a method, with where its formula comes from (or that it has none).
 fn method_label(method: OneStep, level: Level) -> &'static str {
-    let simulated = !method.has_theory(level);
+    let simulated = !sims::single_index::has_theory(method, level);
     match method {
         OneStep::Sgd => "SGD (Lemma 3.10)",
         OneStep::Kfac => "KFAC (Lemma 3.12)",

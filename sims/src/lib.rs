@@ -2,6 +2,7 @@
 //! sweep → simulate → verdict machinery that any model plugs into. Knows nothing of plotting.
 
 pub mod experiment;
+pub mod kernels;
 pub mod linear_rep;
 pub mod one_step;
 pub mod rng;

@@ -3,7 +3,7 @@
 //! coordinate batch-norm, one step of Adam, Shampoo and Muon.
 
 use crate::experiment::SimError;
-use crate::single_index::{gram, product, Level};
+use crate::kernels::{gram, product, symmetric_eigen};
 use faer::{Mat, MatMut, MatRef, Par};
 
 /// A one-step update rule compared in the single-index model.
@@ -58,16 +58,6 @@ impl OneStep {
         OneStep::ALL.into_iter().find(|m| m.name() == s)
     }
 
-    /// Whether a limit formula is derived for this method at this level; the others are
-    /// simulation only (docs/one-step-methods.md says why).
-    pub fn has_theory(self, level: Level) -> bool {
-        match self {
-            OneStep::Adam => level == Level::Direction,
-            OneStep::Muon => level == Level::Direction,
-            _ => true,
-        }
-    }
-
     /// Whether the method uses the ridge λ.
     pub fn uses_lambda(self) -> bool {
         matches!(self, OneStep::Kfac | OneStep::SqrtKfac)
@@ -86,15 +76,6 @@ pub const ADAM_EPS: f64 = 1e-8;
 
 /// Muon's quintic Newton–Schulz coefficients (Jordan et al. 2024), applied five times.
 pub const MUON_COEFFICIENTS: (f64, f64, f64) = (3.4445, -4.7750, 2.0315);
-
-/// Eigenvectors Q (columns) and eigenvalues (ascending) of a symmetric matrix (lower half read).
-pub fn symmetric_eigen(a: MatRef<'_, f64>) -> Result<(Mat<f64>, Vec<f64>), SimError> {
-    let evd = a
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| SimError::Numerical(format!("eigendecomposition failed: {e:?}")))?;
-    let vals = (0..a.nrows()).map(|i| evd.S()[i]).collect();
-    Ok((evd.U().to_owned(), vals))
-}
 
 /// Q diag(f(λᵢ)) Qᵀ M: a spectral function of a symmetric matrix applied to M.
 pub fn spectral_apply(
@@ -137,12 +118,12 @@ pub fn shampoo(g: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>, SimError> {
     let eps = SHAMPOO_EPS * frobenius_sq(g) / r.min(c) as f64;
     let inv_sqrt = |v: f64| 1.0 / (v.max(0.0) + eps).sqrt();
     if c <= r {
-        let (q, vals) = symmetric_eigen(gram(g, par).as_ref())?;
+        let (q, vals) = symmetric_eigen(gram(g, par).as_ref(), Par::Seq)?;
         Ok(spectral_apply(&q, &vals, inv_sqrt, g.transpose(), par)
             .transpose()
             .to_owned())
     } else {
-        let (q, vals) = symmetric_eigen(gram(g.transpose(), par).as_ref())?;
+        let (q, vals) = symmetric_eigen(gram(g.transpose(), par).as_ref(), Par::Seq)?;
         Ok(spectral_apply(&q, &vals, inv_sqrt, g, par))
     }
 }
@@ -258,8 +239,8 @@ mod tests {
             for i in 0..c {
                 rr[(i, i)] += eps;
             }
-            let (ql, vl) = symmetric_eigen(l.as_ref()).unwrap();
-            let (qr, vr) = symmetric_eigen(rr.as_ref()).unwrap();
+            let (ql, vl) = symmetric_eigen(l.as_ref(), Par::Seq).unwrap();
+            let (qr, vr) = symmetric_eigen(rr.as_ref(), Par::Seq).unwrap();
             let quarter = |v: f64| v.powf(-0.25);
             let left = spectral_apply(&ql, &vl, quarter, g.as_ref(), Par::Seq);
             let literal = spectral_apply(&qr, &vr, quarter, left.transpose(), Par::Seq)

@@ -3,16 +3,15 @@
 //! real first gradient step of a two-layer network with symmetric initialisation).
 
 use crate::experiment::{Model, SimError};
-use crate::one_step::{
-    adam_first_step, batch_norm, muon, shampoo, spectral_apply, symmetric_eigen, OneStep,
+use crate::kernels::{
+    dot, gram, mat_t_vec, mat_vec, norm, product, symmetric_eigen, syrk_lower, BLOCK,
 };
+use crate::one_step::{adam_first_step, batch_norm, muon, shampoo, spectral_apply, OneStep};
 use crate::rng::UnitRng;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
 use faer::linalg::cholesky::llt::solve::solve_in_place;
-use faer::linalg::matmul::matmul;
-use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Mat, MatMut, MatRef, Par};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
@@ -25,6 +24,15 @@ pub enum Level {
     Direction,
     /// Top right singular vector of W₁ − W₀ of a two-layer network after one step.
     Network,
+}
+
+/// Whether a limit formula is derived for `method` at `level`; the others are simulation only
+/// (docs/one-step-methods.md says why).
+pub fn has_theory(method: OneStep, level: Level) -> bool {
+    match method {
+        OneStep::Adam | OneStep::Muon => level == Level::Direction,
+        _ => true,
+    }
 }
 
 impl Level {
@@ -72,41 +80,6 @@ pub fn draw_problem(
     Problem { x, beta, y }
 }
 
-fn column(v: &[f64]) -> MatRef<'_, f64> {
-    MatRef::from_column_major_slice(v, v.len(), 1)
-}
-
-/// A v. Matrix-vector products stay sequential whatever the trial's parallelism: a parallel
-/// split of their reductions would change the last bits with the thread count (and they are
-/// memory-bound, so threads gain little).
-fn mat_vec(a: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
-    let mut out = Mat::<f64>::zeros(a.nrows(), 1);
-    matmul(out.as_mut(), Accum::Replace, a, column(v), 1.0, Par::Seq);
-    out.col_as_slice(0).to_vec()
-}
-
-/// Aᵀ v · alpha (sequential, as [`mat_vec`]).
-pub(crate) fn mat_t_vec(a: MatRef<'_, f64>, v: &[f64], alpha: f64) -> Vec<f64> {
-    let mut out = Mat::<f64>::zeros(a.ncols(), 1);
-    matmul(
-        out.as_mut(),
-        Accum::Replace,
-        a.transpose(),
-        column(v),
-        alpha,
-        Par::Seq,
-    );
-    out.col_as_slice(0).to_vec()
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
-}
-
 /// ρ(u) = |⟨u, β*⟩| / (‖u‖ ‖β*‖).
 pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
     let den = norm(u) * norm(beta);
@@ -115,76 +88,6 @@ pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
     } else {
         0.0
     }
-}
-
-/// Width of the output column blocks of the parallel products.
-const BLOCK: usize = 256;
-
-/// dst ← alpha · lhs · rhs. Under a parallel `par`, output column blocks of fixed width run as
-/// independent sequential products on rayon, so every entry comes from the same sequential code
-/// whatever the thread count: bit-identical results (faer's own parallel split is not).
-pub(crate) fn product(
-    dst: MatMut<'_, f64>,
-    lhs: MatRef<'_, f64>,
-    rhs: MatRef<'_, f64>,
-    alpha: f64,
-    par: Par,
-) {
-    if par == Par::Seq {
-        return matmul(dst, Accum::Replace, lhs, rhs, alpha, Par::Seq);
-    }
-    dst.par_col_chunks_mut(BLOCK)
-        .enumerate()
-        .for_each(|(b, chunk)| {
-            let cols = rhs.subcols(b * BLOCK, chunk.ncols());
-            matmul(chunk, Accum::Replace, lhs, cols, alpha, Par::Seq);
-        });
-}
-
-/// The lower triangle of alpha · xᵀx (a symmetric rank update: half the work of a product),
-/// by column blocks under a parallel `par` as in [`product`].
-pub(crate) fn syrk_lower(dst: MatMut<'_, f64>, x: MatRef<'_, f64>, alpha: f64, par: Par) {
-    syrk_lower_blocks(dst, x, alpha, par, BLOCK)
-}
-
-/// [`syrk_lower`] with output column blocks of width `block` under a parallel `par` (narrower
-/// blocks balance the triangle's uneven columns better; any fixed width gives the same bits on
-/// every thread count).
-pub(crate) fn syrk_lower_blocks(
-    dst: MatMut<'_, f64>,
-    x: MatRef<'_, f64>,
-    alpha: f64,
-    par: Par,
-    block: usize,
-) {
-    let d = x.ncols();
-    if par == Par::Seq {
-        return tri::matmul(
-            dst,
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            x.transpose(),
-            BlockStructure::Rectangular,
-            x,
-            BlockStructure::Rectangular,
-            alpha,
-            Par::Seq,
-        );
-    }
-    dst.par_col_chunks_mut(block)
-        .enumerate()
-        .for_each(|(b, chunk)| {
-            let (j0, w) = (b * block, chunk.ncols());
-            let below = chunk.subrows_mut(j0, d - j0);
-            matmul(
-                below,
-                Accum::Replace,
-                x.subcols(j0, d - j0).transpose(),
-                x.subcols(j0, w),
-                alpha,
-                Par::Seq,
-            );
-        });
 }
 
 /// The Cholesky factor L of P = XᵀX/n + λI (the KFAC right preconditioner). The factorisation
@@ -262,7 +165,10 @@ impl Factors {
             .iter()
             .any(|m| matches!(m, OneStep::SqrtKfac | OneStep::Whiten))
         {
-            Some(symmetric_eigen(sample_second_moment(x, par).as_ref())?)
+            Some(symmetric_eigen(
+                sample_second_moment(x, par).as_ref(),
+                Par::Seq,
+            )?)
         } else {
             None
         };
@@ -363,19 +269,6 @@ pub fn top_left_singular_vector(
     Ok(v)
 }
 
-/// MᵀM (k × k) as a symmetric rank update, lower half computed and mirrored.
-pub(crate) fn gram(m: MatRef<'_, f64>, par: Par) -> Mat<f64> {
-    let k = m.ncols();
-    let mut g = Mat::<f64>::zeros(k, k);
-    syrk_lower(g.as_mut(), m, 1.0, par);
-    for j in 0..k {
-        for i in 0..j {
-            g[(i, j)] = g[(j, i)];
-        }
-    }
-    g
-}
-
 /// The eigenvector of the largest eigenvalue of a symmetric positive semi-definite matrix.
 fn top_eigenvector(g: MatRef<'_, f64>, mut v: Vec<f64>) -> Result<Vec<f64>, SimError> {
     let s = norm(&v);
@@ -400,11 +293,9 @@ fn top_eigenvector(g: MatRef<'_, f64>, mut v: Vec<f64>) -> Result<Vec<f64>, SimE
             }
         }
     }
-    let evd = g
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| SimError::Numerical(format!("eigendecomposition failed: {e:?}")))?;
+    let (q, _) = symmetric_eigen(g, Par::Seq)?;
     let top = g.nrows() - 1; // eigenvalues ascending
-    Ok(evd.U().col(top).iter().copied().collect())
+    Ok(q.col(top).iter().copied().collect())
 }
 
 /// W₀'s first N/2 rows, transposed (d × N/2), entries N(0, 1/d) drawn column by column.
@@ -642,7 +533,7 @@ impl SingleIndexModel {
         l: &theory::SingleIndexLimits,
         m: OneStep,
     ) -> Result<Option<f64>, SimError> {
-        if !m.has_theory(self.level) {
+        if !has_theory(m, self.level) {
             return Ok(None);
         }
         let value = match m {

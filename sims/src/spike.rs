@@ -2,10 +2,9 @@
 //! rank-one part. This simulates ‖Δ‖_op / ‖η c1 a β̂ᵀ‖_op at finite size (`verify spike`).
 
 use crate::experiment::{Model, SimError};
+use crate::kernels::mat_t_vec;
 use crate::rng::UnitRng;
-use crate::single_index::{
-    mat_t_vec, one_step_update, operator_norm, SingleIndexModel, SingleIndexPoint,
-};
+use crate::single_index::{one_step_update, operator_norm, SingleIndexModel, SingleIndexPoint};
 use faer::{Mat, Par};
 use theory::Activation;
 

@@ -6,7 +6,8 @@
 use super::optim::{batch_whitener, Normalization};
 use super::{least_squares_head, Batch, Task};
 use crate::experiment::SimError;
-use crate::one_step::symmetric_eigen as sym_eigen;
+use crate::kernels::symmetric_eigen;
+use faer::Par;
 use faer::{Mat, MatRef};
 
 /// The sines of the principal angles between row(G) and row(G*), largest first: the singular
@@ -14,7 +15,7 @@ use faer::{Mat, MatRef};
 /// from 1 − cos², so that distances down to 1e-15 stay accurate.
 pub fn principal_sines(g: MatRef<'_, f64>, g_star: MatRef<'_, f64>) -> Result<Vec<f64>, SimError> {
     let resid = g.transpose() - g_star.transpose() * (g_star * g.transpose()); // d_x × k
-    let (_, vals) = sym_eigen((resid.transpose() * &resid).as_ref())?;
+    let (_, vals) = symmetric_eigen((resid.transpose() * &resid).as_ref(), Par::Seq)?;
     Ok(vals
         .iter()
         .rev()

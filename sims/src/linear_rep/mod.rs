@@ -8,7 +8,7 @@ pub mod population;
 pub mod run;
 
 use crate::experiment::SimError;
-use crate::one_step::symmetric_eigen as sym_eigen;
+use crate::kernels::symmetric_eigen;
 use crate::rng::UnitRng;
 use faer::linalg::matmul::matmul;
 use faer::prelude::Solve;
@@ -183,7 +183,7 @@ pub fn draw_sigma(
         Anisotropy::Low => {
             let w = gaussian(dx, 4 * dx, 1.0, rng);
             let s = &w * w.transpose() * faer::Scale(1.0 / (4 * dx) as f64);
-            let (_, vals) = sym_eigen(s.as_ref())?;
+            let (_, vals) = symmetric_eigen(s.as_ref(), Par::Seq)?;
             let top = vals[dx - 1];
             Ok(s * faer::Scale(1.0 / top))
         }
@@ -245,7 +245,7 @@ pub fn head_with_condition(dy: usize, k: usize, kappa: f64, rng: &mut UnitRng) -
 
 /// Σ and its symmetric square roots.
 pub fn task(head: Mat<f64>, sigma: Mat<f64>) -> Result<Task, SimError> {
-    let (q, vals) = sym_eigen(sigma.as_ref())?;
+    let (q, vals) = symmetric_eigen(sigma.as_ref(), Par::Seq)?;
     if vals[0] <= 0.0 {
         return Err(SimError::Numerical("Σ is not positive definite".into()));
     }
@@ -421,7 +421,7 @@ mod tests {
             }
         }
         assert!((spectral_norm(inst.train.head.as_ref()).unwrap() - 1.0).abs() < 1e-12);
-        let (_, vals) = sym_eigen(inst.train.sigma.as_ref()).unwrap();
+        let (_, vals) = symmetric_eigen(inst.train.sigma.as_ref(), Par::Seq).unwrap();
         assert!((vals[39] - 1.0).abs() < 1e-12 && (vals[0] - 1e-3).abs() < 1e-14);
         let sq = &inst.train.sigma_half * &inst.train.sigma_half;
         let id = &inst.train.sigma_half * &inst.train.sigma_inv_half;
@@ -431,8 +431,11 @@ mod tests {
                 assert!((id[(i, j)] - if i == j { 1.0 } else { 0.0 }).abs() < 1e-9);
             }
         }
-        let (_, low) =
-            sym_eigen(draw_sigma(100, Anisotropy::Low, &mut rng).unwrap().as_ref()).unwrap();
+        let (_, low) = symmetric_eigen(
+            draw_sigma(100, Anisotropy::Low, &mut rng).unwrap().as_ref(),
+            Par::Seq,
+        )
+        .unwrap();
         assert!(
             (low[99] - 1.0).abs() < 1e-12 && (5.0..15.0).contains(&(1.0 / low[0])),
             "{}",

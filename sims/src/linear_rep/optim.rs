@@ -3,8 +3,9 @@
 
 use super::{least_squares_head, sym_function, Batch};
 use crate::experiment::SimError;
-use crate::one_step::symmetric_eigen as sym_eigen;
+use crate::kernels::symmetric_eigen;
 use faer::prelude::Solve;
+use faer::Par;
 use faer::{Mat, MatRef, Scale, Side};
 
 /// An optimizer of the spec's table.
@@ -301,8 +302,8 @@ pub fn ngd_direction(
     let rhs = gg - f.transpose() * a_inv(gf.clone())? * &gsx;
     // M = Σ̂_x − (GΣ̂_x)ᵀ (Σ̂_z + ρ)⁻¹ (GΣ̂_x).
     let m = &sx - gsx.transpose() * spd_solve_left(sz_r.as_ref(), gsx.as_ref())?;
-    let (um, lm) = sym_eigen(m.as_ref())?;
-    let (un, ln) = sym_eigen(ftf.as_ref())?;
+    let (um, lm) = symmetric_eigen(m.as_ref(), Par::Seq)?;
+    let (un, ln) = symmetric_eigen(ftf.as_ref(), Par::Seq)?;
     // vec(N Q M) = (M ⊗ N) vec(Q): Q = U_N [(U_Nᵀ R U_M) ./ (λ_N λ_Mᵀ + ρ)] U_Mᵀ.
     let mut t = un.transpose() * &rhs * &um;
     for j in 0..dx {
@@ -411,7 +412,7 @@ pub fn ngd_empirical_step(
     per_sample_gradients_into(s.f.as_ref(), s.g.as_ref(), b1, &mut w.gam);
     // The n p² rank update dominates the whole head-to-head: half of it (lower triangle), split
     // into fixed column blocks on rayon (the same bits on any thread count).
-    crate::single_index::syrk_lower_blocks(
+    crate::kernels::syrk_lower_blocks(
         w.fisher.as_mut(),
         w.gam.as_ref(),
         1.0 / n as f64,
@@ -480,7 +481,7 @@ pub fn transform_into(src: &Batch, w: MatRef<'_, f64>, dst: &mut Batch) {
 
 /// The batch's own ZCA whitening matrix Σ̂^{-1/2} (Σ̂ = XᵀX/n).
 pub fn batch_whitener(x: MatRef<'_, f64>) -> Result<Mat<f64>, SimError> {
-    let (q, vals) = sym_eigen(second_moment(x).as_ref())?;
+    let (q, vals) = symmetric_eigen(second_moment(x).as_ref(), Par::Seq)?;
     if vals[0] <= 0.0 {
         return Err(SimError::Numerical(
             "batch covariance singular: batch whitening needs n > d_x".into(),

@@ -7,9 +7,10 @@ use super::metrics::subspace_distance;
 use super::optim::{retract, Method};
 use super::{haar_columns, head_with_condition, rotated_sigma, sym_function};
 use crate::experiment::SimError;
-use crate::one_step::symmetric_eigen as sym_eigen;
+use crate::kernels::symmetric_eigen;
 use crate::rng::UnitRng;
 use faer::prelude::Solve;
+use faer::Par;
 use faer::{Mat, MatRef, Scale, Side};
 
 /// A population problem: F* (d_y × k) with singular values logspace(1, 1/κ_F), G* Haar, Σ with
@@ -41,7 +42,7 @@ pub fn draw_population(
     let head = head_with_condition(dy, k, kappa_head, rng);
     let g_star = haar_columns(dx, k, rng).transpose().to_owned();
     let sigma = rotated_sigma(dx, kappa_sigma, rng);
-    let (q, vals) = sym_eigen(sigma.as_ref())?;
+    let (q, vals) = symmetric_eigen(sigma.as_ref(), Par::Seq)?;
     let sigma_inv = sym_function(&q, &vals, |v| 1.0 / v);
     Ok(PopulationProblem {
         head,
@@ -128,10 +129,10 @@ pub struct LocalSpectra {
 pub fn local_spectra(p: &PopulationProblem) -> Result<LocalSpectra, SimError> {
     let (dx, k) = (p.g_star.ncols(), p.g_star.nrows());
     let ftf = p.head.transpose() * &p.head;
-    let (uf, sf) = sym_eigen(ftf.as_ref())?;
+    let (uf, sf) = symmetric_eigen(ftf.as_ref(), Par::Seq)?;
     // Q⊥: eigenvectors of I − G*ᵀG* with eigenvalue 1 (the last d_x − k, ascending order).
     let proj = Mat::<f64>::identity(dx, dx) - p.g_star.transpose() * &p.g_star;
-    let (qp, _) = sym_eigen(proj.as_ref())?;
+    let (qp, _) = symmetric_eigen(proj.as_ref(), Par::Seq)?;
     let q_perp = qp.subcols(k, dx - k).to_owned();
     let sq = &p.sigma * &q_perp;
     let cross = &p.g_star * &sq; // G*ΣQ⊥ (k × (d_x − k))
@@ -141,7 +142,7 @@ pub fn local_spectra(p: &PopulationProblem) -> Result<LocalSpectra, SimError> {
         .map_err(|e| SimError::Numerical(format!("{e:?}")))?
         .solve(&cross);
     let schur = q_perp.transpose() * &sq - cross.transpose() * solved;
-    let (us, bs) = sym_eigen(schur.as_ref())?;
+    let (us, bs) = symmetric_eigen(schur.as_ref(), Par::Seq)?;
     let v = &q_perp * us.col(0);
     Ok(LocalSpectra {
         head_singular_values: sf.iter().rev().map(|v| v.max(0.0).sqrt()).collect(),
