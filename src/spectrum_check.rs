@@ -4,15 +4,9 @@
 
 use crate::cli::SpectrumArgs;
 use crate::error::CliError;
+use faer::Par;
 use serde::Serialize;
-
-#[derive(Serialize)]
-struct BinRow {
-    bin_lo: f64,
-    bin_hi: f64,
-    sample_density: f64,
-    theory_density: f64,
-}
+use sims::spectrum::{Bin, SpectrumComparison};
 
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -33,7 +27,7 @@ struct Summary<'a> {
     /// Mass of the atom at zero: limit 1 − n/d (when d > n), and the sampled fraction.
     zero_mass_limit: f64,
     zero_mass_sample: f64,
-    bins: &'a [BinRow],
+    bins: &'a [Bin],
 }
 
 pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
@@ -52,7 +46,6 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
     };
     let h = spec.measure()?;
     let sigma = spec.eigenvalues()?;
-    let gamma = d as f64 / n as f64;
     let key = sims::rng::stable_key(&format!(
         "spectrum|{}|{:?}|{:?}|{}|{}|{}",
         a.spectrum.name(),
@@ -63,80 +56,24 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
         !a.no_normalize
     ));
     let mut rng = sims::unit_rng(a.seed, key, 0);
-    let mut eig = sims::spectrum::sample_covariance_eigenvalues(&sigma, n, &mut rng)?;
-    let top = eig.last().copied().unwrap_or(1.0).max(f64::MIN_POSITIVE);
-    // S has d − n zero eigenvalues when d > n; rounding leaves them at ±1e-15 · top.
-    eig.iter_mut()
-        .filter(|x| **x < 1e-9 * top)
-        .for_each(|x| *x = 0.0);
-    let zero_mass_limit = (1.0 - 1.0 / gamma).max(0.0);
-    let is_zero = |x: f64| x < 1e-9 * top;
-    let zero_mass_sample = eig.iter().filter(|&&x| is_zero(x)).count() as f64 / d as f64;
+    let eig = sims::spectrum::sample_covariance_eigenvalues(&sigma, n, &mut rng, Par::Seq)?;
+    let c = sims::spectrum::compare_with_limit(eig, &h, n, a.bins as usize)?;
+    write_outputs(a, &spec, d, n, &c)?;
+    print_summary(a, d, n, &c);
+    Ok(true)
+}
 
-    // The limiting density on a fine grid up to just past the largest sample eigenvalue, and its
-    // CDF (atom at zero plus the trapezoid integral of the density).
-    let x_hi = 1.05
-        * top.max(
-            (1.0 + gamma.sqrt()).powi(2) * h.atoms.iter().map(|t| t.value).fold(0.0, f64::max),
-        );
-    let fine = 1500;
-    // Quadratic spacing (uniform in √x) resolves the 1/√x hard edge at zero when d = n.
-    let xs: Vec<f64> = (1..=fine)
-        .map(|i| x_hi * (i as f64 / fine as f64).powi(2))
-        .collect();
-    let dens = xs
-        .iter()
-        .map(|&x| theory::limiting_density(&h, gamma, x))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut cdf_grid = Vec::with_capacity(fine + 1);
-    cdf_grid.push((0.0, zero_mass_limit));
-    let (mut acc, mut prev_x, mut prev_f) = (zero_mass_limit, 0.0, 0.0);
-    for (&x, &f) in xs.iter().zip(&dens) {
-        acc += 0.5 * (f + prev_f) * (x - prev_x);
-        cdf_grid.push((x, acc));
-        (prev_x, prev_f) = (x, f);
-    }
-    let cdf = |x: f64| -> f64 {
-        if x < 0.0 {
-            return 0.0;
-        }
-        let i = cdf_grid.partition_point(|p| p.0 < x);
-        if i == 0 {
-            return cdf_grid[0].1;
-        }
-        if i >= cdf_grid.len() {
-            return 1.0;
-        }
-        let ((x0, f0), (x1, f1)) = (cdf_grid[i - 1], cdf_grid[i]);
-        f0 + (f1 - f0) * (x - x0) / (x1 - x0)
-    };
-    let cdf_left = |x: f64| if x <= 0.0 { 0.0 } else { cdf(x) };
-    let ks = sims::spectrum::ks_distance(&eig, cdf, cdf_left);
-
-    let bins = a.bins as usize;
-    let width = top * 1.02 / bins as f64;
-    let mut counts = vec![0usize; bins];
-    for &x in eig.iter().filter(|&&x| !is_zero(x)) {
-        counts[((x / width) as usize).min(bins - 1)] += 1;
-    }
-    let rows: Vec<BinRow> = (0..bins)
-        .map(|b| {
-            let (lo, hi) = (b as f64 * width, (b + 1) as f64 * width);
-            // Bin average of the limiting density's continuous part: its CDF increment.
-            let below = if b == 0 { zero_mass_limit } else { cdf(lo) };
-            BinRow {
-                bin_lo: lo,
-                bin_hi: hi,
-                sample_density: counts[b] as f64 / (d as f64 * width),
-                theory_density: (cdf(hi) - below).max(0.0) / width,
-            }
-        })
-        .collect();
-    let l1: f64 = rows
-        .iter()
-        .map(|r| (r.sample_density - r.theory_density).abs() * width)
-        .sum();
-
+/// spectrum.csv, spectrum.json and spectrum.svg.
+fn write_outputs(
+    a: &SpectrumArgs,
+    spec: &theory::Spectrum,
+    d: usize,
+    n: usize,
+    c: &SpectrumComparison,
+) -> Result<(), CliError> {
+    let (ks, l1) = (c.ks_distance, c.l1_histogram_distance);
+    let (zero_mass_limit, zero_mass_sample) = (c.zero_mass_limit, c.zero_mass_sample);
+    let rows = &c.bins;
     let command = crate::single_index::shell_line(&std::env::args().collect::<Vec<_>>());
     let summary = Summary {
         tool: "verify",
@@ -153,9 +90,9 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
         l1_histogram_distance: l1,
         zero_mass_limit,
         zero_mass_sample,
-        bins: &rows,
+        bins: rows,
     };
-    reports::write_csv(&a.out.join("spectrum.csv"), &rows)?;
+    reports::write_csv(&a.out.join("spectrum.csv"), rows)?;
     reports::write_json(&a.out.join("spectrum.json"), &summary)?;
     let kappa_part = if spec.family.uses_kappa() {
         format!(" · κ = {}", a.kappa)
@@ -176,7 +113,7 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
             .iter()
             .map(|r| (r.bin_lo, r.bin_hi, r.sample_density))
             .collect(),
-        curve: xs.iter().copied().zip(dens.iter().copied()).collect(),
+        curve: c.curve.clone(),
         bins_label: "sample eigenvalues".into(),
         curve_label: "Silverstein limit".into(),
         notes: {
@@ -197,6 +134,11 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
     if !a.quiet {
         eprintln!("reproduce with: {command}");
     }
+    Ok(())
+}
+
+/// The distances on standard output.
+fn print_summary(a: &SpectrumArgs, d: usize, n: usize, c: &SpectrumComparison) {
     println!(
         "spectrum {} (kappa {}), psi {}, d {d}, n {n}",
         a.spectrum.name(),
@@ -204,16 +146,22 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
         a.psi
     );
     println!(
-        "KS distance between the sample and limiting eigenvalue laws: {ks:.5} (1/d = {:.5})",
+        "KS distance between the sample and limiting eigenvalue laws: {:.5} (1/d = {:.5})",
+        c.ks_distance,
         1.0 / d as f64
     );
-    println!("L1 distance between the histogram and the limiting density: {l1:.5} ({bins} bins)");
-    if zero_mass_limit > 0.0 {
-        println!("atom at zero: limit {zero_mass_limit:.5}, sample {zero_mass_sample:.5}");
+    println!(
+        "L1 distance between the histogram and the limiting density: {:.5} ({} bins)",
+        c.l1_histogram_distance, a.bins
+    );
+    if c.zero_mass_limit > 0.0 {
+        println!(
+            "atom at zero: limit {:.5}, sample {:.5}",
+            c.zero_mass_limit, c.zero_mass_sample
+        );
     }
     println!(
         "files: spectrum.csv, spectrum.json, spectrum.svg in {}",
         a.out.display()
     );
-    Ok(true)
 }

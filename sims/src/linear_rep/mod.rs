@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod optim;
 pub mod population;
 pub mod run;
+pub mod summary;
 
 use crate::experiment::SimError;
 use crate::kernels::symmetric_eigen;
