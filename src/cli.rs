@@ -812,8 +812,11 @@ pub struct PhaseArgs {
     /// Monte Carlo trials per check point.
     #[arg(long, value_name = "INT", default_value = "20", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
     pub trials: u64,
-    /// Check at the network level (default: direction level, faster).
-    #[arg(long)]
+    /// Simulation level of the checks (direction is faster).
+    #[arg(long, value_enum, default_value = "direction")]
+    pub level: LevelArg,
+    /// Same as `--level network` (kept for old scripts).
+    #[arg(long, hide = true)]
     pub network: bool,
     /// Seed of every random stream.
     #[arg(long, default_value = "0")]
@@ -824,6 +827,9 @@ pub struct PhaseArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "out/phase")]
     pub out: PathBuf,
+    /// What goes to standard output (json/csv: the theory grid's cells).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,

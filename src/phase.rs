@@ -1,8 +1,9 @@
 //! `verify phase`: a phase diagram over (κ, ψ) of the KFAC advantage ρ_KFAC − ρ_SGD from theory,
 //! with simulation checks (an ordinary single-index sweep) at a coarse sub-grid marked on it.
 
-use crate::cli::{Cli, Command, PhaseArgs};
+use crate::cli::{Cli, Command, LevelArg, PhaseArgs, SingleIndexArgs};
 use crate::error::CliError;
+use crate::single_index::Row;
 use clap::Parser;
 use serde::Serialize;
 use sims::SingleIndexPoint;
@@ -24,13 +25,17 @@ fn extent(values: &[f64]) -> (f64, f64) {
         })
 }
 
-pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
-    let (k0, k1) = extent(&a.kappa.values);
-    let (p0, p1) = extent(&a.psi.values);
-    if k1 <= k0 || p1 <= p0 {
-        return Err(CliError::Usage("invalid value for --kappa/--psi: the phase diagram needs two different values of each (its extent), e.g. --kappa 1,30 --psi 0.25,8".into()));
+/// The level the checks run at (`--network` is the old spelling of `--level network`).
+fn level_name(a: &PhaseArgs) -> &'static str {
+    if a.network || a.level == LevelArg::Network {
+        "network"
+    } else {
+        "direction"
     }
-    // The checks are an ordinary single-index sweep: same flags, its own folder and files.
+}
+
+/// The checks as an ordinary single-index sweep: same flags, its own folder and files.
+fn check_args(a: &PhaseArgs) -> Result<SingleIndexArgs, CliError> {
     let checks_out = a.out.join("checks");
     let mut argv: Vec<String> = ["verify", "single-index"]
         .iter()
@@ -46,14 +51,7 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
         ("--lambda", a.lambda.to_string()),
         ("--d", a.d.to_string()),
         ("--trials", a.trials.to_string()),
-        (
-            "--level",
-            if a.network {
-                "network".into()
-            } else {
-                "direction".into()
-            },
-        ),
+        ("--level", level_name(a).into()),
         ("--seed", a.seed.to_string()),
         ("--alpha", a.alpha.to_string()),
         ("--out", checks_out.display().to_string()),
@@ -68,21 +66,22 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
         argv.push("--quiet".into());
     }
     let cli = Cli::try_parse_from(&argv).map_err(|e| CliError::Usage(e.to_string()))?;
-    let Command::SingleIndex(args) = cli.command else {
-        return Err(CliError::Usage(
+    match cli.command {
+        Command::SingleIndex(args) => Ok(args),
+        _ => Err(CliError::Usage(
             "internal: phase checks must be a single-index run".into(),
-        ));
-    };
-    let (model, _) = crate::single_index::setup(&args)?;
-    eprintln!(
-        "simulation checks at kappa {} x psi {} -> {}",
-        a.check_kappa.text,
-        a.check_psi.text,
-        checks_out.display()
-    );
-    let (agree, rows) = crate::single_index::run_quiet_rows(&args)?;
+        )),
+    }
+}
 
-    // Dense theory grid: κ linear, ψ logarithmic.
+/// The theory grid (κ linear, ψ logarithmic, `res` cells a side): heatmap cells and CSV rows.
+#[allow(clippy::type_complexity)]
+fn theory_grid(
+    a: &PhaseArgs,
+    args: &SingleIndexArgs,
+    model: &sims::SingleIndexModel,
+    (k0, k1, p0, p1): (f64, f64, f64, f64),
+) -> Result<(Vec<(f64, f64, f64, f64, f64)>, Vec<Cell>), CliError> {
     let res = a.resolution as usize;
     let kedge = |i: usize| k0 + (k1 - k0) * i as f64 / res as f64;
     let pedge = |j: usize| (p0.ln() + (p1.ln() - p0.ln()) * j as f64 / res as f64).exp();
@@ -97,7 +96,7 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
             centres.push(SingleIndexPoint {
                 kappa,
                 psi,
-                lambda: args_lambda(&args, &model, kappa, psi, d)?,
+                lambda: args_lambda(args, model, kappa, psi, d)?,
                 d,
                 width: d + d % 2,
             });
@@ -119,27 +118,53 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
             advantage: adv,
         });
     }
-    reports::write_csv(&a.out.join("phase.csv"), &table)?;
-    let mut checks = Vec::new();
-    for pair in rows.chunks(2) {
-        if let [sgd, kfac] = pair {
-            let ok = sgd.pass != Some(false) && kfac.pass != Some(false);
-            let text = kfac
-                .diff_sim
-                .map(|v| format!("{v:+.3}"))
-                .unwrap_or_default();
-            checks.push((sgd.kappa, sgd.psi, ok, text));
-        }
+    Ok((cells, table))
+}
+
+/// The check points to mark: (κ, ψ, both rows agree, the simulated paired difference).
+fn check_marks(rows: &[Row]) -> Vec<(f64, f64, bool, String)> {
+    rows.chunks(2)
+        .filter_map(|pair| match pair {
+            [sgd, kfac] => Some((
+                sgd.kappa,
+                sgd.psi,
+                sgd.pass != Some(false) && kfac.pass != Some(false),
+                kfac.diff_sim
+                    .map(|v| format!("{v:+.3}"))
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
+    let (k0, k1) = extent(&a.kappa.values);
+    let (p0, p1) = extent(&a.psi.values);
+    if k1 <= k0 || p1 <= p0 {
+        return Err(CliError::Usage("invalid value for --kappa/--psi: the phase diagram needs two different values of each (its extent), e.g. --kappa 1,30 --psi 0.25,8".into()));
     }
+    let args = check_args(a)?;
+    let (model, _) = crate::single_index::setup(&args)?;
+    eprintln!(
+        "simulation checks at kappa {} x psi {} -> {}",
+        a.check_kappa.text,
+        a.check_psi.text,
+        args.out.display()
+    );
+    let (agree, rows) = crate::single_index::run_quiet_rows(&args)?;
+    let (cells, table) = theory_grid(a, &args, &model, (k0, k1, p0, p1))?;
+    reports::write_csv(&a.out.join("phase.csv"), &table)?;
     let fig = reports::HeatmapFigure {
         title: "Phase diagram: the KFAC advantage ρ_KFAC − ρ_SGD (theory)".into(),
         caption: format!(
-            "{} spectrum · σ* = {} · σ_ε = {} · λ = {} · checks: {} level, d = {d}, {} trials, seed {}",
+            "{} spectrum · σ* = {} · σ_ε = {} · λ = {} · checks: {} level, d = {}, {} trials, seed {}",
             a.spectrum.name(),
             a.activation,
             a.noise,
             a.lambda,
-            if a.network { "network" } else { "direction" },
+            level_name(a),
+            a.d,
             a.trials,
             a.seed
         ),
@@ -148,16 +173,19 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
         log_y: true,
         cells,
         value_label: "ρ_KFAC − ρ_SGD".into(),
-        checks,
+        checks: check_marks(&rows),
         y_ticks: Vec::new(),
     };
     reports::write_heatmap_svg(&a.out.join("phase.svg"), &fig)?;
-    println!(
-        "phase diagram: {res} x {res} theory cells over kappa {k0}..{k1}, psi {p0}..{p1}; simulation checks {} ({} points). Files: phase.svg, phase.csv, checks/ in {}",
-        if agree { "AGREE" } else { "DISAGREE" },
-        rows.len() / 2,
-        a.out.display()
-    );
+    let res = a.resolution;
+    crate::stdout::print_rows(&table, a.format, || {
+        format!(
+            "phase diagram: {res} x {res} theory cells over kappa {k0}..{k1}, psi {p0}..{p1}; simulation checks {} ({} points). Files: phase.svg, phase.csv, checks/ in {}\n",
+            if agree { "AGREE" } else { "DISAGREE" },
+            rows.len() / 2,
+            a.out.display()
+        )
+    })?;
     Ok(agree)
 }
 
