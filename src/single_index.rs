@@ -3,7 +3,7 @@
 use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
 use serde::Serialize;
-use sims::{assess, Level, Model, OneStep, PointSims, SingleIndexModel, SingleIndexPoint, Verdict};
+use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
 
 /// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
 #[derive(Debug, Clone, Serialize)]
@@ -292,26 +292,15 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> 
     finish(a, &model, &points, Some(values))
 }
 
-/// Per point, per method: the verdict (None for a method without a formula).
-type Verdicts = Vec<Vec<Option<Verdict>>>;
-
-/// From per-unit values (all units in grid order, or None for theory only) to rows, files and
-/// standard output. Shared by a whole run, a resumed run and `verify merge`.
-pub fn finish(
-    a: &SingleIndexArgs,
+/// Each method's limit formula at each point (None for a method simulated without one).
+fn theory_values(
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
-    values: Option<Vec<Vec<f64>>>,
-) -> Result<(bool, Vec<Row>), CliError> {
-    let argv = canonical_argv(a);
-    let limits = model
-        .limits_many(points)
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
-    let trials = a.trials as usize;
-    let theory: Vec<Vec<Option<f64>>> = points
+    limits: &[theory::SingleIndexLimits],
+) -> Result<Vec<Vec<Option<f64>>>, CliError> {
+    points
         .iter()
-        .zip(&limits)
+        .zip(limits)
         .map(|(p, l)| {
             model
                 .methods
@@ -319,17 +308,24 @@ pub fn finish(
                 .map(|&m| model.method_theory(p, l, m))
                 .collect::<Result<Vec<_>, _>>()
         })
-        .collect::<Result<_, _>>()?;
-    let sim: Option<(Vec<PointSims>, Verdicts)> = values.map(|values| {
-        let sims = sims::summarize_units(&values, points.len(), trials, model.methods().len());
-        let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
-        let verdicts = assess(&theory, &sims, &allowances, trials, a.alpha);
-        (sims, verdicts)
-    });
+        .collect::<Result<_, _>>()
+        .map_err(CliError::from)
+}
+
+/// The result rows (cli.md's fixed columns, then the intermediates): one per (point, method).
+fn build_rows(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    limits: &[theory::SingleIndexLimits],
+    theory: &[Vec<Option<f64>>],
+    judged: Option<&harness::Judgement>,
+) -> Vec<Row> {
+    let trials = a.trials as usize;
     let mut rows = Vec::new();
-    for (i, (p, l)) in points.iter().zip(&limits).enumerate() {
+    for (i, (p, l)) in points.iter().zip(limits).enumerate() {
         for (k, &method) in model.methods.iter().enumerate() {
-            let s = sim.as_ref().map(|(s, v)| (&s[i], v[i][k]));
+            let s = judged.map(|j| (&j.sims[i], j.verdicts[i][k]));
             // The paired difference shown on this row (see Row::diff_sim).
             let diff = s.and_then(|(s, _)| s.differences.get(k.max(1) - 1));
             rows.push(Row {
@@ -364,15 +360,12 @@ pub fn finish(
             });
         }
     }
-    let all_agree = rows.iter().all(|r| r.pass != Some(false));
-    let verdict = if a.theory_only {
-        "theory-only"
-    } else if all_agree {
-        "agree"
-    } else {
-        "disagree"
-    };
-    let config = Config {
+    rows
+}
+
+/// The run's configuration as recorded in the JSON.
+fn config(a: &SingleIndexArgs, model: &SingleIndexModel, points: &[SingleIndexPoint]) -> Config {
+    Config {
         kappa: a.kappa.text.clone(),
         psi: a.psi.text.clone(),
         spectrum: a.spectrum.name(),
@@ -383,19 +376,63 @@ pub fn finish(
         lambda: a.lambda.to_string(),
         d: a.d.text.clone(),
         width: (model.level == Level::Network).then_some(points[0].width),
-        trials,
+        trials: a.trials as usize,
         level: model.level.name(),
         seed: a.seed,
         theory_only: a.theory_only,
         alpha: a.alpha,
         allowance_scale: a.allowance_scale,
+    }
+}
+
+/// The verdict line under the table.
+fn print_verdict(a: &SingleIndexArgs, rows: &[Row], verdict: &str) {
+    let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+    let judged = rows.iter().filter(|r| r.pass.is_some()).count();
+    let unjudged = match rows.len() - judged {
+        0 => String::new(),
+        k => format!("; {k} simulated without a formula"),
+    };
+    println!(
+        "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}",
+        verdict.to_uppercase(),
+        judged - fails,
+        a.alpha,
+        a.out.display()
+    );
+}
+
+/// From per-unit values (all units in grid order, or None for theory only) to rows, files and
+/// standard output. Shared by a whole run, a resumed run and `verify merge`.
+pub fn finish(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    values: Option<Vec<Vec<f64>>>,
+) -> Result<(bool, Vec<Row>), CliError> {
+    let argv = canonical_argv(a);
+    let limits = model
+        .limits_many(points)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let theory = theory_values(model, points, &limits)?;
+    let judged =
+        values.map(|v| harness::judge(model, points, &theory, &v, a.trials as usize, a.alpha));
+    let rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
+    let all_agree = rows.iter().all(|r| r.pass != Some(false));
+    let verdict = if a.theory_only {
+        "theory-only"
+    } else if all_agree {
+        "agree"
+    } else {
+        "disagree"
     };
     let file = ResultFile {
         tool: "verify",
         version: env!("CARGO_PKG_VERSION"),
         command: argv.to_vec(),
         seed: a.seed,
-        config: &config,
+        config: &config(a, model, points),
         verdict,
         rows: &rows,
     };
@@ -409,19 +446,7 @@ pub fn finish(
     )?;
     crate::stdout::print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
     if !a.theory_only && a.format == Format::Table {
-        let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
-        let judged = rows.iter().filter(|r| r.pass.is_some()).count();
-        let unjudged = match rows.len() - judged {
-            0 => String::new(),
-            k => format!("; {k} simulated without a formula"),
-        };
-        println!(
-            "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}",
-            verdict.to_uppercase(),
-            judged - fails,
-            a.alpha,
-            a.out.display()
-        );
+        print_verdict(a, &rows, verdict);
     }
     Ok((all_agree, rows))
 }

@@ -55,7 +55,7 @@ pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, Outcome, RunPlan
 pub use error::HarnessError;
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};
-pub use pipeline::{main_exit_code, run_check, CheckRow, RunVerdict};
+pub use pipeline::{judge, main_exit_code, run_check, CheckRow, Judgement, RunVerdict};
 
 /// Everything a check program needs, in one import (no need to depend on rand or faer yourself).
 pub mod prelude {

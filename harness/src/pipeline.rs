@@ -89,19 +89,12 @@ fn simulate<C: Check>(
     }
 }
 
-/// What the Monte Carlo gave, per point: summaries, verdicts and the allowances used.
-struct Judged<'a> {
-    sims: &'a [PointSims],
-    verdicts: &'a [Vec<Option<Verdict>>],
-    allowances: &'a [Vec<f64>],
-}
-
 /// Rows from theory, summaries and verdicts.
 fn rows(
     quantities: &[&'static str],
     points: &[Params],
     theory: &[Vec<Option<f64>>],
-    judged: Option<Judged<'_>>,
+    judged: Option<&Judgement>,
     trials: usize,
 ) -> Vec<CheckRow> {
     let mut out = Vec::new();
@@ -150,20 +143,8 @@ pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerd
         return Ok(RunVerdict::TheoryOnly);
     };
     let trials = a.trials as usize;
-    let sims = summarize_units(&values, points.len(), trials, c.quantities().len());
-    let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
-    let verdicts = assess(&theory, &sims, &allowances, trials, a.alpha);
-    let rows = rows(
-        &c.quantities(),
-        &points,
-        &theory,
-        Some(Judged {
-            sims: &sims,
-            verdicts: &verdicts,
-            allowances: &allowances,
-        }),
-        trials,
-    );
+    let j = judge(&model, &points, &theory, &values, trials, a.alpha);
+    let rows = rows(&c.quantities(), &points, &theory, Some(&j), trials);
     let verdict = if rows.iter().any(|r| r.pass == Some(false)) {
         RunVerdict::Disagree
     } else {
@@ -182,5 +163,36 @@ pub fn main_exit_code<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> i32 {
             let _ = writeln!(std::io::stderr(), "error: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// Summaries, verdicts and allowances of a finished Monte Carlo: what every command's rows are
+/// built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// Per point: per-method summaries and paired differences.
+    pub sims: Vec<PointSims>,
+    /// Per point, per method: the verdict (None for a method without a formula).
+    pub verdicts: Vec<Vec<Option<Verdict>>>,
+    /// Per point, per method: the finite-size allowance used.
+    pub allowances: Vec<Vec<f64>>,
+}
+
+/// Judge unit values (all units in grid order) against `theory` with family-wise level `alpha`.
+pub fn judge<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    theory: &[Vec<Option<f64>>],
+    values: &[Vec<f64>],
+    trials: usize,
+    alpha: f64,
+) -> Judgement {
+    let sims = summarize_units(values, points.len(), trials, model.methods().len());
+    let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
+    let verdicts = assess(theory, &sims, &allowances, trials, alpha);
+    Judgement {
+        sims,
+        verdicts,
+        allowances,
     }
 }
