@@ -778,26 +778,24 @@ pub fn merge_contraction(a: &ContractionArgs, merged: &harness::Merged) -> Resul
     contraction_finish(a, &model, &grid, &merged.values)
 }
 
-/// From the unit values (all units in grid order) to rows, verdict, files and standard output;
-/// shared by a whole run, a resumed run and `verify merge`.
-fn contraction_finish(
+/// The rows of a contraction run: each point's first instance (rate, theory, iterations) with
+/// the Monte Carlo ratio and verdict, sorted by method, then κ(Σ), then κ(F*).
+fn contraction_rows(
     a: &ContractionArgs,
     model: &ContractionModel,
     grid: &[ContractionPoint],
     values: &[Vec<f64>],
-) -> Result<bool, CliError> {
+) -> Result<Vec<RateRow>, CliError> {
     let methods = &model.methods;
     // Each point's first instance again, for its rate, theory and iteration count (the first
     // trial of the Monte Carlo is the same instance).
     let results = contraction_sweep(&model.setup, grid, methods, a.seed, &|| {})?;
     let trials = a.trials as usize;
-    let sims = sims::summarize_units(values, grid.len(), trials, methods.len());
     let theory: Vec<Vec<Option<f64>>> = grid
         .iter()
         .map(|p| model.theory(p))
         .collect::<Result<_, _>>()?;
-    let allowances: Vec<Vec<f64>> = grid.iter().map(|p| model.allowance(p)).collect();
-    let verdicts = sims::assess(&theory, &sims, &allowances, trials, a.alpha);
+    let j = harness::judge(model, grid, &theory, values, trials, a.alpha);
     let mut rows: Vec<RateRow> = results
         .iter()
         .map(|r| {
@@ -809,8 +807,8 @@ fn contraction_finish(
                 .iter()
                 .position(|&m| m == r.method)
                 .expect("a method");
-            let summary = sims[i].summaries[k];
-            let v = verdicts[i][k].expect("every method has a theory");
+            let summary = j.sims[i].summaries[k];
+            let v = j.verdicts[i][k].expect("every method has a theory");
             RateRow {
                 method: r.method.name(),
                 kappa_head: r.point.kappa_head,
@@ -838,69 +836,30 @@ fn contraction_finish(
             .partial_cmp(&(order(y.method), y.kappa_sigma, y.kappa_head))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
+    Ok(rows)
+}
+
+/// From the unit values (all units in grid order) to rows, verdict, files and standard output;
+/// shared by a whole run, a resumed run and `verify merge`.
+fn contraction_finish(
+    a: &ContractionArgs,
+    model: &ContractionModel,
+    grid: &[ContractionPoint],
+    values: &[Vec<f64>],
+) -> Result<bool, CliError> {
+    let rows = contraction_rows(a, model, grid, values)?;
     let slopes = fitted_slopes(&rows);
     let all_pass = rows.iter().all(|r| r.pass != Some(false));
     let verdict = if all_pass { "agree" } else { "disagree" };
     let argv = contraction_argv(a);
-    #[derive(Serialize)]
-    struct SlopeRec {
-        method: &'static str,
-        kappa_sigma: f64,
-        slope: f64,
-    }
-    #[derive(Serialize)]
-    struct RateFile<'a> {
-        tool: &'static str,
-        version: &'static str,
-        command: Vec<String>,
-        seed: u64,
-        verdict: &'static str,
-        tolerance: String,
-        slopes: Vec<SlopeRec>,
-        rows: &'a [RateRow],
-    }
-    let file = RateFile {
-        tool: "verify",
-        version: env!("CARGO_PKG_VERSION"),
-        command: argv.clone(),
-        seed: a.seed,
-        verdict,
-        tolerance: format!(
-            "ratio (1 − rate)/(1 − rate_theory) over {trials} instances: |mean − 1| / sqrt(SE² + {RATE_TOLERANCE}²) ≤ Student-t critical value at family-wise level {}",
-            a.alpha
-        ),
-        slopes: slopes
-            .iter()
-            .map(|&(m, ks, s)| SlopeRec {
-                method: m,
-                kappa_sigma: ks,
-                slope: s,
-            })
-            .collect(),
-        rows: &rows,
-    };
     reports::write_csv(&a.out.join("contraction.csv"), &rows)?;
-    reports::write_json(&a.out.join("contraction.json"), &file)?;
+    reports::write_json(
+        &a.out.join("contraction.json"),
+        &contraction_file(a, &rows, &slopes, verdict),
+    )?;
     let fig = contraction_figure(a, &rows, &slopes);
     reports::write_svg(&a.out.join("contraction.svg"), &fig)?;
-    let table_rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.method.to_string(),
-                r.kappa_head.to_string(),
-                r.kappa_sigma.to_string(),
-                format!("{:.8}", r.rate),
-                r.rate_theory.map_or("—".into(), |t| format!("{t:.8}")),
-                format!("{}", r.iterations),
-                match r.pass {
-                    Some(true) => "agree".into(),
-                    Some(false) => "DISAGREE".into(),
-                    None => "—".into(),
-                },
-            ]
-        })
-        .collect();
+    let table_rows = contraction_table(&rows);
     let notes = slopes
         .iter()
         .map(|(m, ks, s)| format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}"))
@@ -959,6 +918,76 @@ fn contraction_finish(
         )
     })?;
     Ok(all_pass)
+}
+
+#[derive(Serialize)]
+struct SlopeRec {
+    method: &'static str,
+    kappa_sigma: f64,
+    slope: f64,
+}
+
+#[derive(Serialize)]
+struct RateFile<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: Vec<String>,
+    seed: u64,
+    verdict: &'static str,
+    tolerance: String,
+    slopes: Vec<SlopeRec>,
+    rows: &'a [RateRow],
+}
+
+/// contraction.json: the rows with the command, tolerance and fitted slopes.
+fn contraction_file<'a>(
+    a: &ContractionArgs,
+    rows: &'a [RateRow],
+    slopes: &[(&'static str, f64, f64)],
+    verdict: &'static str,
+) -> RateFile<'a> {
+    let trials = a.trials as usize;
+    RateFile {
+        tool: "verify",
+        version: env!("CARGO_PKG_VERSION"),
+        command: contraction_argv(a),
+        seed: a.seed,
+        verdict,
+        tolerance: format!(
+            "ratio (1 − rate)/(1 − rate_theory) over {trials} instances: |mean − 1| / sqrt(SE² + {RATE_TOLERANCE}²) ≤ Student-t critical value at family-wise level {}",
+            a.alpha
+        ),
+        slopes: slopes
+            .iter()
+            .map(|&(m, ks, s)| SlopeRec {
+                method: m,
+                kappa_sigma: ks,
+                slope: s,
+            })
+            .collect(),
+        rows,
+    }
+}
+
+/// The contraction rows as table cells (terminal and report).
+fn contraction_table(rows: &[RateRow]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            vec![
+                r.method.to_string(),
+                r.kappa_head.to_string(),
+                r.kappa_sigma.to_string(),
+                format!("{:.8}", r.rate),
+                r.rate_theory.map_or("—".into(), |t| format!("{t:.8}")),
+                format!("{}", r.iterations),
+                match r.pass {
+                    Some(true) => "agree".into(),
+                    Some(false) => "DISAGREE".into(),
+                    None => "—".into(),
+                },
+            ]
+        })
+        .collect()
 }
 
 /// Per (method, κ_Σ) with ≥ 2 κ_F values: slope of log(1 − rate) on log κ(F*).
