@@ -25,6 +25,10 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
                     path.display()
                 ))
             })?;
+        // The recorded input files must still hold what the run read.
+        if let Ok(inputs) = serde_json::from_value::<Vec<harness::InputFile>>(v["inputs"].clone()) {
+            harness::check_unchanged(&inputs)?;
+        }
         return Ok(cmd);
     }
     let table: toml::Table = text

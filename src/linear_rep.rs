@@ -754,17 +754,16 @@ fn contraction_setup(
 /// verdict and files come from [`contraction_finish`].
 fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
     let (model, grid) = contraction_setup(a)?;
-    let Some(values) = harness::run_or_shard(
-        &model,
-        &grid,
+    let header = harness::LogHeader::new(
         CONTRACTION_LOG_KIND,
         contraction_argv(a),
+        grid.len(),
         a.trials as usize,
-        a.seed,
-        &a.out,
-        a.run,
-        &harness::Progress::new(a.quiet),
-    )?
+        None,
+    );
+    let plan = harness::RunPlan::new(&a.out, a.run, a.seed, header);
+    let Some(values) =
+        harness::run_or_shard(&model, &grid, &plan, &harness::Progress::new(a.quiet))?
     else {
         return Ok(true);
     };

@@ -17,6 +17,7 @@ pub fn run(m: &MergeArgs) -> Result<bool, CliError> {
         )));
     }
     let merged = harness::merge_shards(&m.dirs)?;
+    harness::check_unchanged(&merged.header.inputs)?;
     let cli = Cli::try_parse_from(&merged.header.command)
         .map_err(|e| CliError::Usage(format!("merge: cannot re-read the recorded command: {e}")))?;
     let unsupported = || {

@@ -71,6 +71,9 @@ struct ResultFile<'a> {
     command: Vec<String>,
     seed: u64,
     config: &'a Config,
+    /// Fingerprints of the input files (a `file:` spectrum); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    inputs: Vec<harness::InputFile>,
     /// "agree", "disagree" or "theory-only".
     verdict: &'static str,
     rows: &'a [Row],
@@ -195,7 +198,7 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
         "--psi",
         &a.psi.text,
         "--spectrum",
-        &a.spectrum.name(),
+        &a.spectrum.absolute_name(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -232,6 +235,15 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
         v.push("--theory-only".into());
     }
     v
+}
+
+/// The files a spectrum family reads (a `file:` spectrum), to fingerprint.
+pub fn input_files(family: &theory::SpectrumFamily) -> Vec<std::path::PathBuf> {
+    family
+        .input_file()
+        .map(|p| p.to_path_buf())
+        .into_iter()
+        .collect()
 }
 
 /// Run the command; Ok(true) when every row agrees (or theory only, or a shard finished).
@@ -275,18 +287,16 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> 
         shard: a.shard,
     };
     let progress = harness::Progress::new(a.quiet);
-    let Some(values) = harness::run_or_shard(
-        &model,
-        &points,
+    let header = harness::LogHeader::new(
         LOG_KIND,
         canonical_argv(a),
+        points.len(),
         a.trials as usize,
-        a.seed,
-        &a.out,
-        run,
-        &progress,
-    )?
-    else {
+        None,
+    )
+    .with_inputs(&input_files(&a.spectrum))?;
+    let plan = harness::RunPlan::new(&a.out, run, a.seed, header);
+    let Some(values) = harness::run_or_shard(&model, &points, &plan, &progress)? else {
         return Ok((true, Vec::new()));
     };
     finish(a, &model, &points, Some(values))
@@ -433,6 +443,7 @@ pub fn finish(
         command: argv.to_vec(),
         seed: a.seed,
         config: &config(a, model, points),
+        inputs: harness::fingerprint(&input_files(&a.spectrum))?,
         verdict,
         rows: &rows,
     };

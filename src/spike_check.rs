@@ -44,7 +44,7 @@ pub fn canonical_argv(a: &SpikeArgs) -> Vec<String> {
         ("--d", a.d.text.clone()),
         ("--kappa", a.kappa.to_string()),
         ("--psi", a.psi.to_string()),
-        ("--spectrum", a.spectrum.name()),
+        ("--spectrum", a.spectrum.absolute_name()),
         ("--activation", a.activation.to_string()),
         ("--student", a.student.to_string()),
         ("--noise", a.noise.to_string()),
@@ -97,17 +97,17 @@ pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliEr
 /// Run (or resume, or run one shard of) the spike check.
 pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
     let (model, points) = setup(a)?;
-    let Some(values) = harness::run_or_shard(
-        &model,
-        &points,
+    let header = harness::LogHeader::new(
         LOG_KIND,
         canonical_argv(a),
+        points.len(),
         a.trials as usize,
-        a.seed,
-        &a.out,
-        a.run,
-        &harness::Progress::new(a.quiet),
-    )?
+        None,
+    )
+    .with_inputs(&crate::single_index::input_files(&a.spectrum))?;
+    let plan = harness::RunPlan::new(&a.out, a.run, a.seed, header);
+    let Some(values) =
+        harness::run_or_shard(&model, &points, &plan, &harness::Progress::new(a.quiet))?
     else {
         return Ok(true);
     };

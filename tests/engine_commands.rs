@@ -151,3 +151,79 @@ fn contraction_shards_merge_into_the_unsharded_output() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     std::fs::remove_dir_all(base).ok();
 }
+
+/// A `file:` spectrum is fingerprinted: after the file changes, resume, merge and re-running the
+/// result JSON are refused (exit 2, naming the file) instead of mixing old and new results; the
+/// recorded command names the file by its absolute path, so the JSON re-runs from anywhere.
+#[test]
+fn a_changed_spectrum_file_is_refused_by_resume_merge_and_rerun() {
+    let base = scratch("input-hash");
+    let eigs = base.join("eigs.txt");
+    std::fs::write(&eigs, "1\n1\n4\n4\n").unwrap();
+    let spectrum = format!("file:{}", eigs.display());
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let sweep = [
+        "single-index",
+        "--spectrum",
+        &spectrum,
+        "--kappa",
+        "1",
+        "--psi",
+        "2",
+        "--level",
+        "direction",
+        "--d",
+        "60",
+        "--trials",
+        "6",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    let run = |extra: &[&str]| verify(&[&sweep[..], extra].concat());
+    assert_eq!(run(&["--out", &dir("whole")]).status.code(), Some(0));
+    for i in 0..2 {
+        let o = run(&[
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            &dir(&format!("s{i}")),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // Unchanged: the result JSON re-runs from another directory to the same CSV.
+    let json = base.join("whole/single_index.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args([
+            "run",
+            json.to_str().unwrap(),
+            "--out",
+            &dir("rerun"),
+            "--quiet",
+        ])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same(
+        &["single_index.csv"],
+        &base.join("whole"),
+        &base.join("rerun"),
+    );
+
+    std::fs::write(&eigs, "1\n1\n9\n9\n").unwrap();
+    let refused = |o: std::process::Output, what: &str| {
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        assert!(stderr(&o).contains("eigs.txt"), "{what}: {}", stderr(&o));
+    };
+    refused(run(&["--out", &dir("whole"), "--resume"]), "resume");
+    refused(
+        verify(&["merge", &dir("s0"), &dir("s1"), "--out", &dir("merged")]),
+        "merge",
+    );
+    refused(
+        verify(&["run", json.to_str().unwrap(), "--out", &dir("rerun2")]),
+        "run",
+    );
+    std::fs::remove_dir_all(base).ok();
+}

@@ -35,6 +35,10 @@ pub trait Check: Sync {
     fn settings(&self) -> String {
         String::new()
     }
+    /// Files the simulation reads (fingerprinted: resume and merge refuse them changed).
+    fn inputs(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
     /// Names of the compared quantities; each trial returns one value per quantity.
     fn quantities(&self) -> Vec<&'static str>;
     /// The limit formula for each quantity at `p` (None: simulated and reported, not judged).

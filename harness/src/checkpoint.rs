@@ -4,6 +4,7 @@
 //! `merge_shards`) into exactly the values of an unsharded one.
 
 use crate::error::HarnessError;
+use crate::inputs::InputFile;
 use crate::observer::Observer;
 use serde::{Deserialize, Serialize};
 use sims::{Model, Unit};
@@ -30,6 +31,37 @@ pub struct LogHeader {
     pub trials: usize,
     /// (index, count) for a shard of a run, None for a whole run.
     pub shard: Option<(usize, usize)>,
+    /// Fingerprints of the input files the values depend on (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputFile>,
+}
+
+impl LogHeader {
+    /// The header of a run of `kind` (its canonical `command`) over `points` grid points with
+    /// `trials` trials each, as shard `shard` (None: the whole run), with no input files.
+    pub fn new(
+        kind: &str,
+        command: Vec<String>,
+        points: usize,
+        trials: usize,
+        shard: Option<(usize, usize)>,
+    ) -> Self {
+        LogHeader {
+            kind: kind.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            command,
+            points,
+            trials,
+            shard,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// The same header with the fingerprints of `files` (read now).
+    pub fn with_inputs(mut self, files: &[PathBuf]) -> Result<Self, HarnessError> {
+        self.inputs = crate::inputs::fingerprint(files)?;
+        Ok(self)
+    }
 }
 
 /// Where and how a checkpointed run goes.
@@ -67,6 +99,22 @@ fn resumable_units(plan: &RunPlan) -> Result<HashMap<Unit, Vec<f64>>, HarnessErr
         return Ok(known);
     }
     let (h, records) = read_checkpoint(&log_path, "--resume")?;
+    if h.inputs != plan.header.inputs
+        && (LogHeader {
+            inputs: Vec::new(),
+            ..h.clone()
+        }) == (LogHeader {
+            inputs: Vec::new(),
+            ..plan.header.clone()
+        })
+    {
+        let changed: Vec<&str> = h.inputs.iter().map(|f| f.path.as_str()).collect();
+        return Err(HarnessError::Usage(format!(
+            "--resume: an input file of the run in {} has changed since it started ({}); its finished trials would mix with new ones. Restore the file, or drop --resume to start over",
+            plan.out.display(),
+            changed.join(", ")
+        )));
+    }
     if h != plan.header {
         return Err(HarnessError::Usage(format!(
             "--resume: {} holds a different run ({}); use another --out or drop --resume to start over",
@@ -152,43 +200,38 @@ pub fn run_checkpointed<M: Model>(
     Ok(Outcome::Whole(values))
 }
 
-/// Run `model` checkpointed into `out` for a command whose canonical form is `command` (every
-/// setting that changes the values, without --out/--shard/--resume): Some(values in grid order)
-/// for a whole run, None for a finished shard (after saying where it is and how to merge).
-#[allow(clippy::too_many_arguments)]
+/// Run `model` checkpointed as `plan` says: Some(values in grid order) for a whole run, None
+/// for a finished shard (after saying on stderr where it is and how to merge).
 pub fn run_or_shard<M: Model>(
     model: &M,
     points: &[M::Point],
-    kind: &str,
-    command: Vec<String>,
-    trials: usize,
-    seed: u64,
-    out: &Path,
-    run: crate::args::ShardArgs,
+    plan: &RunPlan,
     observer: &dyn Observer,
 ) -> Result<Option<Vec<Vec<f64>>>, HarnessError> {
-    let plan = RunPlan {
-        out: out.to_path_buf(),
-        resume: run.resume,
-        seed,
-        header: LogHeader {
-            kind: kind.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            command,
-            points: points.len(),
-            trials,
-            shard: run.shard,
-        },
-    };
-    match run_checkpointed(model, points, &plan, observer)? {
+    match run_checkpointed(model, points, plan, observer)? {
         Outcome::Whole(values) => Ok(Some(values)),
         Outcome::Shard { units, log } => {
-            let (i, k) = run.shard.unwrap_or((0, 1));
+            let (i, k) = plan.header.shard.unwrap_or((0, 1));
             eprintln!(
                 "shard {i}/{k}: {units} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",
                 log.display()
             );
             Ok(None)
+        }
+    }
+}
+
+impl RunPlan {
+    /// A plan from the run-control flags: `header` names the run (its shard is taken from `run`).
+    pub fn new(out: &Path, run: crate::args::ShardArgs, seed: u64, header: LogHeader) -> Self {
+        RunPlan {
+            out: out.to_path_buf(),
+            resume: run.resume,
+            seed,
+            header: LogHeader {
+                shard: run.shard,
+                ..header
+            },
         }
     }
 }

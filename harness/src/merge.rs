@@ -39,9 +39,11 @@ fn read_shard(
         )));
     };
     if let Some(f) = first {
-        let same = (&f.kind, &f.version, &f.command, f.points, f.trials)
-            == (&h.kind, &h.version, &h.command, h.points, h.trials)
-            && f.shard.map(|s| s.1) == Some(k);
+        let same = (
+            &f.kind, &f.version, &f.command, f.points, f.trials, &f.inputs,
+        ) == (
+            &h.kind, &h.version, &h.command, h.points, h.trials, &h.inputs,
+        ) && f.shard.map(|s| s.1) == Some(k);
         if !same {
             return Err(usage(format!(
                 "{} is from a different run or split:\n  {} (shard of {k})\nvs\n  {} (shard of {})",

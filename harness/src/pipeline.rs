@@ -30,12 +30,8 @@ fn header<C: Check>(c: &C, grid: &Grid, a: &CommonArgs, points: usize) -> LogHea
     command.extend(["--trials".into(), a.trials.to_string()]);
     command.extend(["--seed".into(), a.seed.to_string()]);
     LogHeader {
-        kind: c.name().to_string(),
         version: c.version().to_string(),
-        command,
-        points,
-        trials: a.trials as usize,
-        shard: a.shard,
+        ..LogHeader::new(c.name(), command, points, a.trials as usize, a.shard)
     }
 }
 
@@ -51,7 +47,7 @@ fn simulate<C: Check>(
     if a.theory_only {
         return Ok(None);
     }
-    let h = header(c, grid, a, points.len());
+    let h = header(c, grid, a, points.len()).with_inputs(&c.inputs())?;
     if !a.merge.is_empty() {
         let m = merge_shards(&a.merge)?;
         if m.header

@@ -166,6 +166,26 @@ impl SpectrumFamily {
         }
     }
 
+    /// The file the spectrum was read from, if any.
+    pub fn input_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::File { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The name with a file's path made absolute (for commands recorded to be re-run from
+    /// anywhere).
+    pub fn absolute_name(&self) -> String {
+        match self {
+            Self::File { path, .. } => match std::fs::canonicalize(path) {
+                Ok(abs) => format!("file:{}", abs.display()),
+                Err(_) => self.name(),
+            },
+            _ => self.name(),
+        }
+    }
+
     /// Whether κ changes this family (identity and files ignore it).
     pub fn uses_kappa(&self) -> bool {
         matches!(self, Self::TwoPoint { .. } | Self::Geometric | Self::Linear)
