@@ -80,6 +80,9 @@ pub struct SpectrumComparison {
     pub curve: Vec<(f64, f64)>,
 }
 
+/// (x, value) pairs along a grid.
+type Curve = Vec<(f64, f64)>;
+
 /// The limiting CDF on a grid: the atom at zero, then the trapezoid integral of the density
 /// (the grid is quadratic in x, uniform in √x, to resolve the 1/√x hard edge when d = n).
 fn limiting_cdf_grid(
@@ -87,7 +90,7 @@ fn limiting_cdf_grid(
     gamma: f64,
     x_hi: f64,
     zero_mass: f64,
-) -> Result<(Vec<(f64, f64)>, Vec<(f64, f64)>), SimError> {
+) -> Result<(Curve, Curve), SimError> {
     let fine = 1500;
     let xs: Vec<f64> = (1..=fine)
         .map(|i| x_hi * (i as f64 / fine as f64).powi(2))
