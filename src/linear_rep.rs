@@ -470,19 +470,26 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.4e}"))
 }
 
-fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
-    validate(a)?;
-    let lrs: Vec<f64> = match &a.lr_sweep {
-        Some(r) => r.values.clone(),
-        None => vec![a.lr],
-    };
-    let base = config(a, &lrs);
+/// Everything a head-to-head run produced.
+struct HeadToHeadResults {
+    rows: Vec<LinRow>,
+    summaries: Vec<RunSummary>,
+    figures: Vec<String>,
+    infos: Vec<SettingInfo>,
+}
+
+/// The runs: every setting × step size × replicate (one figure set per setting and step size,
+/// or one learning-rate sweep figure per setting).
+fn run_settings(a: &LinearRepArgs, lrs: &[f64]) -> Result<HeadToHeadResults, CliError> {
+    let base = config(a, lrs);
     let total = (a.settings.0.len() * lrs.len()) as u64 * a.replicates * base.iters as u64;
     let pb = progress_bar(total, a.quiet, "iterations");
-    let mut rows = Vec::new();
-    let mut summaries = Vec::new();
-    let mut figures = Vec::new();
-    let mut infos = Vec::new();
+    let mut out = HeadToHeadResults {
+        rows: Vec::new(),
+        summaries: Vec::new(),
+        figures: Vec::new(),
+        infos: Vec::new(),
+    };
     for &(gaussian, high) in &a.settings.0 {
         let setting = setting_of(gaussian, high, a.kappa_sigma);
         let setting_name = setting.name();
@@ -494,7 +501,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             }
             .instance_info(a.seed)?,
         };
-        for &lr in &lrs {
+        for &lr in lrs {
             let mut cfg = base.clone();
             cfg.setting = setting;
             cfg.hyper.lr = lr;
@@ -505,38 +512,30 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             for r in 0..a.replicates {
                 let seed = a.seed + r;
                 let one = run_head_to_head(&cfg, seed, &|_| pb.inc(1))?;
-                rows.extend(rows_of(&setting_name, &cfg, &one, seed));
+                out.rows.extend(rows_of(&setting_name, &cfg, &one, seed));
                 runs.push(one);
             }
-            summaries.extend(
+            out.summaries.extend(
                 (0..runs[0].len()).map(|i| summary_of(&setting_name, &cfg, &of_method(&runs, i))),
             );
             if a.lr_sweep.is_none() {
-                figures.extend(write_panels(a, &setting_name, lr, &runs, &info)?);
+                out.figures
+                    .extend(write_panels(a, &setting_name, lr, &runs, &info)?);
             }
         }
         if a.lr_sweep.is_some() {
-            figures.push(write_lr_sweep(a, &setting_name, &lrs, &summaries)?);
+            out.figures
+                .push(write_lr_sweep(a, &setting_name, lrs, &out.summaries)?);
         }
-        infos.push(info);
+        out.infos.push(info);
     }
     pb.finish_and_clear();
-    let fit = if a.lr_sweep.is_none() {
-        transfer_fit(
-            &rows,
-            a.dims.dy as usize,
-            a.noise,
-            a.dims.k as usize,
-            a.n_target as usize,
-        )
-    } else {
-        None
-    };
-    if let Some((f, pts)) = &fit {
-        figures.push(write_transfer_bound(a, f, pts)?);
-    }
-    let argv = canonical_argv(a);
-    let cfg_rec = LinConfig {
+    Ok(out)
+}
+
+/// The run's configuration as recorded in the JSON.
+fn lin_config(a: &LinearRepArgs, lrs: &[f64]) -> LinConfig {
+    LinConfig {
         settings: a.settings.to_string(),
         methods: methods_of(a)
             .iter()
@@ -550,7 +549,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         noise: a.noise,
         iters: iters_of(a),
         log_every: a.log_every,
-        lr: lrs.clone(),
+        lr: lrs.to_vec(),
         lr_ngd: a.lr_ngd,
         ridge: a.ridge,
         damping: a.damping,
@@ -561,21 +560,12 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
         batch_whitening: a.batch_whitening,
         seed: a.seed,
         replicates: a.replicates,
-    };
-    let file = LinFile {
-        tool: "verify",
-        version: env!("CARGO_PKG_VERSION"),
-        command: argv.clone(),
-        seed: a.seed,
-        config: &cfg_rec,
-        summary: &summaries,
-        instances: &infos,
-        transfer_fit: fit.as_ref().map(|f| &f.0),
-        rows: &rows,
-    };
-    reports::write_csv(&a.out.join("linear_rep.csv"), &rows)?;
-    reports::write_json_as(&a.out.join("linear_rep.json"), &file, rows.len() <= 20_000)?;
-    let table_rows: Vec<Vec<String>> = summaries
+    }
+}
+
+/// The summaries as table cells (terminal and report).
+fn summary_table(summaries: &[RunSummary]) -> Vec<Vec<String>> {
+    summaries
         .iter()
         .map(|s| {
             vec![
@@ -600,23 +590,21 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
                 },
             ]
         })
-        .collect();
-    let header = [
-        "setting",
-        "method",
-        "lr",
-        "train loss",
-        "dist",
-        "transfer loss",
-        "iters to dist ≤ 0.1 (median)",
-        "diverged at (first)",
-    ];
+        .collect()
+}
+
+/// report.md's notes: how losses are measured, each instance's condition numbers, Lemma 3.7.
+fn head_to_head_notes(
+    a: &LinearRepArgs,
+    infos: &[SettingInfo],
+    fit: Option<&TransferFit>,
+) -> Vec<String> {
     let mut notes = vec![format!(
         "Losses are exact expectations over each task's distribution (noise floor d_y σ_ε² = {:.3e}); the transfer head is refit on {} fresh target samples at every logged iteration. Diverged runs are recorded as dist = 1 with empty losses.",
         a.dims.dy as f64 * a.noise * a.noise,
         a.n_target
     )];
-    for i in &infos {
+    for i in infos {
         notes.push(format!(
             "{}: κ(F_tr) = {:.2}, κ(F_te) = {:.2}, κ(Σ_tr) = {:.1}, κ(Σ_te) = {:.1}.",
             i.setting,
@@ -626,26 +614,23 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             i.info.kappa_sigma_test
         ));
     }
-    if let Some((f, _)) = &fit {
+    if let Some(f) = fit {
         notes.push(format!(
             "Lemma 3.7: over {} logged points, transfer excess ≤ C (dist² + d_yσ_ε²k/n_T) holds with C = {:.3}; log-log slope of excess on dist² where dist² ≥ 10 d_yσ_ε²k/n_T: {:.3} (the bound is linear in dist²).",
             f.points, f.constant, f.slope
         ));
     }
-    reports::write_markdown(
-        &a.out.join("report.md"),
-        &reports::RunReport {
-            title: "verify linear-rep".into(),
-            command: shell_line(&argv),
-            verdict: "SIMULATION (no formula judged; see `verify linear-rep contraction`)".into(),
-            config: vec![("command".into(), shell_line(&argv))],
-            table_header: header.iter().map(|s| s.to_string()).collect(),
-            table_rows: table_rows.clone(),
-            figures,
-            notes,
-        },
-    )?;
-    crate::stdout::print_rows(&rows, a.format, || {
+    notes
+}
+
+/// The summary table on standard output.
+fn print_head_to_head(
+    a: &LinearRepArgs,
+    rows: &[LinRow],
+    table_rows: &[Vec<String>],
+    fit: Option<&TransferFit>,
+) -> Result<(), CliError> {
+    crate::stdout::print_rows(rows, a.format, || {
         let mut out = crate::stdout::fixed_width(
             &[
                 "setting",
@@ -657,17 +642,85 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
                 "t(≤0.1)",
                 "diverged",
             ],
-            &table_rows,
+            table_rows,
             &[-14, -12, 7, 11, 19, 11, 11, 11],
         );
-        if let Some((f, _)) = &fit {
+        if let Some(f) = fit {
             out += &format!(
                 "\nLemma 3.7: transfer excess ≤ {:.3} (dist² + d_yσ_ε²k/n_T) at all {} logged points; slope {:.3}.\n",
                 f.constant, f.points, f.slope
             );
         }
         out + &format!("Results in {}\n", a.out.display())
-    })?;
+    })
+}
+
+fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
+    validate(a)?;
+    let lrs: Vec<f64> = match &a.lr_sweep {
+        Some(r) => r.values.clone(),
+        None => vec![a.lr],
+    };
+    let HeadToHeadResults {
+        rows,
+        summaries,
+        mut figures,
+        infos,
+    } = run_settings(a, &lrs)?;
+    let fit = if a.lr_sweep.is_none() {
+        transfer_fit(
+            &rows,
+            a.dims.dy as usize,
+            a.noise,
+            a.dims.k as usize,
+            a.n_target as usize,
+        )
+    } else {
+        None
+    };
+    if let Some((f, pts)) = &fit {
+        figures.push(write_transfer_bound(a, f, pts)?);
+    }
+    let fit = fit.map(|f| f.0);
+    let argv = canonical_argv(a);
+    let file = LinFile {
+        tool: "verify",
+        version: env!("CARGO_PKG_VERSION"),
+        command: argv.clone(),
+        seed: a.seed,
+        config: &lin_config(a, &lrs),
+        summary: &summaries,
+        instances: &infos,
+        transfer_fit: fit.as_ref(),
+        rows: &rows,
+    };
+    reports::write_csv(&a.out.join("linear_rep.csv"), &rows)?;
+    reports::write_json_as(&a.out.join("linear_rep.json"), &file, rows.len() <= 20_000)?;
+    let table_rows = summary_table(&summaries);
+    let header = [
+        "setting",
+        "method",
+        "lr",
+        "train loss",
+        "dist",
+        "transfer loss",
+        "iters to dist ≤ 0.1 (median)",
+        "diverged at (first)",
+    ];
+    reports::write_markdown(
+        &a.out.join("report.md"),
+        &reports::RunReport {
+            title: "verify linear-rep".into(),
+            command: shell_line(&argv),
+            verdict: "SIMULATION (no formula judged; see `verify linear-rep contraction`)".into(),
+            config: vec![("command".into(), shell_line(&argv))],
+            table_header: header.iter().map(|s| s.to_string()).collect(),
+            table_rows: table_rows.clone(),
+            figures,
+            notes: head_to_head_notes(a, &infos, fit.as_ref()),
+        },
+    )?;
+    print_head_to_head(a, &rows, &table_rows, fit.as_ref())?;
     Ok(true)
 }
 
