@@ -3,6 +3,7 @@
 use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
 use serde::Serialize;
+use sims::stats::PowerLaw;
 use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
 
 /// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
@@ -782,7 +783,144 @@ fn dense(values: &[f64], count: usize, log: bool) -> Vec<f64> {
         .collect()
 }
 
-/// One SVG per swept axis (κ, ψ): theory on a dense grid, simulation ± 2 SE, disagreements marked.
+/// What the κ, ψ and finite-size figures hold fixed: the largest d of the sweep (the limit curves
+/// do not depend on it), its width, and the λ shown.
+struct Shown {
+    d: usize,
+    width: usize,
+    lambda: Option<f64>,
+    lambda_text: String,
+    filter_lambda: bool,
+}
+
+impl Shown {
+    fn new(a: &SingleIndexArgs, points: &[SingleIndexPoint]) -> Self {
+        let d = a.d.max();
+        let width = points
+            .iter()
+            .find(|p| p.d == d)
+            .map(|p| p.width)
+            .unwrap_or(d);
+        let (lambda, lambda_text, filter_lambda) = shown_lambda(a);
+        Shown {
+            d,
+            width,
+            lambda,
+            lambda_text,
+            filter_lambda,
+        }
+    }
+
+    /// Whether a row is at the λ the figures show.
+    fn at_lambda(&self, r: &Row) -> bool {
+        !self.filter_lambda || Some(r.lambda) == self.lambda
+    }
+}
+
+/// One κ or ψ figure: a theory curve on a dense grid and simulation ± 2 SE per (method, value of
+/// the other axis), at most MAX_CURVES values of the other axis.
+fn axis_figure(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    kappa_axis: bool,
+    at: &Shown,
+) -> reports::Figure {
+    let (swept, other, log) = if kappa_axis {
+        (&a.kappa.values, &a.psi.values, false)
+    } else {
+        (&a.psi.values, &a.kappa.values, true)
+    };
+    let (sym, other_sym) = if kappa_axis {
+        ("κ", "ψ")
+    } else {
+        ("ψ", "κ")
+    };
+    // At most MAX_CURVES values of the other axis get curves (a 200 × 200 grid would draw 400).
+    let shown = subsample(other, curves_per_method(model, MAX_CURVES));
+    let mut series = Vec::new();
+    for (k, &method) in model.methods.iter().enumerate() {
+        for &o in &shown {
+            let point = |x: f64| {
+                let (kappa, psi) = if kappa_axis { (x, o) } else { (o, x) };
+                SingleIndexPoint {
+                    kappa,
+                    psi,
+                    lambda: resolve_lambda(model, at.lambda, kappa, psi, at.d).unwrap_or(f64::NAN),
+                    d: at.d,
+                    width: at.width,
+                }
+            };
+            let xs = dense(swept, 240, log);
+            let grid: Vec<SingleIndexPoint> = xs.iter().map(|&x| point(x)).collect();
+            let sims = rows
+                .iter()
+                .filter(|r| {
+                    r.d == at.d
+                        && at.at_lambda(r)
+                        && r.method == method.name()
+                        && (if kappa_axis { r.psi } else { r.kappa }) == o
+                })
+                .filter_map(|r| {
+                    Some(reports::SimPoint {
+                        x: if kappa_axis { r.kappa } else { r.psi },
+                        mean: r.rho_sim?,
+                        half_width: 2.0 * r.rho_sim_se?,
+                        agrees: r.pass != Some(false),
+                    })
+                })
+                .collect();
+            let label = if shown.len() > 1 {
+                format!("{}, {other_sym} = {o}", method_label(method, model.level))
+            } else {
+                method_label(method, model.level).to_string()
+            };
+            series.push(reports::Series {
+                label,
+                marker: k,
+                theory: theory_curve(model, method, &xs, &grid),
+                sims,
+                fit: None,
+            });
+        }
+    }
+    // One value of the other axis shown: it goes in the caption instead of the legend.
+    let fixed = (shown.len() == 1).then(|| (other_sym, shown[0]));
+    reports::Figure {
+        title: if model.methods == sims::PAPER_METHODS {
+            format!("Learned direction vs {sym}: one-step SGD and KFAC")
+        } else {
+            format!("Learned direction vs {sym}: one-step updates")
+        },
+        caption: caption(
+            a,
+            model,
+            fixed,
+            Some(at.width),
+            Some(at.lambda_text.clone()),
+        ),
+        x_label: if kappa_axis {
+            "κ (anisotropy of Σ)".into()
+        } else {
+            "ψ = n/d (log scale)".into()
+        },
+        y_label: "|cos(β̂, β*)|".into(),
+        log_x: log,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
+        // On the log axis, tick the swept values themselves when there are few of them.
+        x_ticks: if log && swept.len() <= 10 {
+            swept.clone()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// One SVG per swept axis (κ, ψ; the finite-size figure for several d, the λ figure for several
+/// λ): theory on a dense grid, simulation ± 2 SE, disagreements marked.
 fn write_figures(
     a: &SingleIndexArgs,
     model: &SingleIndexModel,
@@ -790,114 +928,30 @@ fn write_figures(
     rows: &[Row],
 ) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
-    // κ and ψ figures show the largest d of the sweep (the limit curves do not depend on it).
-    let d = a.d.max();
-    let width = points
-        .iter()
-        .find(|p| p.d == d)
-        .map(|p| p.width)
-        .unwrap_or(d);
-    let (lam0, lam_text, filter_lambda) = shown_lambda(a);
-    let at_lambda = |r: &Row| !filter_lambda || Some(r.lambda) == lam0;
-    for (axis, swept, other, log) in [
-        ("kappa", &a.kappa.values, &a.psi.values, false),
-        ("psi", &a.psi.values, &a.kappa.values, true),
+    let at = Shown::new(a, points);
+    for (axis, kappa_axis, swept) in [
+        ("kappa", true, &a.kappa.values),
+        ("psi", false, &a.psi.values),
     ] {
         if swept.len() < 2 {
             continue;
         }
-        let (sym, other_sym) = if axis == "kappa" {
-            ("κ", "ψ")
-        } else {
-            ("ψ", "κ")
-        };
-        // At most MAX_CURVES values of the other axis get curves (a 200 × 200 grid would draw 400).
-        let shown = subsample(other, curves_per_method(model, MAX_CURVES));
-        let mut series = Vec::new();
-        for (k, &method) in model.methods.iter().enumerate() {
-            for &o in &shown {
-                let at = |x: f64| {
-                    let (kappa, psi) = if axis == "kappa" { (x, o) } else { (o, x) };
-                    SingleIndexPoint {
-                        kappa,
-                        psi,
-                        lambda: resolve_lambda(model, lam0, kappa, psi, d).unwrap_or(f64::NAN),
-                        d,
-                        width,
-                    }
-                };
-                let xs = dense(swept, 240, log);
-                let grid: Vec<SingleIndexPoint> = xs.iter().map(|&x| at(x)).collect();
-                let theory = theory_curve(model, method, &xs, &grid);
-                let sims = rows
-                    .iter()
-                    .filter(|r| {
-                        r.d == d
-                            && at_lambda(r)
-                            && r.method == method.name()
-                            && (if axis == "kappa" { r.psi } else { r.kappa }) == o
-                    })
-                    .filter_map(|r| {
-                        Some(reports::SimPoint {
-                            x: if axis == "kappa" { r.kappa } else { r.psi },
-                            mean: r.rho_sim?,
-                            half_width: 2.0 * r.rho_sim_se?,
-                            agrees: r.pass != Some(false),
-                        })
-                    })
-                    .collect();
-                let label = if shown.len() > 1 {
-                    format!("{}, {other_sym} = {o}", method_label(method, model.level))
-                } else {
-                    method_label(method, model.level).to_string()
-                };
-                series.push(reports::Series {
-                    label,
-                    marker: k,
-                    theory,
-                    sims,
-                    fit: None,
-                });
-            }
-        }
-        // One value of the other axis shown: it goes in the caption instead of the legend.
-        let fixed = (shown.len() == 1).then(|| (other_sym, shown[0]));
-        let fig = reports::Figure {
-            title: if model.methods == sims::PAPER_METHODS {
-                format!("Learned direction vs {sym}: one-step SGD and KFAC")
-            } else {
-                format!("Learned direction vs {sym}: one-step updates")
-            },
-            caption: caption(a, model, fixed, Some(width), Some(lam_text.clone())),
-            x_label: if axis == "kappa" {
-                "κ (anisotropy of Σ)".into()
-            } else {
-                "ψ = n/d (log scale)".into()
-            },
-            y_label: "|cos(β̂, β*)|".into(),
-            log_x: log,
-            log_y: false,
-            series,
-            bar_meaning: "± 2 SE".into(),
-            line_meaning: "theory (limit formula)".into(),
-            // On the log axis, tick the swept values themselves when there are few of them.
-            x_ticks: if log && swept.len() <= 10 {
-                swept.clone()
-            } else {
-                Vec::new()
-            },
-        };
         let name = format!("single_index_{axis}.svg");
-        reports::write_svg(&a.out.join(&name), &fig)?;
+        reports::write_svg(
+            &a.out.join(&name),
+            &axis_figure(a, model, rows, kappa_axis, &at),
+        )?;
         files.push(name);
     }
     if a.d.values.len() >= 2 && rows.iter().any(|r| r.rho_sim.is_some()) {
-        let shown: Vec<Row> = rows.iter().filter(|r| at_lambda(r)).cloned().collect();
-        files.push(write_finite_size(a, model, &shown, lam_text.clone())?);
+        let shown: Vec<Row> = rows.iter().filter(|r| at.at_lambda(r)).cloned().collect();
+        files.push(write_finite_size(a, model, &shown, at.lambda_text.clone())?);
     }
     if let Lambda::Values(r) = &a.lambda {
         if r.values.len() >= 2 {
-            files.push(write_lambda_sweep(a, model, rows, &r.values, d, width)?);
+            files.push(write_lambda_sweep(
+                a, model, rows, &r.values, at.d, at.width,
+            )?);
         }
     }
     Ok(files)
@@ -916,6 +970,28 @@ struct FiniteSizeRow {
     slope: f64,
 }
 
+/// One (method, κ, ψ) series of the finite-size figure: (d, |ρ̄_sim − ρ_theory|, SE) sorted by
+/// d, and the power law fitted to its positive errors.
+fn finite_size_points(
+    rows: &[Row],
+    method: OneStep,
+    kappa: f64,
+    psi: f64,
+) -> (Vec<(usize, f64, f64)>, Option<PowerLaw>) {
+    let mut pts: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .filter(|r| r.method == method.name() && r.kappa == kappa && r.psi == psi)
+        .filter_map(|r| Some((r.d, (r.rho_sim? - r.rho_theory?).abs(), r.rho_sim_se?)))
+        .collect();
+    pts.sort_by_key(|p| p.0);
+    let usable: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.1 > 0.0)
+        .map(|p| (p.0 as f64, p.1))
+        .collect();
+    (pts, PowerLaw::fit(&usable))
+}
+
 /// `single_index_finite_size.svg` and `finite_size.csv`: how fast the simulation approaches the
 /// formula, |ρ̄_sim − ρ_theory| against d on log-log axes, with the fitted power-law slope.
 fn write_finite_size(
@@ -929,67 +1005,46 @@ fn write_finite_size(
     let mut series = Vec::new();
     for (k, &method) in model.methods.iter().enumerate() {
         for &(kappa, psi) in &combos {
-            let mut pts: Vec<(usize, f64, f64)> = rows
-                .iter()
-                .filter(|r| r.method == method.name() && r.kappa == kappa && r.psi == psi)
-                .filter_map(|r| Some((r.d, (r.rho_sim? - r.rho_theory?).abs(), r.rho_sim_se?)))
-                .collect();
-            pts.sort_by_key(|p| p.0);
-            let usable: Vec<&(usize, f64, f64)> = pts.iter().filter(|p| p.1 > 0.0).collect();
-            let fitted = if usable.len() >= 2 {
-                sims::stats::least_squares_slope(
-                    &usable.iter().map(|p| (p.0 as f64).ln()).collect::<Vec<_>>(),
-                    &usable.iter().map(|p| p.1.ln()).collect::<Vec<_>>(),
-                )
-            } else {
-                f64::NAN
-            };
-            for p in &pts {
-                table.push(FiniteSizeRow {
-                    method: method.name(),
-                    kappa,
-                    psi,
-                    d: p.0,
-                    abs_error: p.1,
-                    se: p.2,
-                    slope: fitted,
-                });
-            }
-            if !shown.contains(&(kappa, psi)) || !fitted.is_finite() {
+            let (pts, fit) = finite_size_points(rows, method, kappa, psi);
+            let slope = fit.map_or(f64::NAN, |f| f.slope);
+            table.extend(pts.iter().map(|p| FiniteSizeRow {
+                method: method.name(),
+                kappa,
+                psi,
+                d: p.0,
+                abs_error: p.1,
+                se: p.2,
+                slope,
+            }));
+            let Some(fit) = fit.filter(|f| f.slope.is_finite() && shown.contains(&(kappa, psi)))
+            else {
                 continue;
-            }
-            // The fitted line through the geometric means of the points.
-            let (lx, ly): (Vec<f64>, Vec<f64>) =
-                usable.iter().map(|p| ((p.0 as f64).ln(), p.1.ln())).unzip();
-            let (mx, my) = (
-                lx.iter().sum::<f64>() / lx.len() as f64,
-                ly.iter().sum::<f64>() / ly.len() as f64,
-            );
-            let fit = pts
-                .iter()
-                .map(|p| (p.0 as f64, (my + fitted * ((p.0 as f64).ln() - mx)).exp()))
-                .collect();
-            let sims = pts
-                .iter()
-                .filter(|p| p.1 > 0.0)
-                .map(|p| reports::SimPoint {
-                    x: p.0 as f64,
-                    mean: p.1,
-                    half_width: 2.0 * p.2,
-                    agrees: true,
-                })
-                .collect();
+            };
             let which = if shown.len() > 1 {
                 format!(", κ = {kappa}, ψ = {psi}")
             } else {
                 String::new()
             };
             series.push(reports::Series {
-                label: format!("{}{which}: slope {fitted:.2}", method_short(method)),
+                label: format!("{}{which}: slope {slope:.2}", method_short(method)),
                 marker: k,
                 theory: Vec::new(),
-                sims,
-                fit: Some(fit),
+                sims: pts
+                    .iter()
+                    .filter(|p| p.1 > 0.0)
+                    .map(|p| reports::SimPoint {
+                        x: p.0 as f64,
+                        mean: p.1,
+                        half_width: 2.0 * p.2,
+                        agrees: true,
+                    })
+                    .collect(),
+                // The fitted line through the geometric means of the points.
+                fit: Some(
+                    pts.iter()
+                        .map(|p| (p.0 as f64, fit.at(p.0 as f64)))
+                        .collect(),
+                ),
             });
         }
     }

@@ -5,6 +5,7 @@ use crate::cli::SpikeArgs;
 use crate::error::CliError;
 use serde::Serialize;
 use sims::spike::SpikeModel;
+use sims::stats::PowerLaw;
 use sims::{Level, SingleIndexModel, SingleIndexPoint};
 
 #[derive(Serialize)]
@@ -114,17 +115,11 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
     finish(a, &points, &values)
 }
 
-/// From the unit values (all units in grid order) to the fit, files and standard output; shared
-/// by a whole run, a resumed run and `verify merge`.
-pub fn finish(
-    a: &SpikeArgs,
-    points: &[SingleIndexPoint],
-    values: &[Vec<f64>],
-) -> Result<bool, CliError> {
+/// The remainder ratio per d: mean and SE over the trials.
+fn spike_rows(a: &SpikeArgs, points: &[SingleIndexPoint], values: &[Vec<f64>]) -> Vec<SpikeRow> {
     let trials = a.trials as usize;
     let sims = sims::summarize_units(values, points.len(), trials, 1);
-    let ds: Vec<usize> = points.iter().map(|p| p.d).collect();
-    let rows: Vec<SpikeRow> = points
+    points
         .iter()
         .zip(&sims)
         .map(|(p, s)| SpikeRow {
@@ -135,37 +130,14 @@ pub fn finish(
             ratio_mean: s.summaries[0].mean,
             ratio_se: s.summaries[0].se,
         })
-        .collect();
-    let lx: Vec<f64> = rows.iter().map(|r| (r.d as f64).ln()).collect();
-    let ly: Vec<f64> = rows.iter().map(|r| r.ratio_mean.ln()).collect();
-    let fitted = sims::stats::least_squares_slope(&lx, &ly);
-    let (first, last) = (&rows[0], &rows[rows.len() - 1]);
-    let shrinks = fitted < 0.0
-        && first.ratio_mean - last.ratio_mean > 2.0 * first.ratio_se.hypot(last.ratio_se);
-    let verdict = if shrinks {
-        "shrinks"
-    } else {
-        "does not shrink"
-    };
-    let command = canonical_argv(a);
-    reports::write_csv(&a.out.join("spike.csv"), &rows)?;
-    reports::write_json(
-        &a.out.join("spike.json"),
-        &SpikeFile {
-            tool: "verify",
-            version: env!("CARGO_PKG_VERSION"),
-            command,
-            seed: a.seed,
-            slope: fitted,
-            verdict,
-            rows: &rows,
-        },
-    )?;
-    let (mx, my) = (
-        lx.iter().sum::<f64>() / lx.len() as f64,
-        ly.iter().sum::<f64>() / ly.len() as f64,
-    );
-    let fig = reports::Figure {
+        .collect()
+}
+
+/// The ratio against d on log-log axes with the fitted power law.
+fn spike_figure(a: &SpikeArgs, rows: &[SpikeRow], fit: &PowerLaw) -> reports::Figure {
+    let trials = a.trials;
+    let ds: Vec<usize> = rows.iter().map(|r| r.d).collect();
+    reports::Figure {
         title: "Theorem 3.9: the first step is rank one plus a vanishing remainder".into(),
         caption: format!(
             "{} spectrum · κ = {} · ψ = {} · σ* = {} · σ = {} · σ_ε = {} · N = d · {trials} trials · seed {}",
@@ -182,17 +154,51 @@ pub fn finish(
         log_x: true,
         log_y: true,
         series: vec![reports::Series {
-            label: format!("simulation: slope {fitted:.2}"),
+            label: format!("simulation: slope {:.2}", fit.slope),
             marker: 0,
             theory: Vec::new(),
             sims: rows.iter().map(|r| reports::SimPoint { x: r.d as f64, mean: r.ratio_mean, half_width: 2.0 * r.ratio_se, agrees: true }).collect(),
-            fit: Some(rows.iter().map(|r| (r.d as f64, (my + fitted * ((r.d as f64).ln() - mx)).exp())).collect()),
+            fit: Some(rows.iter().map(|r| (r.d as f64, fit.at(r.d as f64))).collect()),
         }],
         bar_meaning: "± 2 SE".into(),
         line_meaning: "theory (limit formula)".into(),
         x_ticks: if ds.len() <= 10 { ds.iter().map(|&d| d as f64).collect() } else { Vec::new() },
+    }
+}
+
+/// From the unit values (all units in grid order) to the fit, files and standard output; shared
+/// by a whole run, a resumed run and `verify merge`.
+pub fn finish(
+    a: &SpikeArgs,
+    points: &[SingleIndexPoint],
+    values: &[Vec<f64>],
+) -> Result<bool, CliError> {
+    let rows = spike_rows(a, points, values);
+    let pts: Vec<(f64, f64)> = rows.iter().map(|r| (r.d as f64, r.ratio_mean)).collect();
+    let fit = PowerLaw::fit(&pts).expect("the spike check has at least two dimensions");
+    let fitted = fit.slope;
+    let (first, last) = (&rows[0], &rows[rows.len() - 1]);
+    let shrinks = fitted < 0.0
+        && first.ratio_mean - last.ratio_mean > 2.0 * first.ratio_se.hypot(last.ratio_se);
+    let verdict = if shrinks {
+        "shrinks"
+    } else {
+        "does not shrink"
     };
-    reports::write_svg(&a.out.join("spike.svg"), &fig)?;
+    reports::write_csv(&a.out.join("spike.csv"), &rows)?;
+    reports::write_json(
+        &a.out.join("spike.json"),
+        &SpikeFile {
+            tool: "verify",
+            version: env!("CARGO_PKG_VERSION"),
+            command: canonical_argv(a),
+            seed: a.seed,
+            slope: fitted,
+            verdict,
+            rows: &rows,
+        },
+    )?;
+    reports::write_svg(&a.out.join("spike.svg"), &spike_figure(a, &rows, &fit))?;
     crate::stdout::print_rows(&rows, a.format, || {
         let mut out = format!(
             "{:>7} {:>7} {:>7} {:>12} {:>10}\n",

@@ -41,6 +41,36 @@ pub fn least_squares_slope(xs: &[f64], ys: &[f64]) -> f64 {
     sxy / sxx
 }
 
+/// A power law y = C x^slope fitted by least squares on log–log axes (e.g. a finite-size error
+/// against d); the fitted line passes through the geometric means of the points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PowerLaw {
+    /// The exponent: least-squares slope of log y on log x.
+    pub slope: f64,
+    mean_log_x: f64,
+    mean_log_y: f64,
+}
+
+impl PowerLaw {
+    /// Fit over the (x, y) pairs (all x, y > 0); None with fewer than two points.
+    pub fn fit(points: &[(f64, f64)]) -> Option<Self> {
+        if points.len() < 2 {
+            return None;
+        }
+        let (lx, ly): (Vec<f64>, Vec<f64>) = points.iter().map(|p| (p.0.ln(), p.1.ln())).unzip();
+        Some(PowerLaw {
+            slope: least_squares_slope(&lx, &ly),
+            mean_log_x: lx.iter().sum::<f64>() / lx.len() as f64,
+            mean_log_y: ly.iter().sum::<f64>() / ly.len() as f64,
+        })
+    }
+
+    /// The fitted y at x.
+    pub fn at(&self, x: f64) -> f64 {
+        (self.mean_log_y + self.slope * (x.ln() - self.mean_log_x)).exp()
+    }
+}
+
 /// The critical value of the agreement test.
 ///
 /// Each row's statistic z = (mean − theory)/sqrt(SE² + b²) is compared with the two-sided
@@ -89,6 +119,21 @@ pub fn verdict(sim: &Summary, theory: f64, allowance: f64, critical: f64) -> Ver
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_power_law_is_recovered_exactly() {
+        // y = 3 x^-0.5 at four points: slope −1/2 and the line through every point.
+        let pts: Vec<(f64, f64)> = [100.0, 200.0, 400.0, 800.0]
+            .iter()
+            .map(|&x: &f64| (x, 3.0 * x.powf(-0.5)))
+            .collect();
+        let fit = PowerLaw::fit(&pts).unwrap();
+        assert!((fit.slope + 0.5).abs() < 1e-12);
+        for (x, y) in pts {
+            assert!((fit.at(x) - y).abs() < 1e-12 * y);
+        }
+        assert!(PowerLaw::fit(&[(1.0, 1.0)]).is_none());
+    }
 
     #[test]
     fn summary_of_known_samples() {
