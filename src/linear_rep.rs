@@ -256,19 +256,11 @@ fn label(m: Method) -> String {
     }
 }
 
-/// The three panels of Figure 1 for one setting: a metric against the iteration, one line per
-/// method (log y); a diverged run's line stops where it diverged.
-fn write_panels(
-    a: &LinearRepArgs,
-    setting: &str,
-    lr: f64,
-    runs: &[Vec<Trajectory>],
-    info: &SettingInfo,
-) -> Result<Vec<String>, CliError> {
-    let mut files = Vec::new();
+/// The runs that diverged, per method, for the caption.
+fn divergence_notes(runs: &[Vec<Trajectory>]) -> Vec<String> {
     let replicates = runs.len();
     let methods = runs[0].len();
-    let diverged: Vec<String> = (0..methods)
+    (0..methods)
         .filter_map(|i| {
             let reps = of_method(runs, i);
             let d = reps.iter().filter(|t| t.diverged_at.is_some()).count();
@@ -282,7 +274,53 @@ fn write_panels(
                 format!("{} diverged at t = {first}", reps[0].method.name())
             })
         })
-        .collect();
+        .collect()
+}
+
+/// One line per method: the mean of `metric` over the replicates, with ± 2 SE markers at about a
+/// dozen logged iterations when there are several replicates.
+fn metric_series(runs: &[Vec<Trajectory>], metric: &str) -> Vec<reports::Series> {
+    let methods = runs[0].len();
+    (0..methods)
+        .map(|i| {
+            let reps = of_method(runs, i);
+            let curve = mean_curve(&reps, metric);
+            // With replicates, ± 2 SE markers at about a dozen of the logged iterations.
+            let every = (curve.len() / 12).max(1);
+            let sims = curve
+                .iter()
+                .enumerate()
+                .filter(|(j, c)| j % every == every / 2 && c.2.is_some())
+                .map(|(_, &(x, m, se))| reports::SimPoint {
+                    x,
+                    mean: m,
+                    half_width: 2.0 * se.unwrap_or(0.0),
+                    agrees: true,
+                })
+                .collect();
+            reports::Series {
+                label: label(reps[0].method),
+                marker: i,
+                theory: curve.iter().map(|&(x, m, _)| (x, m)).collect(),
+                sims,
+                fit: None,
+            }
+        })
+        .collect()
+}
+
+/// The three panels of Figure 1 for one setting: a metric against the iteration, one line per
+/// method (log y); a diverged run's line stops where it diverged.
+fn write_panels(
+    a: &LinearRepArgs,
+    setting: &str,
+    lr: f64,
+    runs: &[Vec<Trajectory>],
+    info: &SettingInfo,
+) -> Result<Vec<String>, CliError> {
+    let mut files = Vec::new();
+    let replicates = runs.len();
+    let diverged = divergence_notes(runs);
     for (metric, title, ylab) in [
         ("train_loss", "Training loss", "E‖y − F G x‖² (log scale)"),
         ("dist", "Subspace distance to G*", "dist(G, G*) (log scale)"),
@@ -292,32 +330,7 @@ fn write_panels(
             "target E‖y − F̂ G x‖² (log scale)",
         ),
     ] {
-        let series = (0..methods)
-            .map(|i| {
-                let reps = of_method(runs, i);
-                let curve = mean_curve(&reps, metric);
-                // With replicates, ± 2 SE markers at about a dozen of the logged iterations.
-                let every = (curve.len() / 12).max(1);
-                let sims = curve
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, c)| j % every == every / 2 && c.2.is_some())
-                    .map(|(_, &(x, m, se))| reports::SimPoint {
-                        x,
-                        mean: m,
-                        half_width: 2.0 * se.unwrap_or(0.0),
-                        agrees: true,
-                    })
-                    .collect();
-                reports::Series {
-                    label: label(reps[0].method),
-                    marker: i,
-                    theory: curve.iter().map(|&(x, m, _)| (x, m)).collect(),
-                    sims,
-                    fit: None,
-                }
-            })
-            .collect();
+        let series = metric_series(runs, metric);
         let seeds = if replicates > 1 {
             format!(
                 "{replicates} replicates, seeds {}..{}",

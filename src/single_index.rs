@@ -1077,16 +1077,9 @@ fn write_finite_size(
     Ok(name)
 }
 
-fn run_report(
-    a: &SingleIndexArgs,
-    argv: &[String],
-    verdict: &str,
-    rows: &[Row],
-    figures: Vec<String>,
-) -> reports::RunReport {
-    let fmt =
-        |x: Option<f64>, digits: usize| x.map(|v| format!("{v:.digits$}")).unwrap_or_default();
-    let config = vec![
+/// report.md's configuration table.
+fn report_config(a: &SingleIndexArgs, rows: &[Row]) -> Vec<(String, String)> {
+    vec![
         ("kappa", a.kappa.text.clone()),
         ("psi", a.psi.text.clone()),
         (
@@ -1136,9 +1129,14 @@ fn run_report(
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let table_rows = rows
-        .iter()
+    .collect()
+}
+
+/// report.md's result table (the first REPORT_ROWS rows).
+fn report_table(rows: &[Row]) -> Vec<Vec<String>> {
+    let fmt =
+        |x: Option<f64>, digits: usize| x.map(|v| format!("{v:.digits$}")).unwrap_or_default();
+    rows.iter()
         .take(REPORT_ROWS)
         .map(|r| {
             vec![
@@ -1157,14 +1155,23 @@ fn run_report(
                 },
             ]
         })
-        .collect();
+        .collect()
+}
+
+fn run_report(
+    a: &SingleIndexArgs,
+    argv: &[String],
+    verdict: &str,
+    rows: &[Row],
+    figures: Vec<String>,
+) -> reports::RunReport {
     reports::RunReport {
         title: "verify single-index".into(),
         command: shell_line(argv),
         verdict: verdict.to_uppercase(),
-        config,
+        config: report_config(a, rows),
         table_header: ["κ", "ψ", "method", "ρ theory", "ρ sim", "SE", "z", "verdict"].iter().map(|s| s.to_string()).collect(),
-        table_rows,
+        table_rows: report_table(rows),
         figures,
         notes: vec![
             "ρ = |cos(β̂, β*)|. A row agrees when |z| ≤ t*, z = (ρ̄_sim − ρ_theory)/sqrt(SE² + b²), with b the finite-size \
