@@ -1,4 +1,4 @@
-//! Monte Carlo of the one-step SGD and KFAC updates in the single-index model (spec "Simulation
+//! Monte Carlo of the one-step SGD and KFAC updates in the single-index model (docs/single-index-model.md, "Simulation
 //! levels"): the direction level (β̂_SGD = Xᵀy/n, β̂_KFAC = ridge) and the network level (the
 //! real first gradient step of a two-layer network with symmetric initialisation).
 

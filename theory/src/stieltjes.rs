@@ -1,4 +1,4 @@
-//! Silverstein's equation for the limiting spectrum of S = XᵀX/n (spec "Stieltjes transform",
+//! Silverstein's equation for the limiting spectrum of S = XᵀX/n (docs/single-index-model.md, "Silverstein's equation",
 //! Appendix E.8), on the negative real axis (the ridge quantities of Lemma 3.12) and in the upper
 //! half plane (the limiting eigenvalue density).
 //!

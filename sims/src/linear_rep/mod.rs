@@ -1,5 +1,5 @@
 //! Linear representation learning (paper Section 3.1; docs/linear-rep-model.md): the data
-//! model, the optimizers of the spec's table, the metrics, and the population contraction
+//! model, the optimizers of docs/linear-rep-model.md, the metrics, and the population contraction
 //! experiment. Knows nothing of plotting or files.
 
 pub mod metrics;
@@ -42,7 +42,7 @@ pub enum Anisotropy {
     Condition(f64),
 }
 
-/// One of the spec's four data settings (Figure 9).
+/// One of the four data settings (Figure 9).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Setting {
     pub covariates: Covariates,

@@ -1,4 +1,4 @@
-//! The optimizers of the spec's table (linear-rep.md §3), one small function each, on f = F G x
+//! The optimizers of docs/linear-rep-model.md (its table), one small function each, on f = F G x
 //! with the loss L̂ = (1/2n) Σ ‖y − F G x‖². Every G-update ends with [`retract`].
 
 use super::{least_squares_head, sym_function, Batch};
@@ -8,7 +8,7 @@ use faer::prelude::Solve;
 use faer::Par;
 use faer::{Mat, MatRef, Scale, Side};
 
-/// An optimizer of the spec's table.
+/// An optimizer of docs/linear-rep-model.md's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     Sgd,

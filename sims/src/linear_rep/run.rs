@@ -237,14 +237,8 @@ fn blown_up(s: &State) -> bool {
     bad(&s.f) || bad(&s.g)
 }
 
-/// Run every method of `cfg` for `cfg.iters` iterations from the same G₀ (Haar) and the same
-/// batches; F₀ = F_ls(G₀) on an initial batch (spec pitfall 2). `progress` is told each finished
-/// iteration.
-pub fn run_head_to_head(
-    cfg: &HeadToHead,
-    seed: u64,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<Trajectory>, SimError> {
+/// DFW and KFAC invert the batch covariance: refuse batches no larger than d_x without a ridge.
+fn check_batch(cfg: &HeadToHead) -> Result<(), SimError> {
     if cfg.n <= cfg.dims.dx
         && cfg
             .methods
@@ -260,19 +254,16 @@ pub fn run_head_to_head(
             ),
         });
     }
-    let inst = cfg.instance(seed)?;
-    let g0 = {
-        let mut rng = unit_rng(seed, cfg.stream_key(), u64::MAX);
-        haar_columns(cfg.dims.dx, cfg.dims.k, &mut rng)
-            .transpose()
-            .to_owned()
-    };
-    // Two batch buffers for the whole run; the initial batch (stream 1) is iteration 0's B1.
-    let (mut b1, mut b2) = (Views::new(cfg), Views::new(cfg));
-    b1.refill(cfg, &inst, seed, 1)?;
-    let init = &b1;
-    let mut states: Vec<(State, Option<usize>)> = cfg
-        .methods
+    Ok(())
+}
+
+/// Every method's starting state: the shared G₀ and its least-squares head on the initial batch.
+fn initial_states(
+    cfg: &HeadToHead,
+    g0: &Mat<f64>,
+    init: &Views,
+) -> Result<Vec<(State, Option<usize>)>, SimError> {
+    cfg.methods
         .iter()
         .map(|&m| {
             let f = least_squares_head(g0.as_ref(), init.get(m.normalization()))?;
@@ -287,7 +278,77 @@ pub fn run_head_to_head(
                 None,
             ))
         })
-        .collect::<Result<_, SimError>>()?;
+        .collect()
+}
+
+/// The logged metrics of one method's state at iteration `t` (a diverged point once the run
+/// diverged, or when its metrics cannot be evaluated or its loss blew up).
+fn log_point(
+    cfg: &HeadToHead,
+    inst: &Instance,
+    target: &Batch,
+    (s, div): &(State, Option<usize>),
+    t: usize,
+    loss_ceiling: f64,
+) -> LogPoint {
+    let diverged_point = LogPoint {
+        iteration: t,
+        train_loss: None,
+        dist: 1.0,
+        transfer_loss: None,
+        diverged: true,
+        sines: vec![1.0; cfg.dims.k],
+    };
+    if div.is_some() {
+        return diverged_point;
+    }
+    let metrics = principal_sines(s.g.as_ref(), inst.g_star.as_ref()).and_then(|sines| {
+        let e = evaluate(
+            s.f.as_ref(),
+            s.g.as_ref(),
+            s.method.normalization(),
+            cfg.batch_whitening,
+            inst.g_star.as_ref(),
+            &inst.train,
+            &inst.test,
+            target,
+            cfg.noise,
+        )?;
+        Ok((sines, e))
+    });
+    match metrics {
+        Ok((sines, e)) if e.train_loss < loss_ceiling && e.transfer_loss.is_finite() => LogPoint {
+            iteration: t,
+            train_loss: Some(e.train_loss),
+            dist: sines[0],
+            transfer_loss: Some(e.transfer_loss),
+            diverged: false,
+            sines,
+        },
+        _ => diverged_point,
+    }
+}
+
+/// Run every method of `cfg` for `cfg.iters` iterations from the same G₀ (Haar) and the same
+/// batches; F₀ = F_ls(G₀) on an initial batch (docs/linear-rep-model.md). `progress` is told each finished
+/// iteration.
+pub fn run_head_to_head(
+    cfg: &HeadToHead,
+    seed: u64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Trajectory>, SimError> {
+    check_batch(cfg)?;
+    let inst = cfg.instance(seed)?;
+    let g0 = {
+        let mut rng = unit_rng(seed, cfg.stream_key(), u64::MAX);
+        haar_columns(cfg.dims.dx, cfg.dims.k, &mut rng)
+            .transpose()
+            .to_owned()
+    };
+    // Two batch buffers for the whole run; the initial batch (stream 1) is iteration 0's B1.
+    let (mut b1, mut b2) = (Views::new(cfg), Views::new(cfg));
+    b1.refill(cfg, &inst, seed, 1)?;
+    let mut states = initial_states(cfg, &g0, &b1)?;
     let mut logs: Vec<Vec<LogPoint>> = vec![Vec::new(); cfg.methods.len()];
     let zero = Mat::<f64>::zeros(cfg.dims.dy, cfg.dims.dx);
     let loss_ceiling = LOSS_BLOW_UP
@@ -305,50 +366,7 @@ pub fn run_head_to_head(
         let target = cfg.target_sample(&inst, seed, t);
         let points: Vec<LogPoint> = states
             .par_iter()
-            .map(|(s, div)| {
-                let k = cfg.dims.k;
-                let diverged_point = LogPoint {
-                    iteration: t,
-                    train_loss: None,
-                    dist: 1.0,
-                    transfer_loss: None,
-                    diverged: true,
-                    sines: vec![1.0; k],
-                };
-                if div.is_some() {
-                    return diverged_point;
-                }
-                let metrics =
-                    principal_sines(s.g.as_ref(), inst.g_star.as_ref()).and_then(|sines| {
-                        let e = evaluate(
-                            s.f.as_ref(),
-                            s.g.as_ref(),
-                            s.method.normalization(),
-                            cfg.batch_whitening,
-                            inst.g_star.as_ref(),
-                            &inst.train,
-                            &inst.test,
-                            &target,
-                            cfg.noise,
-                        )?;
-                        Ok((sines, e))
-                    });
-                match metrics {
-                    Ok((sines, e))
-                        if e.train_loss < loss_ceiling && e.transfer_loss.is_finite() =>
-                    {
-                        LogPoint {
-                            iteration: t,
-                            train_loss: Some(e.train_loss),
-                            dist: sines[0],
-                            transfer_loss: Some(e.transfer_loss),
-                            diverged: false,
-                            sines,
-                        }
-                    }
-                    _ => diverged_point,
-                }
-            })
+            .map(|st| log_point(cfg, &inst, &target, st, t, loss_ceiling))
             .collect();
         for (l, p) in logs.iter_mut().zip(points) {
             l.push(p);
