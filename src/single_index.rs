@@ -639,22 +639,19 @@ fn kappa_psi_combos(
     (combos, shown)
 }
 
-/// `single_index_lambda.svg`: ρ against the ridge λ (log scale) like the paper's learning-rate
-/// sweep — theory on a dense grid, simulation ± 2 SE, for up to three (κ, ψ) at the largest d.
-fn write_lambda_sweep(
-    a: &SingleIndexArgs,
+/// The λ figure's series: per method and shown (κ, ψ), the theory on a dense log grid of λ and
+/// the simulated rows at d.
+fn lambda_series(
     model: &SingleIndexModel,
     rows: &[Row],
-    lambdas: &[f64],
-    d: usize,
-    width: usize,
-) -> Result<String, CliError> {
-    let positive: Vec<f64> = lambdas.iter().copied().filter(|&l| l > 0.0).collect();
-    let (_, shown) = kappa_psi_combos(a, model);
+    positive: &[f64],
+    shown: &[KappaPsi],
+    (d, width): (usize, usize),
+) -> Vec<reports::Series> {
     let mut series = Vec::new();
     for (k, &method) in model.methods.iter().enumerate() {
-        for &(kappa, psi) in &shown {
-            let xs = dense(&positive, 240, true);
+        for &(kappa, psi) in shown {
+            let xs = dense(positive, 240, true);
             let grid: Vec<SingleIndexPoint> = xs
                 .iter()
                 .map(|&lambda| SingleIndexPoint {
@@ -698,6 +695,22 @@ fn write_lambda_sweep(
             });
         }
     }
+    series
+}
+
+/// `single_index_lambda.svg`: ρ against the ridge λ (log scale) like the paper's learning-rate
+/// sweep — theory on a dense grid, simulation ± 2 SE, for up to three (κ, ψ) at the largest d.
+fn write_lambda_sweep(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    lambdas: &[f64],
+    d: usize,
+    width: usize,
+) -> Result<String, CliError> {
+    let positive: Vec<f64> = lambdas.iter().copied().filter(|&l| l > 0.0).collect();
+    let (_, shown) = kappa_psi_combos(a, model);
+    let series = lambda_series(model, rows, &positive, &shown, (d, width));
     let fixed = (shown.len() == 1).then(|| ("κ", shown[0].0));
     let mut cap = caption(a, model, fixed, Some(width), None);
     if shown.len() == 1 {
@@ -817,30 +830,19 @@ impl Shown {
     }
 }
 
-/// One κ or ψ figure: a theory curve on a dense grid and simulation ± 2 SE per (method, value of
-/// the other axis), at most MAX_CURVES values of the other axis.
-fn axis_figure(
-    a: &SingleIndexArgs,
+/// The κ or ψ figure's series: per method and shown value `o` of the other axis, the theory on
+/// a dense grid and the simulated rows at the shown d and λ.
+fn axis_series(
     model: &SingleIndexModel,
     rows: &[Row],
     kappa_axis: bool,
     at: &Shown,
-) -> reports::Figure {
-    let (swept, other, log) = if kappa_axis {
-        (&a.kappa.values, &a.psi.values, false)
-    } else {
-        (&a.psi.values, &a.kappa.values, true)
-    };
-    let (sym, other_sym) = if kappa_axis {
-        ("κ", "ψ")
-    } else {
-        ("ψ", "κ")
-    };
-    // At most MAX_CURVES values of the other axis get curves (a 200 × 200 grid would draw 400).
-    let shown = subsample(other, curves_per_method(model, MAX_CURVES));
+    (swept, shown, log): (&[f64], &[f64], bool),
+) -> Vec<reports::Series> {
+    let other_sym = if kappa_axis { "ψ" } else { "κ" };
     let mut series = Vec::new();
     for (k, &method) in model.methods.iter().enumerate() {
-        for &o in &shown {
+        for &o in shown {
             let point = |x: f64| {
                 let (kappa, psi) = if kappa_axis { (x, o) } else { (o, x) };
                 SingleIndexPoint {
@@ -884,6 +886,31 @@ fn axis_figure(
             });
         }
     }
+    series
+}
+
+/// One κ or ψ figure: a theory curve on a dense grid and simulation ± 2 SE per (method, value of
+/// the other axis), at most MAX_CURVES values of the other axis.
+fn axis_figure(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    kappa_axis: bool,
+    at: &Shown,
+) -> reports::Figure {
+    let (swept, other, log) = if kappa_axis {
+        (&a.kappa.values, &a.psi.values, false)
+    } else {
+        (&a.psi.values, &a.kappa.values, true)
+    };
+    let (sym, other_sym) = if kappa_axis {
+        ("κ", "ψ")
+    } else {
+        ("ψ", "κ")
+    };
+    // At most MAX_CURVES values of the other axis get curves (a 200 × 200 grid would draw 400).
+    let shown = subsample(other, curves_per_method(model, MAX_CURVES));
+    let series = axis_series(model, rows, kappa_axis, at, (swept, &shown, log));
     // One value of the other axis shown: it goes in the caption instead of the legend.
     let fixed = (shown.len() == 1).then(|| (other_sym, shown[0]));
     reports::Figure {

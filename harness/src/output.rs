@@ -111,32 +111,15 @@ fn dense_theory<C: Check>(
         .collect()
 }
 
-/// One figure along axis `axis`: a series per (quantity, values of the other axes).
-fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> Figure {
-    let (name, values) = &grid.axes[axis];
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
-            (l.min(x), h.max(x))
-        });
-    let log = lo > 0.0 && hi / lo >= 20.0;
-    // Series are told apart by the other swept axes; single-valued axes go into the caption.
-    let swept = |i: usize| i != axis && grid.axes[i].1.len() > 1;
-    let others = |r: &CheckRow| -> Vec<(String, f64)> {
-        r.params
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| swept(*i))
-            .map(|(_, p)| p.clone())
-            .collect()
-    };
-    let fixed: Vec<String> = grid
-        .axes
-        .iter()
-        .enumerate()
-        .filter(|(i, (_, v))| *i != axis && v.len() == 1)
-        .map(|(_, (n, v))| format!("{n} = {}", v[0]))
-        .collect();
+/// One series per (quantity, values of the other swept axes): theory on a dense grid along the
+/// axis, simulation ± 2 SE.
+fn axis_series<C: Check>(
+    c: &C,
+    axis: usize,
+    rows: &[CheckRow],
+    others: &dyn Fn(&CheckRow) -> Vec<(String, f64)>,
+    (lo, hi, log): (f64, f64, bool),
+) -> Vec<Series> {
     let mut keys: Vec<(usize, Vec<(String, f64)>)> = Vec::new();
     let quantities = c.quantities();
     for r in rows {
@@ -149,8 +132,7 @@ fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> 
             keys.push(key);
         }
     }
-    let series = keys
-        .iter()
+    keys.iter()
         .map(|(k, fixed)| {
             let mine: Vec<&CheckRow> = rows
                 .iter()
@@ -179,7 +161,36 @@ fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> 
                 fit: None,
             }
         })
+        .collect()
+}
+
+/// One figure along axis `axis`: a series per (quantity, values of the other axes).
+fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> Figure {
+    let (name, values) = &grid.axes[axis];
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
+    let log = lo > 0.0 && hi / lo >= 20.0;
+    // Series are told apart by the other swept axes; single-valued axes go into the caption.
+    let swept = |i: usize| i != axis && grid.axes[i].1.len() > 1;
+    let others = |r: &CheckRow| -> Vec<(String, f64)> {
+        r.params
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| swept(*i))
+            .map(|(_, p)| p.clone())
+            .collect()
+    };
+    let fixed: Vec<String> = grid
+        .axes
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, v))| *i != axis && v.len() == 1)
+        .map(|(_, (n, v))| format!("{n} = {}", v[0]))
         .collect();
+    let series = axis_series(c, axis, rows, &others, (lo, hi, log));
     Figure {
         title: format!("{}: formula and simulation against {name}", c.name()),
         caption: format!(
