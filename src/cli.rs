@@ -721,7 +721,10 @@ pub struct SpectrumArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR", default_value = "out/spectrum")]
     pub out: PathBuf,
-    /// Do not print the reproducing command.
+    /// What goes to standard output (json/csv: the histogram bins).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No notes on stderr (the reproducing command).
     #[arg(long)]
     pub quiet: bool,
 }

@@ -1,4 +1,6 @@
-//! The binary's error type and its exit codes (cli.md: 1 disagree, 2 bad input, 3 numerical).
+//! The binary's error type and its exit codes (docs/cli.md): 2 bad input, 3 a run that could not
+//! complete (a numerical failure, or a file that could not be read or written; the message names
+//! the path).
 
 use sims::SimError;
 use theory::TheoryError;
@@ -12,7 +14,7 @@ pub enum CliError {
     /// A solver or factorisation that failed.
     #[error("numerical failure: {0}")]
     Numerical(String),
-    /// Output that could not be written.
+    /// A file that could not be read or written (the message names the path).
     #[error(transparent)]
     Report(#[from] reports::ReportError),
 }
@@ -20,8 +22,8 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Usage(_) | CliError::Report(_) => 2,
-            CliError::Numerical(_) => 3,
+            CliError::Usage(_) => 2,
+            CliError::Numerical(_) | CliError::Report(_) => 3,
         }
     }
 }

@@ -146,12 +146,14 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
     }
     let args = check_args(a)?;
     let (model, _) = crate::single_index::setup(&args)?;
-    eprintln!(
-        "simulation checks at kappa {} x psi {} -> {}",
-        a.check_kappa.text,
-        a.check_psi.text,
-        args.out.display()
-    );
+    if !a.quiet {
+        eprintln!(
+            "simulation checks at kappa {} x psi {} -> {}",
+            a.check_kappa.text,
+            a.check_psi.text,
+            args.out.display()
+        );
+    }
     let (agree, rows) = crate::single_index::run_quiet_rows(&args)?;
     let (cells, table) = theory_grid(a, &args, &model, (k0, k1, p0, p1))?;
     reports::write_csv(&a.out.join("phase.csv"), &table)?;

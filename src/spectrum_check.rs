@@ -59,7 +59,7 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
     let eig = sims::spectrum::sample_covariance_eigenvalues(&sigma, n, &mut rng, Par::Seq)?;
     let c = sims::spectrum::compare_with_limit(eig, &h, n, a.bins as usize)?;
     write_outputs(a, &spec, d, n, &c)?;
-    print_summary(a, d, n, &c);
+    crate::stdout::print_rows(&c.bins, a.format, || summary_text(a, d, n, &c))?;
     Ok(true)
 }
 
@@ -137,31 +137,31 @@ fn write_outputs(
     Ok(())
 }
 
-/// The distances on standard output.
-fn print_summary(a: &SpectrumArgs, d: usize, n: usize, c: &SpectrumComparison) {
-    println!(
-        "spectrum {} (kappa {}), psi {}, d {d}, n {n}",
+/// The distances, for standard output.
+fn summary_text(a: &SpectrumArgs, d: usize, n: usize, c: &SpectrumComparison) -> String {
+    let mut out = format!(
+        "spectrum {} (kappa {}), psi {}, d {d}, n {n}\n",
         a.spectrum.name(),
         a.kappa,
         a.psi
     );
-    println!(
-        "KS distance between the sample and limiting eigenvalue laws: {:.5} (1/d = {:.5})",
+    out += &format!(
+        "KS distance between the sample and limiting eigenvalue laws: {:.5} (1/d = {:.5})\n",
         c.ks_distance,
         1.0 / d as f64
     );
-    println!(
-        "L1 distance between the histogram and the limiting density: {:.5} ({} bins)",
+    out += &format!(
+        "L1 distance between the histogram and the limiting density: {:.5} ({} bins)\n",
         c.l1_histogram_distance, a.bins
     );
     if c.zero_mass_limit > 0.0 {
-        println!(
-            "atom at zero: limit {:.5}, sample {:.5}",
+        out += &format!(
+            "atom at zero: limit {:.5}, sample {:.5}\n",
             c.zero_mass_limit, c.zero_mass_sample
         );
     }
-    println!(
-        "files: spectrum.csv, spectrum.json, spectrum.svg in {}",
+    out + &format!(
+        "files: spectrum.csv, spectrum.json, spectrum.svg in {}\n",
         a.out.display()
-    );
+    )
 }

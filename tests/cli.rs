@@ -431,3 +431,22 @@ fn methods_all_skips_whitening_when_psi_is_at_most_one() {
     );
     std::fs::remove_dir_all(out).ok();
 }
+
+/// A file that cannot be written is "could not complete" (exit 3), and the message names it.
+#[test]
+fn an_unwritable_output_folder_exits_3_naming_the_path() {
+    let dir = scratch("unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = file.join("sub");
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a-file"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).ok();
+}
