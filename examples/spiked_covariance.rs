@@ -81,6 +81,9 @@ impl Check for Bbp {
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    /// Spike strengths θ (a RANGE, e.g. 0.2..4/12; √γ = 0.707 is the transition).
+    #[arg(long, default_value = "0.2,0.4,1.5,2.5,4", value_parser = harness::range::positive)]
+    theta: harness::Range,
     /// Dimension d.
     #[arg(long, default_value = "200")]
     d: usize,
@@ -93,7 +96,7 @@ fn main() {
     let cli = Cli::parse();
     // √γ = 0.707: two spikes below the transition, three above.
     let grid = Grid::new()
-        .axis("theta", &[0.2, 0.4, 1.5, 2.5, 4.0])
+        .axis("theta", &cli.theta.values)
         .axis("gamma", &[0.5])
         .axis("d", &[cli.d as f64]);
     std::process::exit(main_exit_code(

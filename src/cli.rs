@@ -1,6 +1,5 @@
 //! Command-line definitions (clap derive). Parsing and validation only; no numerics.
 
-use crate::range::parse_range;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sims::OneStep;
 use std::path::PathBuf;
@@ -390,23 +389,7 @@ Examples:
 RANGE: a..b (step 1, inclusive), a..b:step, a..b/count (evenly spaced), a,b,c, or x.
 Outputs in --out: single_index.csv, single_index.json (rows + full configuration + seed).";
 
-/// A parsed RANGE, kept with the text the user wrote.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Range {
-    pub text: String,
-    pub values: Vec<f64>,
-}
-
-fn range_where(s: &str, ok: impl Fn(f64) -> bool, what: &str) -> Result<Range, String> {
-    let values = parse_range(s)?;
-    if let Some(bad) = values.iter().find(|v| !ok(**v)) {
-        return Err(format!("every value must be {what}, got {bad}"));
-    }
-    Ok(Range {
-        text: s.to_string(),
-        values,
-    })
-}
+pub use harness::range::{range_where, Range};
 
 /// A RANGE of dimensions, kept with the text the user wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -435,7 +418,7 @@ fn dimension_range(s: &str) -> Result<DRange, String> {
 }
 
 fn positive_range(s: &str) -> Result<Range, String> {
-    range_where(s, |v| v > 0.0, "> 0")
+    harness::range::positive(s)
 }
 
 fn nonneg_float(s: &str) -> Result<f64, String> {

@@ -6,7 +6,6 @@ mod experiment_file;
 mod linear_rep;
 mod merge;
 mod phase;
-mod range;
 mod reproduce;
 mod single_index;
 mod spectrum_check;

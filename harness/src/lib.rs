@@ -48,6 +48,7 @@ pub mod merge;
 pub mod observer;
 mod output;
 pub mod pipeline;
+pub mod range;
 mod rows;
 
 pub use args::{shard_spec, CommonArgs, Format, ShardArgs};
@@ -58,6 +59,7 @@ pub use inputs::{check_unchanged, fingerprint, InputFile};
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};
 pub use pipeline::{judge, main_exit_code, run_check, CheckRow, Judgement, RunVerdict};
+pub use range::Range;
 
 /// Everything a check program needs, in one import (no need to depend on rand or faer yourself).
 pub mod prelude {

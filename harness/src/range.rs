@@ -1,4 +1,6 @@
-//! The RANGE syntax of cli.md: `a..b`, `a..b:s`, `a..b/k`, `a,b,c`, `x`.
+//! The RANGE syntax every command shares (docs/cli.md): `a..b` (step 1, inclusive), `a..b:s`,
+//! `a..b/k` (k evenly spaced points), `a,b,c`, `x`. A user's program gets it too:
+//! `#[arg(long, value_parser = harness::range::positive)] sigma: Range`.
 
 /// Parse a RANGE into its values (finite numbers, at least one).
 pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
@@ -59,6 +61,32 @@ pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
 /// Round to 12 significant digits so that 0.1..0.3:0.1 ends at 0.3, not 0.30000000000000004.
 fn tidy(x: f64) -> f64 {
     format!("{x:.11e}").parse().unwrap_or(x)
+}
+
+/// A parsed RANGE, kept with the text the user wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    /// What the user wrote.
+    pub text: String,
+    /// The values, in order.
+    pub values: Vec<f64>,
+}
+
+/// Parse a RANGE whose every value satisfies `ok` (described by `what` in the message).
+pub fn range_where(s: &str, ok: impl Fn(f64) -> bool, what: &str) -> Result<Range, String> {
+    let values = parse_range(s)?;
+    if let Some(bad) = values.iter().find(|v| !ok(**v)) {
+        return Err(format!("every value must be {what}, got {bad}"));
+    }
+    Ok(Range {
+        text: s.to_string(),
+        values,
+    })
+}
+
+/// A RANGE of positive values (a clap value parser).
+pub fn positive(s: &str) -> Result<Range, String> {
+    range_where(s, |v| v > 0.0, "> 0")
 }
 
 #[cfg(test)]
