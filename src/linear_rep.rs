@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sims::linear_rep::optim::Hyper;
 use sims::linear_rep::population::{
-    contraction_sweep, ContractionModel, ContractionPoint, ContractionSetup, RATE_TOLERANCE,
+    ContractionModel, ContractionPoint, ContractionSetup, RATE_TOLERANCE,
 };
 use sims::linear_rep::summary::{
     mean_curve, of_method, rows_of, summary_of, transfer_fit, LinRow, RunSummary, SettingInfo,
@@ -852,10 +852,13 @@ fn contraction_rows(
     values: &[Vec<f64>],
 ) -> Result<Vec<RateRow>, CliError> {
     let methods = &model.methods;
-    // Each point's first instance again, for its rate, theory and iteration count (the first
-    // trial of the Monte Carlo is the same instance).
-    let results = contraction_sweep(&model.setup, grid, methods, a.seed, &|| {})?;
+    // Each point's first instance (trial 0) shows its rate, theory and iteration count.
     let trials = a.trials as usize;
+    let results: Vec<_> = grid
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| model.results(p, &values[i * trials]))
+        .collect();
     let theory: Vec<Vec<Option<f64>>> = grid
         .iter()
         .map(|p| model.theory(p))

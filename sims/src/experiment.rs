@@ -39,6 +39,11 @@ pub trait Model: Sync {
     /// number of threads (so only thread-count-independent parallel splits may be used).
     fn trial(&self, point: &Self::Point, rng: &mut UnitRng, par: Par)
         -> Result<Vec<f64>, SimError>;
+    /// Names of extra per-trial values a trial returns after the compared ones (reported and
+    /// checkpointed, never judged): e.g. the measured rate behind a ratio. None by default.
+    fn extras(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Whether this point's trials should run one at a time with parallel linear algebra inside
     /// (large problems: one copy of the data in memory) rather than in parallel with each other.
     fn parallel_inside(&self, _point: &Self::Point) -> bool {
@@ -95,13 +100,13 @@ pub fn run_units<M: Model>(
         .iter()
         .map(|p| crate::rng::stable_key(&model.point_key(p)))
         .collect();
-    let nm = model.methods().len();
+    let nm = model.methods().len() + model.extras().len();
     let run = |&(p, t): &Unit, par: Par| -> Result<Vec<f64>, SimError> {
         let mut rng = unit_rng(seed, keys[p], t as u64);
         let out = model.trial(&points[p], &mut rng, par)?;
         if out.len() != nm || out.iter().any(|x| !x.is_finite()) {
             return Err(SimError::Numerical(format!(
-                "a trial returned {out:?} for {nm} methods"
+                "a trial returned {out:?} for {nm} values (methods and extras)"
             )));
         }
         done((p, t), &out);

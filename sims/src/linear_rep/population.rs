@@ -306,33 +306,6 @@ pub fn measure_instance(
         .collect()
 }
 
-/// The first instance of every grid point (trial 0 of [`ContractionModel`]'s streams), points in
-/// parallel: the rates and theories the `contraction.csv` rows show. `done` is called per point.
-pub fn contraction_sweep(
-    setup: &ContractionSetup,
-    points: &[ContractionPoint],
-    methods: &[Method],
-    seed: u64,
-    done: &(dyn Fn() + Sync),
-) -> Result<Vec<RateResult>, SimError> {
-    use rayon::prelude::*;
-    let per_point: Vec<Result<Vec<RateResult>, SimError>> = points
-        .par_iter()
-        .map(|pt| {
-            let key = crate::rng::stable_key(&point_key(setup, pt));
-            let mut rng = crate::rng::unit_rng(seed, key, 0);
-            let out = measure_instance(setup, pt, methods, &mut rng);
-            done();
-            out
-        })
-        .collect();
-    let mut all = Vec::new();
-    for r in per_point {
-        all.extend(r?);
-    }
-    Ok(all)
-}
-
 /// Relative tolerance on 1 − rate (docs/linear-rep-rates.md: the linearisation error at the
 /// default δ = 1e-3 was at most 5.5e-5).
 pub const RATE_TOLERANCE: f64 = 1e-4;
@@ -345,6 +318,43 @@ pub const RATE_TOLERANCE: f64 = 1e-4;
 pub struct ContractionModel {
     pub setup: ContractionSetup,
     pub methods: Vec<Method>,
+}
+
+/// The extra values a contraction trial records per method, in this order.
+const EXTRAS: [&str; 6] = [
+    "rate",
+    "rate_theory",
+    "iterations",
+    "dist_start",
+    "dist_end",
+    "schur_min",
+];
+
+impl ContractionModel {
+    /// The measurements of one trial (its values: ratios, then [`EXTRAS`] per method) at `point`.
+    pub fn results(&self, point: &ContractionPoint, values: &[f64]) -> Vec<RateResult> {
+        let nm = self.methods.len();
+        self.methods
+            .iter()
+            .enumerate()
+            .map(|(k, &method)| {
+                let e = &values[nm + EXTRAS.len() * k..nm + EXTRAS.len() * (k + 1)];
+                RateResult {
+                    method,
+                    point: *point,
+                    measured: RateMeasurement {
+                        rate: e[0],
+                        iterations: e[2] as usize,
+                        dist_start: e[3],
+                        dist_end: e[4],
+                        trace: Vec::new(),
+                    },
+                    theory: e[1],
+                    schur_min: e[5],
+                }
+            })
+            .collect()
+    }
 }
 
 impl crate::Model for ContractionModel {
@@ -362,16 +372,35 @@ impl crate::Model for ContractionModel {
         point_key(&self.setup, p)
     }
 
+    /// Per method, the instance's measurement behind its ratio (see [`ContractionModel::results`]).
+    fn extras(&self) -> Vec<String> {
+        self.methods
+            .iter()
+            .flat_map(|m| EXTRAS.iter().map(move |e| format!("{}:{e}", m.name())))
+            .collect()
+    }
+
     fn trial(
         &self,
         p: &ContractionPoint,
         rng: &mut UnitRng,
         _: faer::Par,
     ) -> Result<Vec<f64>, SimError> {
-        Ok(measure_instance(&self.setup, p, &self.methods, rng)?
+        let results = measure_instance(&self.setup, p, &self.methods, rng)?;
+        let ratios = results
             .iter()
-            .map(|r| (1.0 - r.measured.rate) / (1.0 - r.theory))
-            .collect())
+            .map(|r| (1.0 - r.measured.rate) / (1.0 - r.theory));
+        let extras = results.iter().flat_map(|r| {
+            [
+                r.measured.rate,
+                r.theory,
+                r.measured.iterations as f64,
+                r.measured.dist_start,
+                r.measured.dist_end,
+                r.schur_min,
+            ]
+        });
+        Ok(ratios.chain(extras).collect())
     }
 
     fn allowance(&self, _: &ContractionPoint) -> Vec<f64> {
