@@ -11,9 +11,13 @@ use std::path::Path;
 /// One simulated point: the mean and a half-width (e.g. 2 SE); `agrees` = the verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimPoint {
+    /// Abscissa.
     pub x: f64,
+    /// Simulated mean.
     pub mean: f64,
+    /// Half-width of the bar (e.g. 2 SE); 0 draws a bare marker.
     pub half_width: f64,
+    /// The row's verdict: a disagreeing point is ringed.
     pub agrees: bool,
 }
 
@@ -32,10 +36,13 @@ impl SimPoint {
 /// A theory curve and the simulation points that test it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// Legend text.
     pub label: String,
     /// Marker shape: even = circle, odd = triangle (usually by method).
     pub marker: usize,
+    /// The formula on a dense grid (x, y), drawn as a line.
     pub theory: Vec<(f64, f64)>,
+    /// Simulation markers with error bars.
     pub sims: Vec<SimPoint>,
     /// An optional fitted line, drawn dashed (e.g. a power law on log-log axes).
     pub fit: Option<Vec<(f64, f64)>>,
@@ -44,13 +51,19 @@ pub struct Series {
 /// A figure: title, a caption line with the fixed parameters, axes and series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
+    /// Title line.
     pub title: String,
+    /// Caption line under the title (the fixed parameters).
     pub caption: String,
+    /// x-axis label.
     pub x_label: String,
+    /// y-axis label.
     pub y_label: String,
+    /// Logarithmic x axis.
     pub log_x: bool,
     /// Logarithmic y axis (values ≤ 0 and bar ends ≤ 0 are left out or clipped).
     pub log_y: bool,
+    /// The curves and markers.
     pub series: Vec<Series>,
     /// What the markers' bars mean, for the legend (e.g. "± 2 SE").
     pub bar_meaning: String,
@@ -506,14 +519,21 @@ mod disagreement_tests {
 /// A histogram of samples against a density curve (e.g. sample eigenvalues against the limit law).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramFigure {
+    /// Title line.
     pub title: String,
+    /// Caption line under the title.
     pub caption: String,
+    /// x-axis label.
     pub x_label: String,
+    /// y-axis label.
     pub y_label: String,
     /// (left edge, right edge, height) per bin.
     pub bins: Vec<(f64, f64, f64)>,
+    /// The limiting density (x, y), drawn as a line.
     pub curve: Vec<(f64, f64)>,
+    /// Legend text of the histogram.
     pub bins_label: String,
+    /// Legend text of the curve.
     pub curve_label: String,
     /// Extra legend lines (e.g. the distance between the two).
     pub notes: Vec<String>,
@@ -615,10 +635,15 @@ pub fn write_histogram_svg(path: &Path, fig: &HistogramFigure) -> Result<(), Rep
 /// with the simulation verdicts at a coarse sub-grid).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeatmapFigure {
+    /// Title line.
     pub title: String,
+    /// Caption line under the title.
     pub caption: String,
+    /// x-axis label.
     pub x_label: String,
+    /// y-axis label.
     pub y_label: String,
+    /// Logarithmic y axis.
     pub log_y: bool,
     /// (x0, x1, y0, y1, value) per cell.
     pub cells: Vec<(f64, f64, f64, f64, f64)>,
@@ -626,6 +651,7 @@ pub struct HeatmapFigure {
     pub value_label: String,
     /// (x, y, agrees, text) per check point.
     pub checks: Vec<(f64, f64, bool, String)>,
+    /// Tick positions on the y axis (empty: automatic).
     pub y_ticks: Vec<f64>,
 }
 

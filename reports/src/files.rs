@@ -7,16 +7,32 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
+/// A result file that could not be written or encoded (the path is named).
 pub enum ReportError {
     #[error("cannot write {path}: {source}")]
+    /// Reading or writing failed.
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
     #[error("cannot encode {path}: {reason}")]
-    Encode { path: PathBuf, reason: String },
+    /// The content could not be encoded (or a line read back was not valid).
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     #[error("cannot draw {path}: {reason}")]
-    Plot { path: PathBuf, reason: String },
+    /// A figure could not be drawn.
+    Plot {
+        /// The figure's file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {

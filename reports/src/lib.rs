@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Result files (CSV, JSON, Markdown) and SVG figures from plain rows. Knows nothing of how the
 //! numbers were made: callers hand over serialisable rows and plain series.
 

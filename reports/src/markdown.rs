@@ -7,13 +7,17 @@ use std::path::Path;
 /// The content of a run report, as plain strings.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunReport {
+    /// Heading of the report.
     pub title: String,
     /// The exact command line that regenerates the run.
     pub command: String,
+    /// The run's verdict, shown in bold.
     pub verdict: String,
     /// (name, value) pairs of the configuration.
     pub config: Vec<(String, String)>,
+    /// Column names of the results table.
     pub table_header: Vec<String>,
+    /// Cells of the results table, row by row.
     pub table_rows: Vec<Vec<String>>,
     /// File names of figures in the same folder.
     pub figures: Vec<String>,

@@ -15,13 +15,16 @@ use std::sync::Mutex;
 /// One finished unit: grid point, trial, and one value per method.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitRecord {
+    /// Grid point index.
     pub point: usize,
+    /// Trial index.
     pub trial: usize,
     /// `f64::to_bits` of each value.
     pub bits: Vec<u64>,
 }
 
 impl UnitRecord {
+    /// A record of one unit's values (stored as their bits, so they read back exactly).
     pub fn new(point: usize, trial: usize, values: &[f64]) -> Self {
         Self {
             point,
@@ -30,6 +33,7 @@ impl UnitRecord {
         }
     }
 
+    /// The recorded values.
     pub fn values(&self) -> Vec<f64> {
         self.bits.iter().map(|b| f64::from_bits(*b)).collect()
     }

@@ -12,10 +12,17 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SimError {
     #[error(transparent)]
+    /// The formula could not be evaluated.
     Theory(#[from] TheoryError),
     /// A parameter the simulation cannot use (`name` is the user-facing flag).
     #[error("invalid {name}: {reason}")]
-    InvalidParameter { name: &'static str, reason: String },
+    /// A parameter out of range (`name` is the user-facing flag).
+    InvalidParameter {
+        /// The parameter (its flag without the dashes).
+        name: &'static str,
+        /// Why the value is refused.
+        reason: String,
+    },
     /// A factorisation or iteration that failed on a sampled matrix.
     #[error("numerical failure: {0}")]
     Numerical(String),

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Reproducible, rayon-parallel Monte Carlo of one-step updates, and the generic
 //! sweep → simulate → verdict machinery that any model plugs into. Knows nothing of plotting.
 

@@ -54,6 +54,7 @@ impl OneStep {
         }
     }
 
+    /// The update of a name (`sgd`, `sqrt-kfac`, …).
     pub fn parse(s: &str) -> Option<Self> {
         OneStep::ALL.into_iter().find(|m| m.name() == s)
     }

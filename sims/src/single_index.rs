@@ -36,6 +36,7 @@ pub fn has_theory(method: OneStep, level: Level) -> bool {
 }
 
 impl Level {
+    /// `direction` or `network`.
     pub fn name(self) -> &'static str {
         match self {
             Level::Direction => "direction",
@@ -46,8 +47,11 @@ impl Level {
 
 /// One draw of the single-index data: X (n × d, rows x_i ~ N(0, Σ)), β* ~ N(0, I/d), labels y.
 pub struct Problem {
+    /// Covariates, n × d.
     pub x: Mat<f64>,
+    /// The teacher direction β*.
     pub beta: Vec<f64>,
+    /// Labels y = σ*(⟨x, β*⟩) + ε.
     pub y: Vec<f64>,
 }
 
@@ -420,11 +424,17 @@ pub const INNER_PARALLEL_ELEMENTS: usize = 1 << 24;
 /// The single-index model as a [`Model`]: Lemmas 3.10/3.12 against either simulation level.
 #[derive(Debug, Clone)]
 pub struct SingleIndexModel {
+    /// The spectrum family of Σ.
     pub family: SpectrumFamily,
+    /// Rescale the spectrum to mean 1 (tr Σ = d).
     pub normalize: bool,
+    /// The teacher σ*.
     pub teacher: Activation,
+    /// The student σ (network level).
     pub student: Activation,
+    /// Label-noise standard deviation σ_ε.
     pub noise: f64,
+    /// Direction or network level.
     pub level: Level,
     /// Multiplier on the default finite-size allowance (see [`SingleIndexModel::allowance`]).
     pub allowance_scale: f64,
@@ -435,9 +445,13 @@ pub struct SingleIndexModel {
 /// A grid point of the single-index sweep.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SingleIndexPoint {
+    /// Anisotropy κ of the spectrum family.
     pub kappa: f64,
+    /// Sample ratio ψ = n/d.
     pub psi: f64,
+    /// KFAC ridge λ.
     pub lambda: f64,
+    /// Dimension d.
     pub d: usize,
     /// Network width N (even); unused at the direction level.
     pub width: usize,
@@ -451,6 +465,7 @@ impl SingleIndexPoint {
 }
 
 impl SingleIndexModel {
+    /// The population spectrum at `p`.
     pub fn spectrum(&self, p: &SingleIndexPoint) -> Spectrum {
         Spectrum {
             family: self.family.clone(),

@@ -37,6 +37,7 @@ pub fn spike_residual_ratio(
 
 /// The spike check as a [`Model`]: one quantity, whose limit is 0.
 pub struct SpikeModel {
+    /// The single-index model whose first step is measured.
     pub base: SingleIndexModel,
 }
 

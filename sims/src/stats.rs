@@ -6,7 +6,9 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// Mean and standard error of the mean of `n` samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {
+    /// Number of values.
     pub n: usize,
+    /// Their mean.
     pub mean: f64,
     /// Sample standard deviation / √n (0 when n < 2).
     pub se: f64,
@@ -94,6 +96,7 @@ pub struct Verdict {
     pub allowance: f64,
     /// The critical value |z| is held against.
     pub critical: f64,
+    /// Whether the row agrees with its formula.
     pub pass: bool,
 }
 

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 /// hermite:c0,c1,...).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Activation {
+    /// tanh(z).
     Tanh,
     /// max(z, 0).
     Relu,
@@ -20,6 +21,7 @@ pub enum Activation {
     Sigmoid,
     /// ln(1 + e^z).
     Softplus,
+    /// z.
     Linear,
     /// Σ_k c_k He_k(z) with probabilists' Hermite polynomials.
     Hermite(Vec<f64>),
@@ -179,8 +181,11 @@ impl Activation {
 pub struct TeacherMoments {
     /// The label's mean E[σ*(z)] (0 for odd teachers; relu, softplus, sigmoid have c0 > 0).
     pub c0: f64,
+    /// c1 = E[σ*'(z)], the linear part.
     pub c1: f64,
+    /// s2 = E[σ*(z)²].
     pub s2: f64,
+    /// The variance τ1 of z.
     pub tau1: f64,
 }
 

@@ -7,7 +7,13 @@ use thiserror::Error;
 pub enum TheoryError {
     /// A parameter outside its domain; `name` is the parameter as the user knows it.
     #[error("invalid {name}: {reason}")]
-    InvalidParameter { name: &'static str, reason: String },
+    /// A parameter out of range (`name` is the parameter, e.g. `psi`).
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Why the value is refused.
+        reason: String,
+    },
     /// A spectrum that cannot be used (empty, non-positive eigenvalue, bad weights).
     #[error("invalid spectrum: {0}")]
     InvalidSpectrum(String),
@@ -16,9 +22,16 @@ pub enum TheoryError {
     UnknownActivation(String),
     /// A root finder or fixed-point iteration that did not converge.
     #[error("numerical failure in {what}: {reason}")]
-    NoConvergence { what: &'static str, reason: String },
+    /// A solver or quadrature that did not converge.
+    NoConvergence {
+        /// What was being computed.
+        what: &'static str,
+        /// How it failed.
+        reason: String,
+    },
 }
 
+/// Results of this crate.
 pub type Result<T> = std::result::Result<T, TheoryError>;
 
 /// Reject NaN/inf before anything else sees it.

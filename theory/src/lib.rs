@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Closed-form limits for the single-index model of Zhang, Moniri et al. (ICML 2025):
 //! spectra of Σ, teacher moments, Silverstein's equation and Lemmas 3.10 / 3.12.
 //! Knows nothing of sampling; see `docs/single-index-model.md` for the math.

@@ -14,6 +14,7 @@ pub struct SingleIndexParams<'a> {
     pub spectrum: &'a SpectralMeasure,
     /// ψ = n/d.
     pub psi: f64,
+    /// The teacher σ*.
     pub teacher: &'a Activation,
     /// σ_ε, the label-noise standard deviation.
     pub noise: f64,
@@ -24,16 +25,23 @@ pub struct SingleIndexParams<'a> {
 /// Everything the formulas compute, for reporting next to the simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SingleIndexLimits {
+    /// γ = d/n.
     pub gamma: f64,
+    /// τ1 = ∫ t dH.
     pub tau1: f64,
+    /// τ2 = ∫ t² dH.
     pub tau2: f64,
+    /// c1 of the teacher.
     pub c1: f64,
+    /// s2 of the teacher.
     pub s2: f64,
     /// m(−λ) (m(0) when λ = 0).
     pub m: f64,
     /// m'(−λ) (not needed, and reported as 0, when λ = 0).
     pub m_prime: f64,
+    /// ρ_SGD (Lemma 3.10).
     pub rho_sgd: f64,
+    /// ρ_KFAC (Lemma 3.12).
     pub rho_kfac: f64,
 }
 

@@ -12,13 +12,16 @@ use std::path::{Path, PathBuf};
 /// One eigenvalue `value` carrying probability mass `weight`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Atom {
+    /// An eigenvalue of Σ.
     pub value: f64,
+    /// Its weight (the fraction of eigenvalues equal to it).
     pub weight: f64,
 }
 
 /// A spectral measure H: atoms with positive values and weights summing to one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpectralMeasure {
+    /// The atoms; their weights sum to 1.
     pub atoms: Vec<Atom>,
 }
 
@@ -94,15 +97,22 @@ pub enum SpectrumFamily {
     /// All eigenvalues 1.
     Identity,
     /// A fraction `p` of the eigenvalues equal κ, the rest 1.
-    TwoPoint { p: f64 },
+    /// A fraction `p` of the eigenvalues equal κ, the rest 1.
+    TwoPoint {
+        /// The fraction of eigenvalues equal to κ.
+        p: f64,
+    },
     /// λ_i = κ^((i-1)/(d-1)).
     Geometric,
     /// λ_i = 1 + (κ-1)(i-1)/(d-1).
     Linear,
     /// Eigenvalues (optionally `value weight` per line) read from a file; κ is ignored.
     File {
+        /// The file read.
         path: PathBuf,
+        /// Its eigenvalues as weighted atoms.
         measure: SpectralMeasure,
+        /// The number of eigenvalues when the file gave no weights.
         unweighted_count: Option<usize>,
     },
 }
@@ -330,9 +340,13 @@ fn quantile_discretize(h: &SpectralMeasure, d: usize) -> Vec<f64> {
 /// A concrete population spectrum: family, κ, d and whether it is normalised to tr Σ = d.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spectrum {
+    /// The family.
     pub family: SpectrumFamily,
+    /// Its anisotropy κ.
     pub kappa: f64,
+    /// The dimension d.
     pub d: usize,
+    /// Rescale to mean 1 (tr Σ = d).
     pub normalize: bool,
 }
 

@@ -16,10 +16,13 @@ use roots::{find_root_brent, Convergency};
 /// m(−λ), m'(−λ) and the companion v(−λ), v'(−λ) for one (H, γ, λ).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Resolvent {
+    /// γ = d/n.
     pub gamma: f64,
+    /// The ridge λ (z = −λ).
     pub lambda: f64,
     /// Companion transform v = γ m + (1 − γ)/λ ∈ (0, 1/λ).
     pub v: f64,
+    /// v' = dv/dz at −λ.
     pub v_prime: f64,
     /// m(−λ) = lim (1/d) tr (S + λI)⁻¹.
     pub m: f64,

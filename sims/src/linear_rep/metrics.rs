@@ -63,7 +63,9 @@ pub fn expected_loss(
 /// The losses of one method at one logged iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
+    /// Expected training loss E‖y − F G x‖² on the training task.
     pub train_loss: f64,
+    /// Expected transfer loss after refitting the head on target samples.
     pub transfer_loss: f64,
 }
 

@@ -45,11 +45,14 @@ pub enum Anisotropy {
 /// One of the four data settings (Figure 9).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Setting {
+    /// Uniform (±1) or Gaussian covariates.
     pub covariates: Covariates,
+    /// Low or high anisotropy of Σ (or a prescribed condition number).
     pub anisotropy: Anisotropy,
 }
 
 impl Setting {
+    /// The four settings of Figure 9.
     pub const ALL: [Setting; 4] = [
         Setting {
             covariates: Covariates::Uniform,
@@ -101,7 +104,9 @@ pub struct Task {
     pub head: Mat<f64>,
     /// Σ_s (d_x × d_x), λ_max = 1.
     pub sigma: Mat<f64>,
+    /// Σ^{1/2}.
     pub sigma_half: Mat<f64>,
+    /// Σ^{-1/2} (population whitening).
     pub sigma_inv_half: Mat<f64>,
 }
 
@@ -110,7 +115,9 @@ pub struct Task {
 pub struct Instance {
     /// G* (k × d_x), orthonormal rows (Haar).
     pub g_star: Mat<f64>,
+    /// The training task.
     pub train: Task,
+    /// The transfer (target) task.
     pub test: Task,
 }
 
@@ -286,7 +293,9 @@ pub fn draw_instance(
 /// A batch: X (n × d_x), Y (n × d_y).
 #[derive(Debug, Clone)]
 pub struct Batch {
+    /// Covariates, one row per sample.
     pub x: Mat<f64>,
+    /// Labels, one row per sample.
     pub y: Mat<f64>,
 }
 

@@ -11,13 +11,17 @@ use faer::{Mat, MatRef, Scale, Side};
 /// An optimizer of docs/linear-rep-model.md's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
+    /// Joint gradient descent on (F, G).
     Sgd,
+    /// Alternating minimisation (least-squares head) and gradient descent on G.
     Amgd,
+    /// AMGD with the G gradient right-preconditioned by the batch covariance.
     Dfw,
     /// KFAC with η_F = η.
     Kfac,
     /// KFAC with η_F = 1 (Theorem 3.6's setting).
     KfacEtaF1,
+    /// Adam on (F, G).
     Adam,
     /// NGD with the exact (Gauss–Newton) Fisher, damped.
     Ngd,
@@ -30,6 +34,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in the order of the figures.
     pub const ALL: [Method; 10] = [
         Method::Sgd,
         Method::Amgd,
@@ -59,6 +64,7 @@ impl Method {
         }
     }
 
+    /// The method of a name (`kfac`, `ngd-empf`, …).
     pub fn parse(s: &str) -> Option<Method> {
         Method::ALL.into_iter().find(|m| m.name() == s)
     }
@@ -81,6 +87,7 @@ impl Method {
 /// What the network sees of x.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Normalization {
+    /// Raw inputs.
     None,
     /// Coordinate-wise (x − μ̂)/σ̂ with the batch's statistics.
     BatchNorm,
@@ -104,19 +111,24 @@ pub struct Hyper {
 /// Adam's moments (spec: β = (0.9, 0.999), ε = 1e-8, bias-corrected, not rotated by the retraction).
 #[derive(Debug, Clone)]
 pub struct AdamMoments {
+    /// First moments of (F, G).
     pub m: (Mat<f64>, Mat<f64>),
+    /// Second moments of (F, G).
     pub v: (Mat<f64>, Mat<f64>),
+    /// Steps taken (for the bias correction).
     pub t: i32,
 }
 
 /// A method's parameters and memory.
 #[derive(Debug, Clone)]
 pub struct State {
+    /// Which optimizer this state belongs to.
     pub method: Method,
     /// F (d_y × k).
     pub f: Mat<f64>,
     /// G (k × d_x), orthonormal rows.
     pub g: Mat<f64>,
+    /// Adam's moments (Adam only).
     pub adam: Option<AdamMoments>,
     /// Reused buffers (the empirical-Fisher NGD step).
     pub work: Workspace,

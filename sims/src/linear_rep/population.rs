@@ -17,20 +17,28 @@ use faer::{Mat, MatRef, Scale, Side};
 /// eigenvalues logspace(1, 1/κ_Σ) in a Haar basis.
 #[derive(Debug, Clone)]
 pub struct PopulationProblem {
+    /// The head F* (d_y × k).
     pub head: Mat<f64>,
+    /// The representation G* (k × d_x, orthonormal rows).
     pub g_star: Mat<f64>,
+    /// The covariance Σ.
     pub sigma: Mat<f64>,
+    /// Σ⁻¹.
     pub sigma_inv: Mat<f64>,
 }
 
 /// One grid point of the contraction sweep.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ContractionPoint {
+    /// Condition number κ(F*).
     pub kappa_head: f64,
+    /// Condition number κ(Σ).
     pub kappa_sigma: f64,
+    /// Step size η.
     pub lr: f64,
 }
 
+/// A random population instance: F* with condition number `kappa_head`, Haar G*, and Σ with condition number `kappa_sigma` in a Haar basis.
 pub fn draw_population(
     dx: usize,
     dy: usize,
@@ -117,9 +125,13 @@ pub fn population_step(
 /// b_min).
 #[derive(Debug, Clone)]
 pub struct LocalSpectra {
+    /// Singular values of F*, descending.
     pub head_singular_values: Vec<f64>,
+    /// Eigenvalues of the Schur complement of Σ on row(G*)^⊥, ascending.
     pub schur_eigenvalues: Vec<f64>,
+    /// The slowest mode's u: eigenvector of F*ᵀF* for σ_min² (length k).
     pub slow_u: Vec<f64>,
+    /// The slowest mode's v: eigenvector of the Schur complement for b_min (length d_x).
     pub slow_v: Vec<f64>,
 }
 
@@ -175,8 +187,11 @@ pub struct RateMeasurement {
     /// (dist_T / dist_{T/2})^{1/(T − T/2)}: the per-iteration factor over the second half of the
     /// run, after the start's transient (T: the first iteration with dist < `floor`, or the cap).
     pub rate: f64,
+    /// Iterations run.
     pub iterations: usize,
+    /// dist at the start.
     pub dist_start: f64,
+    /// dist at the end.
     pub dist_end: f64,
     /// dist after every iteration (index 0: the start).
     pub trace: Vec<f64>,
@@ -227,8 +242,11 @@ pub fn measure_rate(
 /// One method's measured and theoretical rate at a contraction grid point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateResult {
+    /// The method measured.
     pub method: Method,
+    /// Its grid point.
     pub point: ContractionPoint,
+    /// The measured contraction.
     pub measured: RateMeasurement,
     /// The local rate (theory::linear_rep) for this instance.
     pub theory: f64,
@@ -239,11 +257,15 @@ pub struct RateResult {
 /// Sizes and run controls of the contraction sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractionSetup {
+    /// Input dimension d_x.
     pub dx: usize,
+    /// Output dimension d_y.
     pub dy: usize,
+    /// Representation rank k.
     pub k: usize,
     /// Distance of the adversarial start from G*.
     pub delta: f64,
+    /// Iteration cap.
     pub max_iter: usize,
     /// Stop once dist falls below this.
     pub floor: f64,
@@ -316,7 +338,9 @@ pub const RATE_TOLERANCE: f64 = 1e-4;
 /// allowance is [`RATE_TOLERANCE`].
 #[derive(Debug, Clone)]
 pub struct ContractionModel {
+    /// Sizes and run controls.
     pub setup: ContractionSetup,
+    /// The methods measured.
     pub methods: Vec<Method>,
 }
 

@@ -18,7 +18,9 @@ use rayon::prelude::*;
 /// Everything a head-to-head run depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeadToHead {
+    /// Sizes d_x, d_y, k.
     pub dims: Dims,
+    /// The data setting.
     pub setting: Setting,
     /// Batch size n [1024].
     pub n: usize,
@@ -33,21 +35,28 @@ pub struct HeadToHead {
     pub iters: usize,
     /// Log the metrics every this many iterations [10].
     pub log_every: usize,
+    /// Step sizes, ridge, damping.
     pub hyper: Hyper,
     /// Samples of the transfer task for the head refit [200].
     pub n_target: usize,
     /// Whiten with each batch's own covariance (ZCA) instead of the population Σ^{-1/2}.
     pub batch_whitening: bool,
+    /// The optimizers compared.
     pub methods: Vec<Method>,
 }
 
 /// The metrics of one method at one logged iteration. Diverged runs report dist = 1 and no losses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogPoint {
+    /// The iteration logged.
     pub iteration: usize,
+    /// Expected training loss (None once diverged).
     pub train_loss: Option<f64>,
+    /// Subspace distance (1 once diverged).
     pub dist: f64,
+    /// Expected transfer loss (None once diverged).
     pub transfer_loss: Option<f64>,
+    /// Whether the run has diverged.
     pub diverged: bool,
     /// Sines of the k principal angles between row(G) and row(G*), largest first.
     pub sines: Vec<f64>,
@@ -56,7 +65,9 @@ pub struct LogPoint {
 /// One method's logged run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trajectory {
+    /// The optimizer.
     pub method: Method,
+    /// Its logged points.
     pub points: Vec<LogPoint>,
     /// The iteration at which the run became numerically unstable, if it did.
     pub diverged_at: Option<usize>,
@@ -201,9 +212,13 @@ const LOSS_BLOW_UP: f64 = 100.0;
 /// Condition numbers of an instance, for interpreting a run.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct InstanceInfo {
+    /// κ(F_tr).
     pub kappa_head_train: f64,
+    /// κ(F_te).
     pub kappa_head_test: f64,
+    /// κ(Σ_tr).
     pub kappa_sigma_train: f64,
+    /// κ(Σ_te).
     pub kappa_sigma_test: f64,
 }
 

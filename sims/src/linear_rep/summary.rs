@@ -7,16 +7,21 @@ use serde::Serialize;
 /// One logged point of one run: the long form of cli.md.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinRow {
+    /// The data setting (`uniform-high`, …).
     pub setting: String,
+    /// The optimizer.
     pub method: &'static str,
     /// The method's step size (NGD's own for ngd / ngd-empf).
     pub lr: f64,
+    /// The iteration.
     pub iteration: usize,
     /// Empty (null) once diverged.
     pub train_loss: Option<f64>,
     /// 1 once diverged (Figure 5's convention).
     pub dist: f64,
+    /// Expected transfer loss; empty (null) once diverged.
     pub transfer_loss: Option<f64>,
+    /// Whether the run had diverged by this iteration.
     pub diverged: bool,
     /// Sines of the k principal angles between row(G) and row(G*), largest first, ';'-separated.
     pub principal_sines: String,
@@ -27,8 +32,11 @@ pub struct LinRow {
 /// The last logged values of a method's runs (over the replicates), for the table and report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// The data setting.
     pub setting: String,
+    /// The optimizer.
     pub method: &'static str,
+    /// Its step size.
     pub lr: f64,
     /// Mean over the replicates that did not diverge (None if all did).
     pub final_train_loss: Option<f64>,
@@ -36,23 +44,28 @@ pub struct RunSummary {
     pub final_dist: f64,
     /// Standard error of final_dist over the replicates (None with one replicate).
     pub final_dist_se: Option<f64>,
+    /// Mean over the replicates that did not diverge (None if all did).
     pub final_transfer_loss: Option<f64>,
     /// Median over the replicates that got there of the first logged iteration with dist ≤ 0.1
     /// (the spec's speed measure).
     pub iters_to_dist_0_1: Option<f64>,
     /// How many replicates reached dist ≤ 0.1.
     pub reached_0_1: usize,
+    /// Replicates summarised.
     pub replicates: usize,
     /// How many replicates diverged, and the earliest iteration at which one did.
     pub diverged_runs: usize,
+    /// The earliest iteration at which a replicate diverged.
     pub diverged_at: Option<usize>,
 }
 
 /// A setting's instance, for interpreting its runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct SettingInfo {
+    /// The data setting.
     pub setting: String,
     #[serde(flatten)]
+    /// Its instance's condition numbers.
     pub info: crate::linear_rep::run::InstanceInfo,
 }
 
@@ -70,6 +83,7 @@ pub struct TransferFit {
     pub noise_term: f64,
 }
 
+/// The long-form log rows of one replicate's runs (`seed` is the replicate's).
 pub fn rows_of(setting: &str, cfg: &HeadToHead, runs: &[Trajectory], seed: u64) -> Vec<LinRow> {
     let mut rows = Vec::new();
     for t in runs {
@@ -101,6 +115,7 @@ pub fn rows_of(setting: &str, cfg: &HeadToHead, runs: &[Trajectory], seed: u64) 
     rows
 }
 
+/// A method's final values over its replicates' runs.
 pub fn summary_of(setting: &str, cfg: &HeadToHead, reps: &[&Trajectory]) -> RunSummary {
     let method = reps[0].method;
     let lasts: Vec<&crate::linear_rep::LogPoint> = reps
