@@ -389,33 +389,7 @@ Examples:
 RANGE: a..b (step 1, inclusive), a..b:step, a..b/count (evenly spaced), a,b,c, or x.
 Outputs in --out: single_index.csv, single_index.json (rows + full configuration + seed).";
 
-pub use harness::range::{range_where, Range};
-
-/// A RANGE of dimensions, kept with the text the user wrote.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DRange {
-    pub text: String,
-    pub values: Vec<usize>,
-}
-
-impl DRange {
-    /// The largest dimension of the sweep.
-    pub fn max(&self) -> usize {
-        self.values.iter().copied().max().unwrap_or(2)
-    }
-}
-
-fn dimension_range(s: &str) -> Result<DRange, String> {
-    let r = range_where(
-        s,
-        |v| (2.0..=100_000.0).contains(&v) && v.fract() == 0.0,
-        "a whole number from 2 to 100000",
-    )?;
-    Ok(DRange {
-        text: r.text,
-        values: r.values.iter().map(|&v| v as usize).collect(),
-    })
-}
+pub use harness::range::{dimension_range, range_where, DRange, Range};
 
 fn positive_range(s: &str) -> Result<Range, String> {
     harness::range::positive(s)
@@ -453,32 +427,7 @@ fn even_width(s: &str) -> Result<usize, String> {
     Ok(v)
 }
 
-/// The `--lambda` value: fixed ridges (a RANGE; several values sweep λ and add the λ figure), or
-/// the theory-optimal one per grid point.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Lambda {
-    Values(Range),
-    Opt,
-}
-
-impl Lambda {
-    /// The λ the κ and ψ figures (and single-λ commands) use: the first value (None for opt).
-    pub fn first(&self) -> Option<f64> {
-        match self {
-            Lambda::Values(r) => r.values.first().copied(),
-            Lambda::Opt => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Lambda {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Lambda::Values(r) => write!(f, "{}", r.text),
-            Lambda::Opt => write!(f, "opt"),
-        }
-    }
-}
+pub use results::single_index::Lambda;
 
 fn lambda_arg(s: &str) -> Result<Lambda, String> {
     if s.trim() == "opt" {

@@ -643,8 +643,8 @@ fn print_head_to_head(
     table_rows: &[Vec<String>],
     fit: Option<&TransferFit>,
 ) -> Result<(), CliError> {
-    crate::stdout::print_rows(rows, a.format, || {
-        let mut out = crate::stdout::fixed_width(
+    results::stdout::print_rows(rows, a.format, || {
+        let mut out = results::stdout::fixed_width(
             &[
                 "setting",
                 "method",
@@ -665,7 +665,8 @@ fn print_head_to_head(
             );
         }
         out + &format!("Results in {}\n", a.out.display())
-    })
+    })?;
+    Ok(())
 }
 
 fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
@@ -965,8 +966,8 @@ fn contraction_finish(
             notes,
         },
     )?;
-    crate::stdout::print_rows(&rows, a.format, || {
-        let mut out = crate::stdout::fixed_width(
+    results::stdout::print_rows(&rows, a.format, || {
+        let mut out = results::stdout::fixed_width(
             &[
                 "method", "κ(F*)", "κ(Σ)", "rate", "theory", "iters", "verdict",
             ],

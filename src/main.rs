@@ -10,7 +10,6 @@ mod reproduce;
 mod single_index;
 mod spectrum_check;
 mod spike_check;
-mod stdout;
 
 use clap::Parser;
 use cli::{Cli, Command};

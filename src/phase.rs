@@ -180,7 +180,7 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
     };
     reports::write_heatmap_svg(&a.out.join("phase.svg"), &fig)?;
     let res = a.resolution;
-    crate::stdout::print_rows(&table, a.format, || {
+    results::stdout::print_rows(&table, a.format, || {
         format!(
             "phase diagram: {res} x {res} theory cells over kappa {k0}..{k1}, psi {p0}..{p1}; simulation checks {} ({} points). Files: phase.svg, phase.csv, checks/ in {}\n",
             if agree { "AGREE" } else { "DISAGREE" },
@@ -199,5 +199,5 @@ fn args_lambda(
     psi: f64,
     d: usize,
 ) -> Result<f64, CliError> {
-    crate::single_index::resolve_lambda(model, args.lambda.first(), kappa, psi, d)
+    Ok(model.ridge(args.lambda.first(), kappa, psi, d)?)
 }

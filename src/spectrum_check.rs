@@ -59,7 +59,7 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
     let eig = sims::spectrum::sample_covariance_eigenvalues(&sigma, n, &mut rng, Par::Seq)?;
     let c = sims::spectrum::compare_with_limit(eig, &h, n, a.bins as usize)?;
     write_outputs(a, &spec, d, n, &c)?;
-    crate::stdout::print_rows(&c.bins, a.format, || summary_text(a, d, n, &c))?;
+    results::stdout::print_rows(&c.bins, a.format, || summary_text(a, d, n, &c))?;
     Ok(true)
 }
 

@@ -199,7 +199,7 @@ pub fn finish(
         },
     )?;
     reports::write_svg(&a.out.join("spike.svg"), &spike_figure(a, &rows, &fit))?;
-    crate::stdout::print_rows(&rows, a.format, || {
+    results::stdout::print_rows(&rows, a.format, || {
         let mut out = format!(
             "{:>7} {:>7} {:>7} {:>12} {:>10}\n",
             "d", "n", "N", "ratio", "± se"

@@ -89,6 +89,35 @@ pub fn positive(s: &str) -> Result<Range, String> {
     range_where(s, |v| v > 0.0, "> 0")
 }
 
+/// A RANGE of dimensions, kept with the text the user wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DRange {
+    /// What the user wrote.
+    pub text: String,
+    /// The dimensions, in order.
+    pub values: Vec<usize>,
+}
+
+impl DRange {
+    /// The largest dimension of the sweep.
+    pub fn max(&self) -> usize {
+        self.values.iter().copied().max().unwrap_or(2)
+    }
+}
+
+/// A RANGE of whole dimensions from 2 to 100 000 (a clap value parser).
+pub fn dimension_range(s: &str) -> Result<DRange, String> {
+    let r = range_where(
+        s,
+        |v| (2.0..=100_000.0).contains(&v) && v.fract() == 0.0,
+        "a whole number from 2 to 100000",
+    )?;
+    Ok(DRange {
+        text: r.text,
+        values: r.values.iter().map(|&v| v as usize).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -465,6 +465,30 @@ impl SingleIndexPoint {
 }
 
 impl SingleIndexModel {
+    /// The ridge at a grid point: the given λ, or (None: `--lambda opt`) the λ maximising ρ_KFAC
+    /// there (theory::optimal_ridge).
+    pub fn ridge(
+        &self,
+        lambda: Option<f64>,
+        kappa: f64,
+        psi: f64,
+        d: usize,
+    ) -> Result<f64, SimError> {
+        match lambda {
+            Some(v) => Ok(v),
+            None => {
+                let h = Spectrum {
+                    family: self.family.clone(),
+                    kappa,
+                    d,
+                    normalize: self.normalize,
+                }
+                .measure()?;
+                Ok(theory::optimal_ridge(&h, psi, &self.teacher, self.noise)?.0)
+            }
+        }
+    }
+
     /// The population spectrum at `p`.
     pub fn spectrum(&self, p: &SingleIndexPoint) -> Spectrum {
         Spectrum {

@@ -1,9 +1,9 @@
 //! What the commands print to standard output: their rows as JSON or CSV (for scripts), or a
 //! fixed-width table (for people).
 
-use crate::cli::Format;
-use crate::error::CliError;
+use harness::{Format, HarnessError};
 use serde::Serialize;
+use sims::SimError;
 
 /// `rows` as a JSON array (`--format json`) or CSV (`--format csv`); `table` renders them for
 /// `--format table`; nothing for `--format none`.
@@ -11,14 +11,16 @@ pub fn print_rows<T: Serialize>(
     rows: &[T],
     format: Format,
     table: impl FnOnce() -> String,
-) -> Result<(), CliError> {
+) -> Result<(), HarnessError> {
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(rows).map_err(|e| CliError::Numerical(e.to_string()))?
+            serde_json::to_string_pretty(rows)
+                .map_err(|e| HarnessError::Sim(SimError::Numerical(e.to_string())))?
         ),
         Format::Csv => {
-            let bytes = reports::files::csv_bytes(rows).map_err(CliError::Numerical)?;
+            let bytes = reports::files::csv_bytes(rows)
+                .map_err(|e| HarnessError::Sim(SimError::Numerical(e)))?;
             print!("{}", String::from_utf8_lossy(&bytes));
         }
         Format::Table => print!("{}", table()),

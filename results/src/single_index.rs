@@ -1,0 +1,1095 @@
+//! The result set of a `verify single-index` run: rows (docs/cli.md's fixed columns, then the
+//! intermediates of Lemmas 3.10 / 3.12), `single_index.csv` / `.json`, one figure per swept axis
+//! (κ, ψ, λ, and the finite-size figure across d), `report.md` and the terminal table.
+
+use crate::stdout::print_rows;
+use harness::range::{DRange, Range};
+use harness::{Format, HarnessError};
+use serde::Serialize;
+use sims::stats::PowerLaw;
+use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
+use std::path::PathBuf;
+use theory::{Activation, SpectrumFamily};
+
+/// The KFAC ridge: RANGE values, or `opt` (per grid point, the λ maximising ρ_KFAC in theory).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lambda {
+    /// The given values.
+    Values(Range),
+    /// The theory-optimal λ at each grid point.
+    Opt,
+}
+
+impl Lambda {
+    /// The λ the κ and ψ figures (and single-λ commands) use: the first value (None for opt).
+    pub fn first(&self) -> Option<f64> {
+        match self {
+            Lambda::Values(r) => r.values.first().copied(),
+            Lambda::Opt => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Lambda {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lambda::Values(r) => write!(f, "{}", r.text),
+            Lambda::Opt => write!(f, "opt"),
+        }
+    }
+}
+
+/// A run's settings as the result set shows them (the command line's values, no parsing).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// κ values as given.
+    pub kappa: Range,
+    /// ψ values as given.
+    pub psi: Range,
+    /// The spectrum family.
+    pub spectrum: SpectrumFamily,
+    /// The spectrum was not rescaled to tr Σ = d.
+    pub no_normalize: bool,
+    /// Teacher σ*.
+    pub activation: Activation,
+    /// Student σ.
+    pub student: Activation,
+    /// Label-noise standard deviation σ_ε.
+    pub noise: f64,
+    /// The ridge λ.
+    pub lambda: Lambda,
+    /// Dimensions d.
+    pub d: DRange,
+    /// The width N, when given.
+    pub width: Option<usize>,
+    /// Trials per grid point.
+    pub trials: u64,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Formulas only.
+    pub theory_only: bool,
+    /// What goes to standard output.
+    pub format: Format,
+    /// Family-wise false-failure level.
+    pub alpha: f64,
+    /// Scale of the finite-size allowance.
+    pub allowance_scale: f64,
+    /// The canonical command (every setting explicit), recorded in the files.
+    pub command: Vec<String>,
+}
+
+/// The files a spectrum family reads (a `file:` spectrum), to fingerprint.
+pub fn input_files(family: &SpectrumFamily) -> Vec<PathBuf> {
+    family
+        .input_file()
+        .map(|p| p.to_path_buf())
+        .into_iter()
+        .collect()
+}
+
+/// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Spectrum family name.
+    pub spectrum: String,
+    /// Anisotropy κ.
+    pub kappa: f64,
+    /// Sample ratio ψ = n/d.
+    pub psi: f64,
+    /// Teacher σ*.
+    pub activation: String,
+    /// Student σ.
+    pub student: String,
+    /// Label-noise standard deviation σ_ε.
+    pub noise: f64,
+    /// KFAC ridge λ at this point.
+    pub lambda: f64,
+    /// `direction` or `network`.
+    pub level: &'static str,
+    /// The one-step update.
+    pub method: &'static str,
+    /// Dimension d.
+    pub d: usize,
+    /// Samples n = round(ψ d).
+    pub n: usize,
+    /// Network width N (network level only).
+    pub width: Option<usize>,
+    /// Trials at this point.
+    pub trials: usize,
+    /// The limit formula's value; None (empty / null) for a method simulated without a formula.
+    pub rho_theory: Option<f64>,
+    /// Monte Carlo mean of ρ.
+    pub rho_sim: Option<f64>,
+    /// Its standard error.
+    pub rho_sim_se: Option<f64>,
+    /// The agreement statistic.
+    pub z: Option<f64>,
+    /// The row's verdict.
+    pub pass: Option<bool>,
+    /// τ1 = ∫ t dH (Lemmas 3.10 / 3.12's intermediates follow).
+    pub tau1: f64,
+    /// τ2 = ∫ t² dH.
+    pub tau2: f64,
+    /// c1 of the teacher.
+    pub c1: f64,
+    /// s2 of the teacher.
+    pub s2: f64,
+    /// m(−λ) (KFAC rows).
+    pub m: Option<f64>,
+    /// m'(−λ) (KFAC rows, λ > 0).
+    pub m_prime: Option<f64>,
+    /// Paired Monte Carlo difference ρ_method − ρ_first method (on the first method's row: the
+    /// second method's difference, so with two methods both rows hold ρ_2 − ρ_1).
+    pub diff_sim: Option<f64>,
+    /// Its standard error.
+    pub diff_se: Option<f64>,
+    /// The verdict's finite-size allowance.
+    pub allowance: Option<f64>,
+    /// The verdict's critical value.
+    pub critical: Option<f64>,
+}
+
+/// The full configuration, recorded in the JSON output so any result can be regenerated.
+#[derive(Debug, Serialize)]
+struct Config {
+    kappa: String,
+    psi: String,
+    spectrum: String,
+    normalize: bool,
+    activation: String,
+    student: String,
+    noise: f64,
+    lambda: String,
+    d: String,
+    width: Option<usize>,
+    trials: usize,
+    level: &'static str,
+    seed: u64,
+    theory_only: bool,
+    alpha: f64,
+    allowance_scale: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ResultFile<'a> {
+    tool: &'static str,
+    version: &'static str,
+    command: Vec<String>,
+    seed: u64,
+    config: &'a Config,
+    /// Fingerprints of the input files (a `file:` spectrum); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    inputs: Vec<harness::InputFile>,
+    /// "agree", "disagree" or "theory-only".
+    verdict: &'static str,
+    rows: &'a [Row],
+}
+
+/// Each method's limit formula at each point (None for a method simulated without one).
+fn theory_values(
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    limits: &[theory::SingleIndexLimits],
+) -> Result<Vec<Vec<Option<f64>>>, HarnessError> {
+    points
+        .iter()
+        .zip(limits)
+        .map(|(p, l)| {
+            model
+                .methods
+                .iter()
+                .map(|&m| model.method_theory(p, l, m))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<_, _>>()
+        .map_err(HarnessError::from)
+}
+
+/// The result rows (cli.md's fixed columns, then the intermediates): one per (point, method).
+fn build_rows(
+    a: &Settings,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    limits: &[theory::SingleIndexLimits],
+    theory: &[Vec<Option<f64>>],
+    judged: Option<&harness::Judgement>,
+) -> Vec<Row> {
+    let trials = a.trials as usize;
+    let mut rows = Vec::new();
+    for (i, (p, l)) in points.iter().zip(limits).enumerate() {
+        for (k, &method) in model.methods.iter().enumerate() {
+            let s = judged.map(|j| (&j.sims[i], j.verdicts[i][k]));
+            // The paired difference shown on this row (see Row::diff_sim).
+            let diff = s.and_then(|(s, _)| s.differences.get(k.max(1) - 1));
+            rows.push(Row {
+                spectrum: a.spectrum.name(),
+                kappa: p.kappa,
+                psi: p.psi,
+                activation: a.activation.to_string(),
+                student: a.student.to_string(),
+                noise: a.noise,
+                lambda: p.lambda,
+                level: model.level.name(),
+                method: method.name(),
+                d: p.d,
+                n: p.n(),
+                width: (model.level == Level::Network).then_some(p.width),
+                trials,
+                rho_theory: theory[i][k],
+                rho_sim: s.map(|(s, _)| s.summaries[k].mean),
+                rho_sim_se: s.map(|(s, _)| s.summaries[k].se),
+                z: s.and_then(|(_, v)| v.map(|v| v.z)),
+                pass: s.and_then(|(_, v)| v.map(|v| v.pass)),
+                tau1: l.tau1,
+                tau2: l.tau2,
+                c1: l.c1,
+                s2: l.s2,
+                m: (method == OneStep::Kfac).then_some(l.m),
+                m_prime: (method == OneStep::Kfac && p.lambda > 0.0).then_some(l.m_prime),
+                diff_sim: diff.map(|d| d.mean),
+                diff_se: diff.map(|d| d.se),
+                allowance: s.and_then(|(_, v)| v.map(|v| v.allowance)),
+                critical: s.and_then(|(_, v)| v.map(|v| v.critical)),
+            });
+        }
+    }
+    rows
+}
+
+/// The run's configuration as recorded in the JSON.
+fn config(a: &Settings, model: &SingleIndexModel, points: &[SingleIndexPoint]) -> Config {
+    Config {
+        kappa: a.kappa.text.clone(),
+        psi: a.psi.text.clone(),
+        spectrum: a.spectrum.name(),
+        normalize: !a.no_normalize,
+        activation: a.activation.to_string(),
+        student: a.student.to_string(),
+        noise: a.noise,
+        lambda: a.lambda.to_string(),
+        d: a.d.text.clone(),
+        width: (model.level == Level::Network).then_some(points[0].width),
+        trials: a.trials as usize,
+        level: model.level.name(),
+        seed: a.seed,
+        theory_only: a.theory_only,
+        alpha: a.alpha,
+        allowance_scale: a.allowance_scale,
+    }
+}
+
+/// The verdict line under the table.
+fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) {
+    let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+    let judged = rows.iter().filter(|r| r.pass.is_some()).count();
+    let unjudged = match rows.len() - judged {
+        0 => String::new(),
+        k => format!("; {k} simulated without a formula"),
+    };
+    println!(
+        "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}",
+        verdict.to_uppercase(),
+        judged - fails,
+        a.alpha,
+        a.out.display()
+    );
+}
+
+/// From per-unit values (all units in grid order, or None for theory only) to rows, files and
+/// standard output. Shared by a whole run, a resumed run and `verify merge`.
+pub fn finish(
+    a: &Settings,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    values: Option<Vec<Vec<f64>>>,
+) -> Result<(bool, Vec<Row>), HarnessError> {
+    let argv = a.command.clone();
+    let limits = model
+        .limits_many(points)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let theory = theory_values(model, points, &limits)?;
+    let judged =
+        values.map(|v| harness::judge(model, points, &theory, &v, a.trials as usize, a.alpha));
+    let rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
+    let all_agree = rows.iter().all(|r| r.pass != Some(false));
+    let verdict = if a.theory_only {
+        "theory-only"
+    } else if all_agree {
+        "agree"
+    } else {
+        "disagree"
+    };
+    let file = ResultFile {
+        tool: "verify",
+        version: env!("CARGO_PKG_VERSION"),
+        command: argv.to_vec(),
+        seed: a.seed,
+        config: &config(a, model, points),
+        inputs: harness::fingerprint(&input_files(&a.spectrum))?,
+        verdict,
+        rows: &rows,
+    };
+    reports::write_csv(&a.out.join("single_index.csv"), &rows)?;
+    // Pretty JSON for readable sizes; compact beyond (a 200 × 200 grid has 80 000 rows).
+    reports::write_json_as(&a.out.join("single_index.json"), &file, rows.len() <= 2000)?;
+    let figures = write_figures(a, model, points, &rows)?;
+    reports::write_markdown(
+        &a.out.join("report.md"),
+        &run_report(a, &argv, verdict, &rows, figures),
+    )?;
+    print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
+    if !a.theory_only && a.format == Format::Table {
+        print_verdict(a, &rows, verdict);
+    }
+    Ok((all_agree, rows))
+}
+
+/// A fixed-width table for the terminal.
+fn table(rows: &[Row], with_sim: bool) -> String {
+    // "—" where a value does not exist (no formula for the method, or theory only).
+    let cell = |v: Option<f64>, prec: usize| v.map_or("—".to_string(), |v| format!("{v:.prec$}"));
+    let mut out = String::new();
+    if with_sim {
+        out += &format!(
+            "{:>8} {:>8} {:>10} {:>10} {:>10} {:>9} {:>8}  {}\n",
+            "kappa", "psi", "method", "theory", "sim", "± se", "z", "verdict"
+        );
+    } else {
+        out += &format!(
+            "{:>8} {:>8} {:>10} {:>10}\n",
+            "kappa", "psi", "method", "theory"
+        );
+    }
+    for r in rows {
+        if with_sim {
+            out += &format!(
+                "{:>8} {:>8} {:>10} {:>10} {:>10} {:>9} {:>8}  {}\n",
+                r.kappa,
+                r.psi,
+                r.method,
+                cell(r.rho_theory, 6),
+                cell(r.rho_sim, 6),
+                cell(r.rho_sim_se, 6),
+                cell(r.z, 2),
+                match r.pass {
+                    Some(true) => "agree",
+                    Some(false) => "DISAGREE",
+                    None => "simulated only",
+                }
+            );
+        } else {
+            out += &format!(
+                "{:>8} {:>8} {:>10} {:>10}\n",
+                r.kappa,
+                r.psi,
+                r.method,
+                cell(r.rho_theory, 6)
+            );
+        }
+    }
+    out
+}
+
+/// The limit formula of `method` along `grid`, at abscissae `xs`; points where it cannot be
+/// evaluated (and every point of a simulation-only method) are left out.
+fn theory_curve(
+    model: &SingleIndexModel,
+    method: OneStep,
+    xs: &[f64],
+    grid: &[SingleIndexPoint],
+) -> Vec<(f64, f64)> {
+    xs.iter()
+        .zip(grid)
+        .zip(model.limits_many(grid))
+        .filter_map(|((&x, p), l)| {
+            let v = model.method_theory(p, &l.ok()?, method).ok()??;
+            Some((x, v))
+        })
+        .collect()
+}
+
+/// Shell-quote a command line so it can be pasted back.
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:,=+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A method's short display name.
+fn method_short(method: OneStep) -> &'static str {
+    match method {
+        OneStep::Sgd => "SGD",
+        OneStep::Kfac => "KFAC",
+        OneStep::SqrtKfac => "√KFAC",
+        OneStep::Whiten => "whitening",
+        OneStep::BatchNorm => "batch-norm",
+        OneStep::Adam => "Adam",
+        OneStep::Shampoo => "Shampoo",
+        OneStep::Muon => "Muon",
+    }
+}
+
+/// The legend name of a method, with where its formula comes from (or that it has none).
+fn method_label(method: OneStep, level: Level) -> &'static str {
+    let simulated = !sims::single_index::has_theory(method, level);
+    match method {
+        OneStep::Sgd => "SGD (Lemma 3.10)",
+        OneStep::Kfac => "KFAC (Lemma 3.12)",
+        OneStep::SqrtKfac => "√KFAC (eq. S3)",
+        OneStep::Whiten => "whitening (= ridgeless KFAC)",
+        OneStep::BatchNorm => "batch-norm (eq. B)",
+        OneStep::Adam if simulated => "Adam step (simulation only)",
+        OneStep::Adam => "Adam step (eq. A)",
+        OneStep::Shampoo => "Shampoo (= SGD's direction)",
+        OneStep::Muon if simulated => "Muon (simulation only)",
+        OneStep::Muon => "Muon (= SGD's direction)",
+    }
+}
+
+/// The fixed parameters, for figure captions.
+fn caption(
+    a: &Settings,
+    model: &SingleIndexModel,
+    fixed: Option<(&str, f64)>,
+    width: Option<usize>,
+    lambda: Option<String>,
+) -> String {
+    let mut parts = vec![format!("{} spectrum", a.spectrum.name())];
+    if let Some((name, v)) = fixed {
+        parts.push(format!("{name} = {v}"));
+    }
+    parts.push(format!("σ* = {}", a.activation));
+    if model.level == Level::Network {
+        parts.push(format!("σ = {}", a.student));
+    }
+    parts.push(format!("σ_ε = {}", a.noise));
+    if let Some(l) = lambda {
+        parts.push(l);
+    }
+    // width None: a figure across d (finite-size scaling), where N follows d.
+    match width {
+        Some(_) if a.d.values.len() > 1 => {
+            parts.push(format!("d = {} (largest of {})", a.d.max(), a.d.text))
+        }
+        Some(_) => parts.push(format!("d = {}", a.d.max())),
+        None => {}
+    }
+    if model.level == Level::Network {
+        parts.push(match (width, a.width) {
+            (Some(w), _) => format!("N = {w}"),
+            (None, Some(w)) => format!("N = {w}"),
+            (None, None) => "N = d".into(),
+        });
+    }
+    parts.push(format!("{} trials", a.trials));
+    parts.push(format!("{} level", model.level.name()));
+    parts.push(format!("seed {}", a.seed));
+    parts.join(" · ")
+}
+
+/// A (κ, ψ) pair of the grid.
+type KappaPsi = (f64, f64);
+
+/// Every (κ, ψ) of the grid, and the at most MAX_CURVES / 2 of them that get curves in figures
+/// whose x axis is neither (λ, d).
+fn kappa_psi_combos(a: &Settings, model: &SingleIndexModel) -> (Vec<KappaPsi>, Vec<KappaPsi>) {
+    let combos: Vec<(f64, f64)> = a
+        .psi
+        .values
+        .iter()
+        .flat_map(|&psi| a.kappa.values.iter().map(move |&kappa| (kappa, psi)))
+        .collect();
+    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
+    let shown = subsample(&idx, curves_per_method(model, MAX_CURVES / 2))
+        .into_iter()
+        .map(|i| combos[i as usize])
+        .collect();
+    (combos, shown)
+}
+
+/// The λ figure's series: per method and shown (κ, ψ), the theory on a dense log grid of λ and
+/// the simulated rows at d.
+fn lambda_series(
+    model: &SingleIndexModel,
+    rows: &[Row],
+    positive: &[f64],
+    shown: &[KappaPsi],
+    (d, width): (usize, usize),
+) -> Vec<reports::Series> {
+    let mut series = Vec::new();
+    for (k, &method) in model.methods.iter().enumerate() {
+        for &(kappa, psi) in shown {
+            let xs = dense(positive, 240, true);
+            let grid: Vec<SingleIndexPoint> = xs
+                .iter()
+                .map(|&lambda| SingleIndexPoint {
+                    kappa,
+                    psi,
+                    lambda,
+                    d,
+                    width,
+                })
+                .collect();
+            let theory = theory_curve(model, method, &xs, &grid);
+            let sims = rows
+                .iter()
+                .filter(|r| {
+                    r.d == d
+                        && r.method == method.name()
+                        && r.kappa == kappa
+                        && r.psi == psi
+                        && r.lambda > 0.0
+                })
+                .filter_map(|r| {
+                    Some(reports::SimPoint {
+                        x: r.lambda,
+                        mean: r.rho_sim?,
+                        half_width: 2.0 * r.rho_sim_se?,
+                        agrees: r.pass != Some(false),
+                    })
+                })
+                .collect();
+            let which = if shown.len() > 1 {
+                format!(", κ = {kappa}, ψ = {psi}")
+            } else {
+                String::new()
+            };
+            series.push(reports::Series {
+                label: format!("{}{which}", method_label(method, model.level)),
+                marker: k,
+                theory,
+                sims,
+                fit: None,
+            });
+        }
+    }
+    series
+}
+
+/// `single_index_lambda.svg`: ρ against the ridge λ (log scale) like the paper's learning-rate
+/// sweep — theory on a dense grid, simulation ± 2 SE, for up to three (κ, ψ) at the largest d.
+fn write_lambda_sweep(
+    a: &Settings,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    lambdas: &[f64],
+    d: usize,
+    width: usize,
+) -> Result<String, HarnessError> {
+    let positive: Vec<f64> = lambdas.iter().copied().filter(|&l| l > 0.0).collect();
+    let (_, shown) = kappa_psi_combos(a, model);
+    let series = lambda_series(model, rows, &positive, &shown, (d, width));
+    let fixed = (shown.len() == 1).then(|| ("κ", shown[0].0));
+    let mut cap = caption(a, model, fixed, Some(width), None);
+    if shown.len() == 1 {
+        cap = format!("ψ = {} · {cap}", shown[0].1);
+    }
+    let fig = reports::Figure {
+        title: "Learned direction vs the KFAC ridge λ".into(),
+        caption: cap,
+        x_label: "λ (log scale; SGD does not use it)".into(),
+        y_label: "|cos(β̂, β*)|".into(),
+        log_x: true,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
+        x_ticks: if positive.len() <= 10 {
+            positive.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let name = "single_index_lambda.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
+}
+
+/// The λ the κ, ψ and finite-size figures show, its caption text, and whether rows must be
+/// filtered to it (several λ values in the sweep).
+fn shown_lambda(a: &Settings) -> (Option<f64>, String, bool) {
+    match &a.lambda {
+        Lambda::Values(r) if r.values.len() > 1 => (
+            Some(r.values[0]),
+            format!("λ = {} (first of {})", r.values[0], r.text),
+            true,
+        ),
+        Lambda::Values(r) => (Some(r.values[0]), format!("λ = {}", r.values[0]), false),
+        Lambda::Opt => (None, "λ = optimal per point".into(), false),
+    }
+}
+
+/// Most rows shown in report.md (the CSV has them all).
+const REPORT_ROWS: usize = 200;
+
+/// Most curves per method in one figure.
+const MAX_CURVES: usize = 6;
+
+/// Curves per method: up to `most` for the paper's two methods; one when more methods are
+/// compared (one colour per method stays readable; the CSV holds every grid point).
+fn curves_per_method(model: &SingleIndexModel, most: usize) -> usize {
+    if model.methods.len() > 2 {
+        1
+    } else {
+        most
+    }
+}
+
+/// At most `k` of `values`, evenly spread and keeping the first and the last.
+fn subsample(values: &[f64], k: usize) -> Vec<f64> {
+    if values.len() <= k {
+        return values.to_vec();
+    }
+    if k <= 1 {
+        return values.iter().take(k).copied().collect();
+    }
+    (0..k)
+        .map(|i| values[(i * (values.len() - 1) + (k - 1) / 2) / (k - 1)])
+        .collect()
+}
+
+/// Dense grid of `count` points between the extremes of `values` (log-spaced if `log`).
+fn dense(values: &[f64], count: usize, log: bool) -> Vec<f64> {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (0..count)
+        .map(|i| {
+            let t = i as f64 / (count - 1) as f64;
+            if log {
+                (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+            } else {
+                lo + t * (hi - lo)
+            }
+        })
+        .collect()
+}
+
+/// What the κ, ψ and finite-size figures hold fixed: the largest d of the sweep (the limit curves
+/// do not depend on it), its width, and the λ shown.
+struct Shown {
+    d: usize,
+    width: usize,
+    lambda: Option<f64>,
+    lambda_text: String,
+    filter_lambda: bool,
+}
+
+impl Shown {
+    fn new(a: &Settings, points: &[SingleIndexPoint]) -> Self {
+        let d = a.d.max();
+        let width = points
+            .iter()
+            .find(|p| p.d == d)
+            .map(|p| p.width)
+            .unwrap_or(d);
+        let (lambda, lambda_text, filter_lambda) = shown_lambda(a);
+        Shown {
+            d,
+            width,
+            lambda,
+            lambda_text,
+            filter_lambda,
+        }
+    }
+
+    /// Whether a row is at the λ the figures show.
+    fn at_lambda(&self, r: &Row) -> bool {
+        !self.filter_lambda || Some(r.lambda) == self.lambda
+    }
+}
+
+/// The κ or ψ figure's series: per method and shown value `o` of the other axis, the theory on
+/// a dense grid and the simulated rows at the shown d and λ.
+fn axis_series(
+    model: &SingleIndexModel,
+    rows: &[Row],
+    kappa_axis: bool,
+    at: &Shown,
+    (swept, shown, log): (&[f64], &[f64], bool),
+) -> Vec<reports::Series> {
+    let other_sym = if kappa_axis { "ψ" } else { "κ" };
+    let mut series = Vec::new();
+    for (k, &method) in model.methods.iter().enumerate() {
+        for &o in shown {
+            let point = |x: f64| {
+                let (kappa, psi) = if kappa_axis { (x, o) } else { (o, x) };
+                SingleIndexPoint {
+                    kappa,
+                    psi,
+                    lambda: model.ridge(at.lambda, kappa, psi, at.d).unwrap_or(f64::NAN),
+                    d: at.d,
+                    width: at.width,
+                }
+            };
+            let xs = dense(swept, 240, log);
+            let grid: Vec<SingleIndexPoint> = xs.iter().map(|&x| point(x)).collect();
+            let sims = rows
+                .iter()
+                .filter(|r| {
+                    r.d == at.d
+                        && at.at_lambda(r)
+                        && r.method == method.name()
+                        && (if kappa_axis { r.psi } else { r.kappa }) == o
+                })
+                .filter_map(|r| {
+                    Some(reports::SimPoint {
+                        x: if kappa_axis { r.kappa } else { r.psi },
+                        mean: r.rho_sim?,
+                        half_width: 2.0 * r.rho_sim_se?,
+                        agrees: r.pass != Some(false),
+                    })
+                })
+                .collect();
+            let label = if shown.len() > 1 {
+                format!("{}, {other_sym} = {o}", method_label(method, model.level))
+            } else {
+                method_label(method, model.level).to_string()
+            };
+            series.push(reports::Series {
+                label,
+                marker: k,
+                theory: theory_curve(model, method, &xs, &grid),
+                sims,
+                fit: None,
+            });
+        }
+    }
+    series
+}
+
+/// One κ or ψ figure: a theory curve on a dense grid and simulation ± 2 SE per (method, value of
+/// the other axis), at most MAX_CURVES values of the other axis.
+fn axis_figure(
+    a: &Settings,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    kappa_axis: bool,
+    at: &Shown,
+) -> reports::Figure {
+    let (swept, other, log) = if kappa_axis {
+        (&a.kappa.values, &a.psi.values, false)
+    } else {
+        (&a.psi.values, &a.kappa.values, true)
+    };
+    let (sym, other_sym) = if kappa_axis {
+        ("κ", "ψ")
+    } else {
+        ("ψ", "κ")
+    };
+    // At most MAX_CURVES values of the other axis get curves (a 200 × 200 grid would draw 400).
+    let shown = subsample(other, curves_per_method(model, MAX_CURVES));
+    let series = axis_series(model, rows, kappa_axis, at, (swept, &shown, log));
+    // One value of the other axis shown: it goes in the caption instead of the legend.
+    let fixed = (shown.len() == 1).then(|| (other_sym, shown[0]));
+    reports::Figure {
+        title: if model.methods == sims::PAPER_METHODS {
+            format!("Learned direction vs {sym}: one-step SGD and KFAC")
+        } else {
+            format!("Learned direction vs {sym}: one-step updates")
+        },
+        caption: caption(
+            a,
+            model,
+            fixed,
+            Some(at.width),
+            Some(at.lambda_text.clone()),
+        ),
+        x_label: if kappa_axis {
+            "κ (anisotropy of Σ)".into()
+        } else {
+            "ψ = n/d (log scale)".into()
+        },
+        y_label: "|cos(β̂, β*)|".into(),
+        log_x: log,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
+        // On the log axis, tick the swept values themselves when there are few of them.
+        x_ticks: if log && swept.len() <= 10 {
+            swept.clone()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// One SVG per swept axis (κ, ψ; the finite-size figure for several d, the λ figure for several
+/// λ): theory on a dense grid, simulation ± 2 SE, disagreements marked.
+fn write_figures(
+    a: &Settings,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    rows: &[Row],
+) -> Result<Vec<String>, HarnessError> {
+    let mut files = Vec::new();
+    let at = Shown::new(a, points);
+    for (axis, kappa_axis, swept) in [
+        ("kappa", true, &a.kappa.values),
+        ("psi", false, &a.psi.values),
+    ] {
+        if swept.len() < 2 {
+            continue;
+        }
+        let name = format!("single_index_{axis}.svg");
+        reports::write_svg(
+            &a.out.join(&name),
+            &axis_figure(a, model, rows, kappa_axis, &at),
+        )?;
+        files.push(name);
+    }
+    if a.d.values.len() >= 2 && rows.iter().any(|r| r.rho_sim.is_some()) {
+        let shown: Vec<Row> = rows.iter().filter(|r| at.at_lambda(r)).cloned().collect();
+        files.push(write_finite_size(a, model, &shown, at.lambda_text.clone())?);
+    }
+    if let Lambda::Values(r) = &a.lambda {
+        if r.values.len() >= 2 {
+            files.push(write_lambda_sweep(
+                a, model, rows, &r.values, at.d, at.width,
+            )?);
+        }
+    }
+    Ok(files)
+}
+
+/// One (method, κ, ψ) series of the finite-size figure: |ρ̄_sim − ρ_theory| against d.
+#[derive(Debug, Clone, Serialize)]
+struct FiniteSizeRow {
+    method: &'static str,
+    kappa: f64,
+    psi: f64,
+    d: usize,
+    abs_error: f64,
+    se: f64,
+    /// Least-squares slope of log |error| on log d for this (method, κ, ψ).
+    slope: f64,
+}
+
+/// One (method, κ, ψ) series of the finite-size figure: (d, |ρ̄_sim − ρ_theory|, SE) sorted by
+/// d, and the power law fitted to its positive errors.
+fn finite_size_points(
+    rows: &[Row],
+    method: OneStep,
+    kappa: f64,
+    psi: f64,
+) -> (Vec<(usize, f64, f64)>, Option<PowerLaw>) {
+    let mut pts: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .filter(|r| r.method == method.name() && r.kappa == kappa && r.psi == psi)
+        .filter_map(|r| Some((r.d, (r.rho_sim? - r.rho_theory?).abs(), r.rho_sim_se?)))
+        .collect();
+    pts.sort_by_key(|p| p.0);
+    let usable: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.1 > 0.0)
+        .map(|p| (p.0 as f64, p.1))
+        .collect();
+    (pts, PowerLaw::fit(&usable))
+}
+
+/// `single_index_finite_size.svg` and `finite_size.csv`: how fast the simulation approaches the
+/// formula, |ρ̄_sim − ρ_theory| against d on log-log axes, with the fitted power-law slope.
+fn write_finite_size(
+    a: &Settings,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    lambda_text: String,
+) -> Result<String, HarnessError> {
+    let (combos, shown) = kappa_psi_combos(a, model);
+    let mut table = Vec::new();
+    let mut series = Vec::new();
+    for (k, &method) in model.methods.iter().enumerate() {
+        for &(kappa, psi) in &combos {
+            let (pts, fit) = finite_size_points(rows, method, kappa, psi);
+            let slope = fit.map_or(f64::NAN, |f| f.slope);
+            table.extend(pts.iter().map(|p| FiniteSizeRow {
+                method: method.name(),
+                kappa,
+                psi,
+                d: p.0,
+                abs_error: p.1,
+                se: p.2,
+                slope,
+            }));
+            let Some(fit) = fit.filter(|f| f.slope.is_finite() && shown.contains(&(kappa, psi)))
+            else {
+                continue;
+            };
+            let which = if shown.len() > 1 {
+                format!(", κ = {kappa}, ψ = {psi}")
+            } else {
+                String::new()
+            };
+            series.push(reports::Series {
+                label: format!("{}{which}: slope {slope:.2}", method_short(method)),
+                marker: k,
+                theory: Vec::new(),
+                sims: pts
+                    .iter()
+                    .filter(|p| p.1 > 0.0)
+                    .map(|p| reports::SimPoint {
+                        x: p.0 as f64,
+                        mean: p.1,
+                        half_width: 2.0 * p.2,
+                        agrees: true,
+                    })
+                    .collect(),
+                // The fitted line through the geometric means of the points.
+                fit: Some(
+                    pts.iter()
+                        .map(|p| (p.0 as f64, fit.at(p.0 as f64)))
+                        .collect(),
+                ),
+            });
+        }
+    }
+    reports::write_csv(&a.out.join("finite_size.csv"), &table)?;
+    let fig = reports::Figure {
+        title: if shown.len() == 1 {
+            format!(
+                "Finite-size error |ρ̄_sim − ρ_theory| against d (κ = {}, ψ = {})",
+                shown[0].0, shown[0].1
+            )
+        } else {
+            "Finite-size error |ρ̄_sim − ρ_theory| against d".into()
+        },
+        caption: caption(a, model, None, None, Some(lambda_text)),
+        x_label: "d (log scale)".into(),
+        y_label: "|ρ̄_sim − ρ_theory| (log scale)".into(),
+        log_x: true,
+        log_y: true,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (limit formula)".into(),
+        x_ticks: if a.d.values.len() <= 10 {
+            a.d.values.iter().map(|&d| d as f64).collect()
+        } else {
+            Vec::new()
+        },
+    };
+    let name = "single_index_finite_size.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
+}
+
+/// report.md's configuration table.
+fn report_config(a: &Settings, rows: &[Row]) -> Vec<(String, String)> {
+    vec![
+        ("kappa", a.kappa.text.clone()),
+        ("psi", a.psi.text.clone()),
+        (
+            "spectrum",
+            format!(
+                "{}{}",
+                a.spectrum.name(),
+                if a.no_normalize {
+                    " (not normalised)"
+                } else {
+                    " (normalised to tr Σ = d)"
+                }
+            ),
+        ),
+        ("teacher σ*", a.activation.to_string()),
+        ("student σ", a.student.to_string()),
+        ("noise σ_ε", a.noise.to_string()),
+        (
+            "ridge λ",
+            match &a.lambda {
+                Lambda::Values(r) => r.text.clone(),
+                Lambda::Opt => {
+                    "opt (per grid point, maximising ρ_KFAC in theory; see the lambda column)"
+                        .into()
+                }
+            },
+        ),
+        ("d", a.d.text.clone()),
+        (
+            "width N",
+            rows.first()
+                .and_then(|r| r.width)
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        ("trials", a.trials.to_string()),
+        (
+            "level",
+            rows.first()
+                .map(|r| r.level.to_string())
+                .unwrap_or_default(),
+        ),
+        ("seed", a.seed.to_string()),
+        ("alpha (family-wise)", a.alpha.to_string()),
+        ("allowance scale", a.allowance_scale.to_string()),
+        ("toolkit version", env!("CARGO_PKG_VERSION").to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// report.md's result table (the first REPORT_ROWS rows).
+fn report_table(rows: &[Row]) -> Vec<Vec<String>> {
+    let fmt =
+        |x: Option<f64>, digits: usize| x.map(|v| format!("{v:.digits$}")).unwrap_or_default();
+    rows.iter()
+        .take(REPORT_ROWS)
+        .map(|r| {
+            vec![
+                r.kappa.to_string(),
+                r.psi.to_string(),
+                r.method.to_string(),
+                fmt(r.rho_theory, 6),
+                fmt(r.rho_sim, 6),
+                fmt(r.rho_sim_se, 6),
+                fmt(r.z, 2),
+                match r.pass {
+                    Some(true) => "agree".into(),
+                    Some(false) => "**DISAGREE**".into(),
+                    None if r.rho_sim.is_some() => "simulated only".into(),
+                    None => "—".into(),
+                },
+            ]
+        })
+        .collect()
+}
+
+fn run_report(
+    a: &Settings,
+    argv: &[String],
+    verdict: &str,
+    rows: &[Row],
+    figures: Vec<String>,
+) -> reports::RunReport {
+    reports::RunReport {
+        title: "verify single-index".into(),
+        command: shell_line(argv),
+        verdict: verdict.to_uppercase(),
+        config: report_config(a, rows),
+        table_header: ["κ", "ψ", "method", "ρ theory", "ρ sim", "SE", "z", "verdict"].iter().map(|s| s.to_string()).collect(),
+        table_rows: report_table(rows),
+        figures,
+        notes: vec![
+            "ρ = |cos(β̂, β*)|. A row agrees when |z| ≤ t*, z = (ρ̄_sim − ρ_theory)/sqrt(SE² + b²), with b the finite-size \
+             allowance and t* the Student-t quantile at level alpha/rows (Bonferroni); see README, \"The verdict\"."
+                .into(),
+            if rows.len() > REPORT_ROWS {
+                format!("The table shows the first {REPORT_ROWS} of {} rows; single_index.csv and single_index.json have them all.", rows.len())
+            } else {
+                "Files: single_index.csv, single_index.json (rows, configuration, seed).".into()
+            },
+        ],
+    }
+}
