@@ -6,11 +6,10 @@ use crate::cli::{ContractionArgs, LinearRepArgs, LinearRepCommand, LinearRepSub}
 use crate::error::CliError;
 use crate::single_index::shell_line;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use results::contraction::{contraction_finish, ContractionSettings};
 use serde::Serialize;
 use sims::linear_rep::optim::Hyper;
-use sims::linear_rep::population::{
-    ContractionModel, ContractionPoint, ContractionSetup, RATE_TOLERANCE,
-};
+use sims::linear_rep::population::{ContractionModel, ContractionPoint, ContractionSetup};
 use sims::linear_rep::summary::{
     mean_curve, of_method, rows_of, summary_of, transfer_fit, LinRow, RunSummary, SettingInfo,
     TransferFit,
@@ -18,7 +17,6 @@ use sims::linear_rep::summary::{
 use sims::linear_rep::{
     run_head_to_head, Anisotropy, Covariates, Dims, HeadToHead, Method, Setting, Trajectory,
 };
-use sims::Model;
 use std::io::IsTerminal;
 
 pub fn run(c: &LinearRepCommand) -> Result<bool, CliError> {
@@ -738,31 +736,6 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
     Ok(true)
 }
 
-/// One row of `contraction.csv` (cli.md's fixed columns first).
-#[derive(Debug, Clone, Serialize)]
-pub struct RateRow {
-    pub method: &'static str,
-    pub kappa_head: f64,
-    pub kappa_sigma: f64,
-    pub lr: f64,
-    pub rate: f64,
-    pub rate_theory: Option<f64>,
-    pub pass: Option<bool>,
-    pub iterations: usize,
-    pub dist_start: f64,
-    pub dist_end: f64,
-    /// The smallest eigenvalue of the Schur complement of Σ on row(G*)^⊥ (AMGD's b_min).
-    pub schur_min: f64,
-    /// Over --trials random instances: mean and SE of (1 − rate)/(1 − rate_theory), whose limit
-    /// is 1 (rate, rate_theory, iterations and the dists above are the first instance's).
-    pub ratio_mean: f64,
-    pub ratio_se: f64,
-    /// The verdict's statistic (ratio_mean − 1)/sqrt(SE² + tolerance²) and critical value.
-    pub z: f64,
-    pub critical: f64,
-    pub trials: usize,
-}
-
 /// The checkpoint kind of a contraction run.
 pub const CONTRACTION_LOG_KIND: &str = "verify linear-rep contraction units";
 
@@ -834,256 +807,47 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
     else {
         return Ok(true);
     };
-    contraction_finish(a, &model, &grid, &values)
+    Ok(contraction_finish(
+        &contraction_settings(a),
+        &model,
+        &grid,
+        &values,
+    )?)
 }
 
 /// `verify merge` of contraction shards: the merged units into `--out`, then the results.
 pub fn merge_contraction(a: &ContractionArgs, merged: &harness::Merged) -> Result<bool, CliError> {
     let (model, grid) = contraction_setup(a)?;
     harness::write_merged_log(&a.out, merged)?;
-    contraction_finish(a, &model, &grid, &merged.values)
+    Ok(contraction_finish(
+        &contraction_settings(a),
+        &model,
+        &grid,
+        &merged.values,
+    )?)
 }
 
-/// The rows of a contraction run: each point's first instance (rate, theory, iterations) with
-/// the Monte Carlo ratio and verdict, sorted by method, then κ(Σ), then κ(F*).
-fn contraction_rows(
-    a: &ContractionArgs,
-    model: &ContractionModel,
-    grid: &[ContractionPoint],
-    values: &[Vec<f64>],
-) -> Result<Vec<RateRow>, CliError> {
-    let methods = &model.methods;
-    // Each point's first instance (trial 0) shows its rate, theory and iteration count.
-    let trials = a.trials as usize;
-    let results: Vec<_> = grid
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| model.results(p, &values[i * trials]))
-        .collect();
-    let theory: Vec<Vec<Option<f64>>> = grid
-        .iter()
-        .map(|p| model.theory(p))
-        .collect::<Result<_, _>>()?;
-    let j = harness::judge(model, grid, &theory, values, trials, a.alpha);
-    let mut rows: Vec<RateRow> = results
-        .iter()
-        .map(|r| {
-            let i = grid
-                .iter()
-                .position(|p| *p == r.point)
-                .expect("a grid point");
-            let k = methods
-                .iter()
-                .position(|&m| m == r.method)
-                .expect("a method");
-            let summary = j.sims[i].summaries[k];
-            let v = j.verdicts[i][k].expect("every method has a theory");
-            RateRow {
-                method: r.method.name(),
-                kappa_head: r.point.kappa_head,
-                kappa_sigma: r.point.kappa_sigma,
-                lr: r.point.lr,
-                rate: r.measured.rate,
-                rate_theory: Some(r.theory),
-                pass: Some(v.pass),
-                iterations: r.measured.iterations,
-                dist_start: r.measured.dist_start,
-                dist_end: r.measured.dist_end,
-                schur_min: r.schur_min,
-                ratio_mean: summary.mean,
-                ratio_se: summary.se,
-                z: v.z,
-                critical: v.critical,
-                trials,
-            }
-        })
-        .collect();
-    // Sort: method order, then κ_Σ, then κ_F.
-    let order = |m: &str| methods.iter().position(|x| x.name() == m).unwrap_or(0);
-    rows.sort_by(|x, y| {
-        (order(x.method), x.kappa_sigma, x.kappa_head)
-            .partial_cmp(&(order(y.method), y.kappa_sigma, y.kappa_head))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    Ok(rows)
-}
-
-/// From the unit values (all units in grid order) to rows, verdict, files and standard output;
-/// shared by a whole run, a resumed run and `verify merge`.
-fn contraction_finish(
-    a: &ContractionArgs,
-    model: &ContractionModel,
-    grid: &[ContractionPoint],
-    values: &[Vec<f64>],
-) -> Result<bool, CliError> {
-    let rows = contraction_rows(a, model, grid, values)?;
-    let slopes = fitted_slopes(&rows);
-    let all_pass = rows.iter().all(|r| r.pass != Some(false));
-    let verdict = if all_pass { "agree" } else { "disagree" };
-    let argv = contraction_argv(a);
-    reports::write_csv(&a.out.join("contraction.csv"), &rows)?;
-    reports::write_json(
-        &a.out.join("contraction.json"),
-        &contraction_file(a, &rows, &slopes, verdict),
-    )?;
-    let fig = contraction_figure(a, &rows, &slopes);
-    reports::write_svg(&a.out.join("contraction.svg"), &fig)?;
-    let table_rows = contraction_table(&rows);
-    let notes = slopes
-        .iter()
-        .map(|(m, ks, s)| format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}"))
-        .collect();
-    reports::write_markdown(
-        &a.out.join("report.md"),
-        &reports::RunReport {
-            title: "verify linear-rep contraction".into(),
-            command: shell_line(&argv),
-            verdict: verdict.to_uppercase(),
-            config: vec![
-                ("lr".into(), a.lr.to_string()),
-                ("delta".into(), a.delta.to_string()),
-                ("max iterations".into(), a.max_iter.to_string()),
-                (
-                    "dims".into(),
-                    format!("d_x = {}, d_y = {}, k = {}", a.dims.dx, a.dims.dy, a.dims.k),
-                ),
-                ("seed".into(), a.seed.to_string()),
-            ],
-            table_header: [
-                "method",
-                "κ(F*)",
-                "κ(Σ)",
-                "rate",
-                "theory",
-                "iterations",
-                "verdict",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            table_rows: table_rows.clone(),
-            figures: vec!["contraction.svg".into()],
-            notes,
+/// The contraction run's settings as the result set shows them.
+fn contraction_settings(a: &ContractionArgs) -> ContractionSettings {
+    ContractionSettings {
+        kappa_head: a.kappa_head.clone(),
+        kappa_sigma: a.kappa_sigma.clone(),
+        lr: a.lr,
+        methods: a.methods.to_string(),
+        dims: results::contraction::Dims {
+            dx: a.dims.dx,
+            dy: a.dims.dy,
+            k: a.dims.k,
         },
-    )?;
-    results::stdout::print_rows(&rows, a.format, || {
-        let mut out = results::stdout::fixed_width(
-            &[
-                "method", "κ(F*)", "κ(Σ)", "rate", "theory", "iters", "verdict",
-            ],
-            &table_rows,
-            &[-11, 8, 8, 12, 12, 7, -8],
-        );
-        for (m, ks, s) in &slopes {
-            out += &format!("{m}, κ(Σ) = {ks}: slope of log(1 − rate) on log κ(F*) = {s:.3}\n");
-        }
-        let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
-        out + &format!(
-            "\nverdict: {} ({} of {} rows agree). Results in {}\n",
-            verdict.to_uppercase(),
-            rows.len() - fails,
-            rows.len(),
-            a.out.display()
-        )
-    })?;
-    Ok(all_pass)
-}
-
-#[derive(Serialize)]
-struct SlopeRec {
-    method: &'static str,
-    kappa_sigma: f64,
-    slope: f64,
-}
-
-#[derive(Serialize)]
-struct RateFile<'a> {
-    tool: &'static str,
-    version: &'static str,
-    command: Vec<String>,
-    seed: u64,
-    verdict: &'static str,
-    tolerance: String,
-    slopes: Vec<SlopeRec>,
-    rows: &'a [RateRow],
-}
-
-/// contraction.json: the rows with the command, tolerance and fitted slopes.
-fn contraction_file<'a>(
-    a: &ContractionArgs,
-    rows: &'a [RateRow],
-    slopes: &[(&'static str, f64, f64)],
-    verdict: &'static str,
-) -> RateFile<'a> {
-    let trials = a.trials as usize;
-    RateFile {
-        tool: "verify",
-        version: env!("CARGO_PKG_VERSION"),
-        command: contraction_argv(a),
+        delta: a.delta,
+        max_iter: a.max_iter,
+        trials: a.trials,
+        alpha: a.alpha,
         seed: a.seed,
-        verdict,
-        tolerance: format!(
-            "ratio (1 − rate)/(1 − rate_theory) over {trials} instances: |mean − 1| / sqrt(SE² + {RATE_TOLERANCE}²) ≤ Student-t critical value at family-wise level {}",
-            a.alpha
-        ),
-        slopes: slopes
-            .iter()
-            .map(|&(m, ks, s)| SlopeRec {
-                method: m,
-                kappa_sigma: ks,
-                slope: s,
-            })
-            .collect(),
-        rows,
+        out: a.out.clone(),
+        format: a.format,
+        command: contraction_argv(a),
     }
-}
-
-/// The contraction rows as table cells (terminal and report).
-fn contraction_table(rows: &[RateRow]) -> Vec<Vec<String>> {
-    rows.iter()
-        .map(|r| {
-            vec![
-                r.method.to_string(),
-                r.kappa_head.to_string(),
-                r.kappa_sigma.to_string(),
-                format!("{:.8}", r.rate),
-                r.rate_theory.map_or("—".into(), |t| format!("{t:.8}")),
-                format!("{}", r.iterations),
-                match r.pass {
-                    Some(true) => "agree".into(),
-                    Some(false) => "DISAGREE".into(),
-                    None => "—".into(),
-                },
-            ]
-        })
-        .collect()
-}
-
-/// Per (method, κ_Σ) with ≥ 2 κ_F values: slope of log(1 − rate) on log κ(F*).
-fn fitted_slopes(rows: &[RateRow]) -> Vec<(&'static str, f64, f64)> {
-    let mut out = Vec::new();
-    let mut keys: Vec<(&'static str, f64)> = Vec::new();
-    for r in rows {
-        if !keys.contains(&(r.method, r.kappa_sigma)) {
-            keys.push((r.method, r.kappa_sigma));
-        }
-    }
-    for (m, ks) in keys {
-        let pts: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|r| r.method == m && r.kappa_sigma == ks && r.rate < 1.0)
-            .map(|r| (r.kappa_head.ln(), (1.0 - r.rate).ln()))
-            .collect();
-        let distinct = pts
-            .iter()
-            .map(|p| p.0.to_bits())
-            .collect::<std::collections::HashSet<_>>();
-        if distinct.len() >= 2 {
-            let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
-            out.push((m, ks, sims::stats::least_squares_slope(&x, &y)));
-        }
-    }
-    out
 }
 
 fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
@@ -1106,86 +870,4 @@ fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
         v.push(val);
     }
     v
-}
-
-/// 1 − rate against κ(F*) on log-log axes: measured markers, theory lines; KFAC and DFW pooled
-/// over κ(Σ) (their rates do not depend on it), AMGD one series per κ(Σ).
-fn contraction_figure(
-    a: &ContractionArgs,
-    rows: &[RateRow],
-    slopes: &[(&str, f64, f64)],
-) -> reports::Figure {
-    let mut series = Vec::new();
-    let mut groups: Vec<(&'static str, Option<f64>)> = Vec::new();
-    for r in rows {
-        let pooled = r.method != "amgd";
-        let key = (r.method, (!pooled).then_some(r.kappa_sigma));
-        if !groups.contains(&key) {
-            groups.push(key);
-        }
-    }
-    for (i, (m, ks)) in groups.iter().enumerate() {
-        let mine: Vec<&RateRow> = rows
-            .iter()
-            .filter(|r| r.method == *m && ks.is_none_or(|k| r.kappa_sigma == k))
-            .collect();
-        let mut theory: Vec<(f64, f64)> = Vec::new();
-        for r in &mine {
-            if let Some(t) = r.rate_theory {
-                if t < 1.0 && !theory.iter().any(|p| p.0 == r.kappa_head) {
-                    theory.push((r.kappa_head, 1.0 - t));
-                }
-            }
-        }
-        theory.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap_or(std::cmp::Ordering::Equal));
-        let slope = slopes
-            .iter()
-            .filter(|s| s.0 == *m && ks.is_none_or(|k| s.1 == k))
-            .map(|s| s.2)
-            .next();
-        let name = match *m {
-            "kfac" => "KFAC (η_F = η)".to_string(),
-            "kfac-etaf1" => "KFAC (η_F = 1)".to_string(),
-            "dfw" => "DFW".to_string(),
-            _ => format!("AMGD, κ(Σ) = {}", ks.unwrap_or(f64::NAN)),
-        };
-        series.push(reports::Series {
-            label: match slope {
-                Some(s) if *m != "kfac" && *m != "kfac-etaf1" => format!("{name}: slope {s:.2}"),
-                _ => name,
-            },
-            marker: i,
-            theory,
-            sims: mine
-                .iter()
-                .filter(|r| r.rate < 1.0)
-                .map(|r| reports::SimPoint {
-                    x: r.kappa_head,
-                    mean: 1.0 - r.rate,
-                    half_width: 0.0,
-                    agrees: r.pass != Some(false),
-                })
-                .collect(),
-            fit: None,
-        });
-    }
-    reports::Figure {
-        title: "Contraction of the subspace distance: 1 − rate against κ(F*)".into(),
-        caption: format!(
-            "population, noiseless · η = {} · d_x = {} · d_y = {} · k = {} · adversarial start δ = {} · seed {}",
-            a.lr, a.dims.dx, a.dims.dy, a.dims.k, a.delta, a.seed
-        ),
-        x_label: "κ(F*) (log scale)".into(),
-        y_label: "1 − per-iteration contraction factor (log scale)".into(),
-        log_x: true,
-        log_y: true,
-        series,
-        bar_meaning: "(first instance)".into(),
-        line_meaning: "local rate theory".into(),
-        x_ticks: if a.kappa_head.values.len() <= 10 {
-            a.kappa_head.values.clone()
-        } else {
-            Vec::new()
-        },
-    }
 }

@@ -4,5 +4,6 @@
 
 #![warn(missing_docs)]
 
+pub mod contraction;
 pub mod single_index;
 pub mod stdout;
