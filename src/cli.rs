@@ -27,9 +27,10 @@ pub enum Command {
     /// One-step SGD vs KFAC in the single-index model: Lemmas 3.10 and 3.12 against simulation.
     #[command(after_help = SINGLE_INDEX_EXAMPLES)]
     SingleIndex(SingleIndexArgs),
-    /// Combine the folders of a sharded run (`--shard I/K`) into the files an unsharded run writes.
+    /// Combine the folders of a sharded run (`--shard I/K` of single-index, spike or linear-rep
+    /// contraction) into the files an unsharded run writes.
     #[command(
-        after_help = "Example (3 shards, e.g. a SLURM array or GNU parallel):\n  verify single-index --kappa 1..30 --trials 200 --shard 0/3 --out s0   # likewise 1/3 -> s1, 2/3 -> s2\n  verify merge s0 s1 s2 --out merged"
+        after_help = "Example (3 shards, e.g. a SLURM array or GNU parallel):\n  verify single-index --kappa 1..30 --trials 200 --shard 0/3 --out s0   # likewise 1/3 -> s1, 2/3 -> s2\n  verify merge s0 s1 s2 --out merged\n\nThe shards' checkpoints name the command, so the same works for `verify spike` and\n`verify linear-rep contraction`. Refused: shards of another run or split, a shard given twice,\na missing or unfinished shard, an input file changed since, --out equal to a shard folder."
     )]
     Merge(MergeArgs),
     /// Run a sweep described in a TOML experiment file (keys are the flags), or re-run a result JSON.
