@@ -14,21 +14,6 @@ fn lines(p: &Path) -> usize {
         .unwrap_or(0)
 }
 
-fn assert_same(files: &[&str], a: &Path, b: &Path) {
-    for f in files {
-        let (x, y) = (
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-        );
-        assert!(
-            x == y,
-            "{f} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-}
-
 /// Run `args` whole into `base/whole`; run it again into `base/cut`, SIGKILL it once `kill_at`
 /// units are logged, resume, and compare `files`.
 fn kill_and_resume(base: &Path, args: &[&str], units: usize, kill_at: usize, files: &[&str]) {

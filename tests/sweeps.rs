@@ -15,18 +15,7 @@ const RESULT_FILES: [&str; 4] = [
 ];
 
 fn assert_same_results(a: &Path, b: &Path) {
-    for f in RESULT_FILES {
-        let (x, y) = (
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-        );
-        assert!(
-            x == y,
-            "{f} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
+    assert_same(&RESULT_FILES, a, b);
 }
 
 fn lines(p: &Path) -> usize {

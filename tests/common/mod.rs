@@ -17,6 +17,22 @@ pub fn verify_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().expect("run verify")
 }
 
+/// Assert that each of `files` is byte-identical in folders `a` and `b`.
+pub fn assert_same(files: &[&str], a: &std::path::Path, b: &std::path::Path) {
+    for f in files {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
 /// A fresh scratch folder for one test.
 pub fn scratch(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("verify-test-{}-{name}", std::process::id()));
