@@ -82,11 +82,11 @@ pub fn run(a: &ReproduceArgs) -> Result<bool, CliError> {
         all &= run_linear_rep(a)?;
     }
     if a.part == ReproducePart::LinearRep {
-        println!(
-            "\nreproduce: {} (figures and report.md in each subfolder of {})",
+        results::stdout::emit(&format!(
+            "\nreproduce: {} (figures and report.md in each subfolder of {})\n",
             if all { "AGREE" } else { "DISAGREE" },
             a.out.display()
-        );
+        ))?;
         return Ok(all);
     }
     for (folder, what, flags) in FIGURES {
@@ -122,10 +122,10 @@ pub fn run(a: &ReproduceArgs) -> Result<bool, CliError> {
         let ok = crate::single_index::run(&args)?;
         all &= ok;
     }
-    println!(
-        "\nreproduce: {} (figures and report.md in each subfolder of {})",
+    results::stdout::emit(&format!(
+        "\nreproduce: {} (figures and report.md in each subfolder of {})\n",
         if all { "AGREE" } else { "DISAGREE" },
         a.out.display()
-    );
+    ))?;
     Ok(all)
 }

@@ -450,3 +450,64 @@ fn an_unwritable_output_folder_exits_3_naming_the_path() {
     assert!(stderr(&o).contains("a-file"), "{}", stderr(&o));
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Found by a reliability test (issue 15): a step so small that the value count overflows, a
+/// reader that stops early (`verify … | head -1`) and standard output on a full device. None may
+/// panic: exit 2 naming the flag, a quiet end once the files are written, exit 3 naming stdout.
+#[test]
+fn a_tiny_step_a_closed_pipe_and_a_full_stdout_do_not_panic() {
+    let dir = scratch("hostile-stdout");
+    let out = dir.to_str().unwrap();
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--kappa",
+        "1..10:1e-300",
+        "--out",
+        out,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--kappa") && !stderr(&o).contains("panicked"));
+
+    // A reader that closes its end before the (large) CSV is written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args([
+            "single-index",
+            "--theory-only",
+            "--kappa",
+            "1..3000",
+            "--format",
+            "csv",
+        ])
+        .args(["--quiet", "--out", out])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_ne!(o.status.code(), Some(101));
+    assert!(
+        dir.join("single_index.csv").exists(),
+        "files come before printing"
+    );
+
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_verify"))
+            .args([
+                "single-index",
+                "--theory-only",
+                "--kappa",
+                "1..20",
+                "--out",
+                out,
+            ])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

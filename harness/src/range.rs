@@ -46,10 +46,14 @@ pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
             if b < a {
                 return Err(format!("empty RANGE: {b} < {a}"));
             }
-            let count = ((b - a) / step * (1.0 + 1e-12) + 1e-9).floor() as usize + 1;
-            if count > 1_000_000 {
-                return Err(format!("RANGE has {count} values; at most 1,000,000"));
+            // Count in floating point first: a tiny step would overflow an integer.
+            let steps = ((b - a) / step * (1.0 + 1e-12) + 1e-9).floor();
+            if !(steps < 1_000_000.0) {
+                return Err(format!(
+                    "RANGE has {steps:.3e} values with step {step:e}; at most 1,000,000"
+                ));
             }
+            let count = steps as usize + 1;
             (0..count).map(|i| tidy(a + step * i as f64)).collect()
         }
     } else {

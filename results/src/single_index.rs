@@ -281,20 +281,20 @@ fn config(a: &Settings, model: &SingleIndexModel, points: &[SingleIndexPoint]) -
 }
 
 /// The verdict line under the table.
-fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) {
+fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), HarnessError> {
     let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
     let judged = rows.iter().filter(|r| r.pass.is_some()).count();
     let unjudged = match rows.len() - judged {
         0 => String::new(),
         k => format!("; {k} simulated without a formula"),
     };
-    println!(
-        "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}",
+    crate::stdout::emit(&format!(
+        "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}\n",
         verdict.to_uppercase(),
         judged - fails,
         a.alpha,
         a.out.display()
-    );
+    ))
 }
 
 /// From per-unit values (all units in grid order, or None for theory only) to rows, files and
@@ -342,7 +342,7 @@ pub fn finish(
     )?;
     print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
     if !a.theory_only && a.format == Format::Table {
-        print_verdict(a, &rows, verdict);
+        print_verdict(a, &rows, verdict)?;
     }
     Ok((all_agree, rows))
 }

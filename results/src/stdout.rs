@@ -4,6 +4,23 @@
 use harness::{Format, HarnessError};
 use serde::Serialize;
 use sims::SimError;
+use std::io::Write;
+
+/// Write `text` to standard output. A reader that went away (`verify … | head`) ends the output
+/// quietly: the result files are written before anything is printed. Any other failure (a full
+/// disk behind a redirection) is an error naming standard output.
+pub fn emit(text: &str) -> Result<(), HarnessError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(HarnessError::Report(reports::ReportError::Io {
+                path: "standard output".into(),
+                source: e,
+            }))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// `rows` as a JSON array (`--format json`) or CSV (`--format csv`); `table` renders them for
 /// `--format table`; nothing for `--format none`.
@@ -13,20 +30,19 @@ pub fn print_rows<T: Serialize>(
     table: impl FnOnce() -> String,
 ) -> Result<(), HarnessError> {
     match format {
-        Format::Json => println!(
-            "{}",
+        Format::Json => emit(&format!(
+            "{}\n",
             serde_json::to_string_pretty(rows)
                 .map_err(|e| HarnessError::Sim(SimError::Numerical(e.to_string())))?
-        ),
+        )),
         Format::Csv => {
             let bytes = reports::files::csv_bytes(rows)
                 .map_err(|e| HarnessError::Sim(SimError::Numerical(e)))?;
-            print!("{}", String::from_utf8_lossy(&bytes));
+            emit(&String::from_utf8_lossy(&bytes))
         }
-        Format::Table => print!("{}", table()),
-        Format::None => {}
+        Format::Table => emit(&table()),
+        Format::None => Ok(()),
     }
-    Ok(())
 }
 
 /// A fixed-width table with a header line: one width per column, negative for left-aligned.
