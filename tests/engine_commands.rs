@@ -212,3 +212,84 @@ fn a_changed_spectrum_file_is_refused_by_resume_merge_and_rerun() {
     );
     std::fs::remove_dir_all(base).ok();
 }
+
+/// A damaged checkpoint is refused with the file named, never used and never a panic (issue 15):
+/// a unit with too few values, a unit recorded twice with different values, a garbled line (with
+/// its line number), and a shard holding a unit of another shard.
+#[test]
+fn damaged_checkpoints_are_refused_by_resume_and_merge() {
+    let base = scratch("damaged");
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let sweep = [
+        "single-index",
+        "--kappa",
+        "1,5",
+        "--level",
+        "direction",
+        "--d",
+        "40",
+        "--trials",
+        "4",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    let run = |extra: &[&str]| verify(&[&sweep[..], extra].concat());
+    assert_eq!(run(&["--out", &dir("w")]).status.code(), Some(0));
+    let log = base.join("w/units.jsonl");
+    let original = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let rewrite = |body: Vec<String>| {
+        std::fs::write(
+            &log,
+            body.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        )
+        .unwrap()
+    };
+    let mut cases: Vec<(Vec<String>, i32, &str)> = Vec::new();
+    // Too few values: drop the last of the line's bits.
+    let mut short: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let cut = short[2].rfind(',').unwrap();
+    short[2] = format!("{}]}}", &short[2][..cut]);
+    cases.push((short, 2, "values"));
+    // The same unit twice with different values.
+    let mut twice: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let changed = twice[1].replacen("[4", "[3", 1);
+    assert_ne!(changed, twice[1]);
+    twice.push(changed);
+    cases.push((twice, 2, "twice"));
+    // A garbled middle line.
+    let mut garbled: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    garbled[3] = "{\"point\":".into();
+    cases.push((garbled, 3, "line 4"));
+    for (body, code, word) in cases {
+        rewrite(body);
+        let o = run(&["--out", &dir("w"), "--resume"]);
+        assert_eq!(o.status.code(), Some(code), "{word}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(word) && stderr(&o).contains("units.jsonl"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // A shard folder holding a unit of the other shard.
+    for i in 0..2 {
+        let o = run(&[
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            &dir(&format!("s{i}")),
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+    }
+    let s0 = base.join("s0/units.jsonl");
+    let other = std::fs::read_to_string(base.join("s1/units.jsonl")).unwrap();
+    let foreign = other.lines().nth(1).unwrap();
+    let mut text = std::fs::read_to_string(&s0).unwrap();
+    text.push_str(&format!("{foreign}\n"));
+    std::fs::write(&s0, text).unwrap();
+    let o = verify(&["merge", &dir("s0"), &dir("s1"), "--out", &dir("m")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not belong"), "{}", stderr(&o));
+    std::fs::remove_dir_all(base).ok();
+}

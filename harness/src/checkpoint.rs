@@ -92,9 +92,12 @@ pub enum Outcome {
 }
 
 /// The units of a run's checkpoint already on disk, when resuming the same run.
-fn resumable_units(plan: &RunPlan) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {
+fn resumable_units(
+    plan: &RunPlan,
+    values_per_unit: usize,
+) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {
     let log_path = plan.out.join(UNITS_FILE);
-    let mut known = HashMap::new();
+    let known = HashMap::new();
     if !(plan.resume && log_path.exists()) {
         return Ok(known);
     }
@@ -122,8 +125,49 @@ fn resumable_units(plan: &RunPlan) -> Result<HashMap<Unit, Vec<f64>>, HarnessErr
             h.command.join(" ")
         )));
     }
+    collect_units(&log_path, &h, records, Some(values_per_unit))
+}
+
+/// The units of a checkpoint's records, refusing (with the file named) a unit outside the grid or
+/// the header's shard, a unit with the wrong number of values (`per_unit`, or else the same as
+/// the other units), and a unit recorded twice with different values.
+pub fn collect_units(
+    path: &Path,
+    h: &LogHeader,
+    records: Vec<reports::UnitRecord>,
+    per_unit: Option<usize>,
+) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {
+    let bad = |what: String| {
+        HarnessError::Usage(format!(
+            "{} is damaged: {what}; delete it (or the folder) and run again",
+            path.display()
+        ))
+    };
+    let expected = per_unit.or_else(|| records.first().map(|r| r.bits.len()));
+    let mut known: HashMap<Unit, Vec<f64>> = HashMap::new();
     for r in records {
-        known.insert((r.point, r.trial), r.values());
+        let unit = (r.point, r.trial);
+        let index = r.point * h.trials + r.trial;
+        let in_shard = h.shard.is_none_or(|(i, k)| index % k == i);
+        if r.point >= h.points || r.trial >= h.trials || !in_shard {
+            return Err(bad(format!("unit {unit:?} does not belong to this run")));
+        }
+        if Some(r.bits.len()) != expected {
+            return Err(bad(format!(
+                "unit {unit:?} has {} values, expected {}",
+                r.bits.len(),
+                expected.unwrap_or(0)
+            )));
+        }
+        let values = r.values();
+        if let Some(old) = known.get(&unit) {
+            if old.iter().map(|v| v.to_bits()).ne(r.bits.iter().copied()) {
+                return Err(bad(format!(
+                    "unit {unit:?} is recorded twice with different values"
+                )));
+            }
+        }
+        known.insert(unit, values);
     }
     Ok(known)
 }
@@ -157,7 +201,7 @@ pub fn run_checkpointed<M: Model>(
         Some((i, k)) => sims::shard_units(np, trials, i, k),
         None => sims::all_units(np, trials),
     };
-    let mut known = resumable_units(plan)?;
+    let mut known = resumable_units(plan, model.methods().len() + model.extras().len())?;
     let kept: Vec<reports::UnitRecord> = mine
         .iter()
         .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))

@@ -1,9 +1,9 @@
 //! Merge the shard folders of one sharded run into the unit values of the whole run, refusing
 //! shards of another run or split, a shard given twice, a missing or an unfinished shard.
 
-use crate::checkpoint::{read_checkpoint, LogHeader, UNITS_FILE};
+use crate::checkpoint::{collect_units, read_checkpoint, LogHeader, UNITS_FILE};
 use crate::error::HarnessError;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The combined checkpoint of a sharded run.
@@ -19,11 +19,14 @@ fn usage(msg: String) -> HarnessError {
     HarnessError::Usage(format!("merge: {msg}"))
 }
 
+/// One shard folder's index, count, header and units.
+type Shard = (usize, usize, LogHeader, HashMap<sims::Unit, Vec<f64>>);
+
 /// Check one shard folder against the first one seen; returns (index, count, header, records).
 fn read_shard(
     dir: &Path,
     first: Option<&LogHeader>,
-) -> Result<(usize, usize, LogHeader, Vec<reports::UnitRecord>), HarnessError> {
+) -> Result<Shard, HarnessError> {
     let path = dir.join(UNITS_FILE);
     if !path.exists() {
         return Err(usage(format!(
@@ -54,9 +57,9 @@ fn read_shard(
             )));
         }
     }
+    let units = collect_units(&path, &h, records, None)?;
     let expected = sims::shard_units(h.points, h.trials, i, k);
-    let have: HashSet<sims::Unit> = records.iter().map(|r| (r.point, r.trial)).collect();
-    let done = expected.iter().filter(|u| have.contains(u)).count();
+    let done = expected.iter().filter(|u| units.contains_key(u)).count();
     if done < expected.len() {
         return Err(usage(format!(
             "shard {i}/{k} in {} is unfinished ({done} of {} units); finish it with the same command plus --resume",
@@ -64,7 +67,7 @@ fn read_shard(
             expected.len()
         )));
     }
-    Ok((i, k, h, records))
+    Ok((i, k, h, units))
 }
 
 /// Read and check every shard folder, then return the whole run's units in grid order.
@@ -73,7 +76,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
     let mut shards: BTreeMap<usize, &Path> = BTreeMap::new();
     let mut values: BTreeMap<sims::Unit, Vec<f64>> = BTreeMap::new();
     for dir in dirs {
-        let (i, k, h, records) = read_shard(dir, first.as_ref())?;
+        let (i, k, h, units) = read_shard(dir, first.as_ref())?;
         if let Some(prev) = shards.insert(i, dir) {
             return Err(usage(format!(
                 "shard {i}/{k} given twice ({} and {})",
@@ -81,9 +84,16 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
                 dir.display()
             )));
         }
-        for r in records {
-            values.insert((r.point, r.trial), r.values());
+        let width = |m: &BTreeMap<sims::Unit, Vec<f64>>| m.values().next().map(Vec::len);
+        if let (Some(a), Some(b)) = (width(&values), units.values().next().map(Vec::len)) {
+            if a != b {
+                return Err(usage(format!(
+                    "{} holds units of {b} values, the other shards {a}",
+                    dir.display()
+                )));
+            }
         }
+        values.extend(units);
         first.get_or_insert(h);
     }
     let h = first.ok_or_else(|| usage("give at least one shard folder".into()))?;

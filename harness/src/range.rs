@@ -48,7 +48,7 @@ pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
             }
             // Count in floating point first: a tiny step would overflow an integer.
             let steps = ((b - a) / step * (1.0 + 1e-12) + 1e-9).floor();
-            if !(steps < 1_000_000.0) {
+            if steps.is_nan() || steps >= 1_000_000.0 {
                 return Err(format!(
                     "RANGE has {steps:.3e} values with step {step:e}; at most 1,000,000"
                 ));

@@ -25,6 +25,16 @@ pub enum ReportError {
         /// What was wrong.
         reason: String,
     },
+    /// A file read back (a checkpoint) is not what was written.
+    #[error("cannot read {path}, line {line}: {reason}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     #[error("cannot draw {path}: {reason}")]
     /// A figure could not be drawn.
     Plot {

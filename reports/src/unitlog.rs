@@ -96,22 +96,25 @@ impl UnitLog {
 pub fn read_unit_log(path: &Path) -> Result<(serde_json::Value, Vec<UnitRecord>), ReportError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
     let mut lines = text.split_inclusive('\n');
-    let bad = |reason: String| ReportError::Encode {
+    let bad = |line: usize, reason: String| ReportError::Decode {
         path: path.to_path_buf(),
+        line,
         reason,
     };
     let header_line = lines
         .next()
         .filter(|l| l.ends_with('\n'))
-        .ok_or_else(|| bad("no header line".into()))?;
+        .ok_or_else(|| bad(1, "no header line".into()))?;
     let header: serde_json::Value =
-        serde_json::from_str(header_line).map_err(|e| bad(format!("bad header: {e}")))?;
+        serde_json::from_str(header_line).map_err(|e| bad(1, format!("not a header: {e}")))?;
     let mut records = Vec::new();
-    for l in lines {
+    for (i, l) in lines.enumerate() {
         if !l.ends_with('\n') {
             break; // cut off by an interruption
         }
-        records.push(serde_json::from_str(l).map_err(|e| bad(format!("bad unit line: {e}")))?);
+        let record =
+            serde_json::from_str(l).map_err(|e| bad(i + 2, format!("not a unit record ({e})")))?;
+        records.push(record);
     }
     Ok((header, records))
 }
