@@ -25,41 +25,46 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 pub enum Command {
     /// One-step SGD vs KFAC in the single-index model: Lemmas 3.10 and 3.12 against simulation.
-    #[command(after_help = SINGLE_INDEX_EXAMPLES)]
+    #[command(allow_negative_numbers = true, after_help = SINGLE_INDEX_EXAMPLES)]
     SingleIndex(SingleIndexArgs),
     /// Combine the folders of a sharded run (`--shard I/K` of single-index, spike or linear-rep
     /// contraction) into the files an unsharded run writes.
     #[command(
+        allow_negative_numbers = true,
         after_help = "Example (3 shards, e.g. a SLURM array or GNU parallel):\n  verify single-index --kappa 1..30 --trials 200 --shard 0/3 --out s0   # likewise 1/3 -> s1, 2/3 -> s2\n  verify merge s0 s1 s2 --out merged\n\nThe shards' checkpoints name the command, so the same works for `verify spike` and\n`verify linear-rep contraction`. Refused: shards of another run or split, a shard given twice,\na missing or unfinished shard, an input file changed since, --out equal to a shard folder."
     )]
     Merge(MergeArgs),
     /// Run a sweep described in a TOML experiment file (keys are the flags), or re-run a result JSON.
     #[command(
+        allow_negative_numbers = true,
         after_help = "Example file (sweep.toml):\n  kappa = \"1..20\"\n  psi = [0.5, 1, 2, 4]\n  spectrum = \"geometric\"\n  trials = 50\n  level = \"direction\"\n  out = \"out/geometric\"\n\n  verify run sweep.toml\n  verify run out/geometric/single_index.json --out out/rerun   # the exact same run again"
     )]
     Run(RunArgs),
     /// Eigenvalues of one sampled S = XᵀX/n against the limiting density (Silverstein's equation).
     #[command(
+        allow_negative_numbers = true,
         after_help = "Examples:\n  verify spectrum                                   # two-point, kappa 10, psi 2, d 1000\n  verify spectrum --spectrum geometric --kappa 30 --psi 0.5 --d 2000\n\nWrites spectrum.csv (bins: sample vs limiting density), spectrum.json (KS and L1 distances)\nand spectrum.svg to --out."
     )]
     Spectrum(SpectrumArgs),
     /// Theorem 3.9: ‖W₁ − W₀ − η c1 a β̂ᵀ‖ / ‖η c1 a β̂ᵀ‖ against d (the step is a spike plus a
     /// vanishing remainder). Exit 1 if the remainder does not shrink with d.
     #[command(
+        allow_negative_numbers = true,
         after_help = "Example:\n  verify spike --d 100,200,400,800 --kappa 10 --psi 2 --trials 10\n\nWrites spike.csv, spike.json (with the fitted slope) and spike.svg to --out."
     )]
     Spike(SpikeArgs),
     /// Phase diagram over (κ, ψ) of ρ_KFAC − ρ_SGD from theory, with simulation checks marked.
     #[command(
+        allow_negative_numbers = true,
         after_help = "Example:\n  verify phase --kappa 1,30 --psi 0.25,8 --check-kappa 2,10,25 --check-psi 0.5,2,6\n\nWrites phase.svg (heatmap with the checks), phase.csv (the theory grid) and checks/ (an\nordinary single-index sweep at the check points) to --out. Exit 1 if a check disagrees."
     )]
     Phase(PhaseArgs),
     /// Linear representation learning (Section 3.1): KFAC against SGD, AMGD, DFW, Adam, NGD and
     /// batch-norm on F G x; `contraction` checks the rates of Theorem 3.6 / Proposition 3.5.
-    #[command(after_help = LINEAR_REP_EXAMPLES, args_conflicts_with_subcommands = true)]
+    #[command(allow_negative_numbers = true, after_help = LINEAR_REP_EXAMPLES, args_conflicts_with_subcommands = true)]
     LinearRep(LinearRepCommand),
     /// Regenerate the paper's figures (Figure 3 left and right; Figures 1, 2, 5, 9) into --out.
-    #[command(after_help = REPRODUCE_HELP)]
+    #[command(allow_negative_numbers = true, after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
 }
 
@@ -89,7 +94,7 @@ pub struct LinearRepCommand {
 pub enum LinearRepSub {
     /// Population contraction factors of KFAC, AMGD and DFW against their local rates (exit 1 if
     /// one disagrees).
-    #[command(after_help = CONTRACTION_HELP)]
+    #[command(allow_negative_numbers = true, after_help = CONTRACTION_HELP)]
     Contraction(ContractionArgs),
 }
 
@@ -587,7 +592,7 @@ pub struct SingleIndexArgs {
     pub resume: bool,
     /// Run only shard I of K (0 ≤ I < K): a deterministic 1/K of the (grid point, trial) units,
     /// written to --out/units.jsonl; `verify merge` combines the K shard folders.
-    #[arg(long, value_name = "I/K", value_parser = harness::shard_spec)]
+    #[arg(long, value_name = "I/K", value_parser = harness::shard_spec, allow_hyphen_values = true)]
     pub shard: Option<(usize, usize)>,
     /// Multiplier on the finite-size allowance of the verdict (0 = pure Monte Carlo test).
     #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float, allow_hyphen_values = true)]

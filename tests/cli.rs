@@ -109,6 +109,12 @@ fn bad_input_names_the_flag() {
         (vec!["--psi", "1..2:0"], "--psi"),
         (vec!["--level", "neuron"], "--level"),
         (vec!["--format", "xml"], "--format"),
+        // Negative numbers are values, refused by the flag's own check (issue 15).
+        (vec!["--d", "-5"], "--d"),
+        (vec!["--trials", "-3"], "--trials"),
+        (vec!["--seed", "-1"], "--seed"),
+        (vec!["--shard", "-1/2"], "--shard"),
+        (vec!["--kappa", "1..10:1e-300"], "--kappa"),
     ];
     for (extra, flag) in cases {
         let mut args = vec![

@@ -37,7 +37,7 @@ pub struct CommonArgs {
     #[arg(long)]
     pub resume: bool,
     /// Run only part I of K of the trials (0 <= I < K) into --out; combine with --merge.
-    #[arg(long, value_name = "I/K", value_parser = shard_spec)]
+    #[arg(long, value_name = "I/K", value_parser = shard_spec, allow_hyphen_values = true)]
     pub shard: Option<(usize, usize)>,
     /// Combine these shard folders into --out instead of simulating.
     #[arg(long, value_name = "SHARD_DIR", num_args = 1.., conflicts_with_all = ["shard", "resume", "theory_only"])]
@@ -112,6 +112,6 @@ pub struct ShardArgs {
     pub resume: bool,
     /// Run only part I of K of the trials (0 <= I < K) into --out; combine the K folders with
     /// `verify merge DIR... --out DIR`.
-    #[arg(long, value_name = "I/K", value_parser = shard_spec)]
+    #[arg(long, value_name = "I/K", value_parser = shard_spec, allow_hyphen_values = true)]
     pub shard: Option<(usize, usize)>,
 }

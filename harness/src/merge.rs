@@ -23,10 +23,7 @@ fn usage(msg: String) -> HarnessError {
 type Shard = (usize, usize, LogHeader, HashMap<sims::Unit, Vec<f64>>);
 
 /// Check one shard folder against the first one seen; returns (index, count, header, records).
-fn read_shard(
-    dir: &Path,
-    first: Option<&LogHeader>,
-) -> Result<Shard, HarnessError> {
+fn read_shard(dir: &Path, first: Option<&LogHeader>) -> Result<Shard, HarnessError> {
     let path = dir.join(UNITS_FILE);
     if !path.exists() {
         return Err(usage(format!(
