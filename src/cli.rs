@@ -553,7 +553,7 @@ pub struct SingleIndexArgs {
     /// the finite-size-scaling figure).
     #[arg(long, value_name = "RANGE", default_value = "1000", value_parser = dimension_range)]
     pub d: DRange,
-    /// Network width N (even; default d).
+    /// Network width N (even; default d, rounded up to an even number).
     #[arg(long, value_name = "INT", value_parser = even_width)]
     pub width: Option<usize>,
     /// Monte Carlo trials per grid point (>= 2).
@@ -669,7 +669,8 @@ pub struct SpectrumArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct SpikeArgs {
-    /// Dimensions (RANGE of whole numbers, at least two); N = d, n = ψ d.
+    /// Dimensions (RANGE of whole numbers, at least two); N = d rounded up to an even number,
+    /// n = ψ d.
     #[arg(long, value_name = "RANGE", default_value = "100,200,400,800", value_parser = dimension_range)]
     pub d: DRange,
     /// Anisotropy κ (> 0).
@@ -747,7 +748,7 @@ pub struct PhaseArgs {
     /// KFAC ridge λ, or `opt`.
     #[arg(long, value_name = "F|opt", default_value = "0.1", value_parser = lambda_arg, allow_hyphen_values = true)]
     pub lambda: Lambda,
-    /// Dimension of the checks.
+    /// Dimension of the checks (network width N = d rounded up to an even number).
     #[arg(long, value_name = "INT", default_value = "400", value_parser = clap::value_parser!(u64).range(2..=100_000))]
     pub d: u64,
     /// Monte Carlo trials per check point.

@@ -72,14 +72,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         }
     }
     if model.level == Level::Network && !a.theory_only {
-        let tau1 = model.spectrum(&points[0]).measure()?.tau1();
-        let c1 = a.student.moments(tau1)?.c1;
-        if c1.abs() < 1e-8 {
-            return Err(CliError::Usage(format!(
-                "invalid value for --student: {} has E[σ'(z)] = {c1:.2e} ≈ 0, so one step learns no direction; pick a student with a linear part",
-                a.student
-            )));
-        }
+        model.check_student(&points[0])?;
     }
     Ok((model, points))
 }

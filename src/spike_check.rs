@@ -92,6 +92,7 @@ pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliEr
             p.d
         )));
     }
+    base.check_student(&points[0])?;
     Ok((SpikeModel { base }, points))
 }
 

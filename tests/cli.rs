@@ -156,6 +156,20 @@ fn bad_input_names_the_flag() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--student"));
+    // The spike check too (it used to report a ratio of 2e14 and exit 0).
+    let o = verify(&[
+        "spike",
+        "--student",
+        "hermite:0,0,1",
+        "--d",
+        "20,40",
+        "--trials",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--student"));
     std::fs::remove_dir_all(dir).ok();
 }
 

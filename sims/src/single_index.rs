@@ -489,6 +489,23 @@ impl SingleIndexModel {
         }
     }
 
+    /// Refuse a student without a linear part at `p`: with E[σ'(z)] = 0 one gradient step learns
+    /// no direction (Theorem 3.9's spike has size c1).
+    pub fn check_student(&self, p: &SingleIndexPoint) -> Result<(), SimError> {
+        let tau1 = self.spectrum(p).measure()?.tau1();
+        let c1 = self.student.moments(tau1)?.c1;
+        if c1.abs() < 1e-8 {
+            return Err(SimError::InvalidParameter {
+                name: "student",
+                reason: format!(
+                    "{} has E[σ'(z)] = {c1:.2e} ≈ 0, so one step learns no direction; pick a student with a linear part",
+                    self.student
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The population spectrum at `p`.
     pub fn spectrum(&self, p: &SingleIndexPoint) -> Spectrum {
         Spectrum {
