@@ -95,8 +95,7 @@ pub fn run(r: &RunArgs) -> Result<bool, CliError> {
         ))
     })?;
     match cli.command {
-        Command::SingleIndex(args) => crate::single_index::run(&args),
-        Command::LinearRep(args) => crate::linear_rep::run(&args),
+        c @ (Command::SingleIndex(_) | Command::LinearRep(_)) => crate::dispatch(c),
         _ => Err(CliError::Usage(format!(
             "run: {} must describe a single-index or linear-rep run",
             r.file.display()

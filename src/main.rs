@@ -12,14 +12,33 @@ mod spectrum_check;
 mod spike_check;
 
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::{Cli, Command, LinearRepSub};
+use error::CliError;
+use std::path::Path;
 
-fn main() {
-    // Trials run in parallel on rayon; each trial's faer calls run sequentially. This is the one
-    // global setting, made once here on purpose (see shared notes: nested parallelism gains nothing).
-    faer::set_global_parallelism(faer::Par::Seq);
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// The folder a command writes its results into (`verify run` locks the command it runs).
+fn out_of(c: &Command) -> Option<&Path> {
+    Some(match c {
+        Command::SingleIndex(a) => &a.out,
+        Command::Reproduce(a) => &a.out,
+        Command::Merge(a) => &a.out,
+        Command::Run(_) => return None,
+        Command::Spectrum(a) => &a.out,
+        Command::Spike(a) => &a.out,
+        Command::Phase(a) => &a.out,
+        Command::LinearRep(c) => match &c.command {
+            Some(LinearRepSub::Contraction(a)) => &a.out,
+            None => &c.run.out,
+        },
+    })
+}
+
+/// Run a command while holding its output folder (one run per folder at a time).
+pub fn dispatch(command: Command) -> Result<bool, CliError> {
+    let _lock = out_of(&command)
+        .map(harness::OutLock::acquire)
+        .transpose()?;
+    match command {
         Command::SingleIndex(args) => single_index::run(&args),
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Merge(args) => merge::run(&args),
@@ -28,8 +47,15 @@ fn main() {
         Command::Spike(args) => spike_check::run(&args),
         Command::Phase(args) => phase::run(&args),
         Command::LinearRep(args) => linear_rep::run(&args),
-    };
-    match result {
+    }
+}
+
+fn main() {
+    // Trials run in parallel on rayon; each trial's faer calls run sequentially. This is the one
+    // global setting, made once here on purpose (see shared notes: nested parallelism gains nothing).
+    faer::set_global_parallelism(faer::Par::Seq);
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),
         Err(e) => {
             eprintln!("error: {e}");

@@ -293,3 +293,46 @@ fn damaged_checkpoints_are_refused_by_resume_and_merge() {
     assert!(stderr(&o).contains("does not belong"), "{}", stderr(&o));
     std::fs::remove_dir_all(base).ok();
 }
+
+/// Two runs into one `--out`: the second is refused while the first runs (exit 2, naming the
+/// folder and the other process), the first finishes untouched, and the lock goes with it.
+#[test]
+fn a_second_run_into_a_busy_folder_is_refused() {
+    let base = scratch("lock");
+    let out = base.join("o");
+    let sweep = [
+        "single-index",
+        "--kappa",
+        "1..3",
+        "--d",
+        "200",
+        "--trials",
+        "200",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(sweep)
+        .args(["--out", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = out.join(".verify.lock");
+    let start = Instant::now();
+    while !lock.exists() && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let second = verify(&[&sweep[..], &["--out", out.to_str().unwrap()]].concat());
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(stderr(&second).contains("in use"), "{}", stderr(&second));
+    assert!(
+        matches!(first.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&first)
+    );
+    assert!(out.join("single_index.csv").exists() && !lock.exists());
+    std::fs::remove_dir_all(base).ok();
+}

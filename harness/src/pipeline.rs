@@ -124,6 +124,7 @@ fn rows(
 pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
     let points = grid.points();
     let out = out_dir(c, a);
+    let _lock = crate::lock::OutLock::acquire(&out)?;
     let model = AsModel(c);
     let theory: Vec<Vec<Option<f64>>> = points
         .iter()
