@@ -312,7 +312,7 @@ fn a_second_run_into_a_busy_folder_is_refused() {
         "--format",
         "none",
     ];
-    let mut first = Command::new(env!("CARGO_BIN_EXE_verify"))
+    let first = Command::new(env!("CARGO_BIN_EXE_verify"))
         .args(sweep)
         .args(["--out", out.to_str().unwrap()])
         .stdout(Stdio::null())
