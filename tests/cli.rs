@@ -531,3 +531,48 @@ fn a_tiny_step_a_closed_pipe_and_a_full_stdout_do_not_panic() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A run into a folder of an earlier run leaves one run's files: figures of axes no longer swept
+/// and a checkpoint beside theory-only results are removed (issue 15).
+#[test]
+fn a_new_run_removes_the_earlier_runs_stale_files() {
+    let dir = scratch("stale");
+    let out = dir.to_str().unwrap();
+    let o = verify(&[
+        "single-index",
+        "--kappa",
+        "1,5",
+        "--psi",
+        "1,2",
+        "--level",
+        "direction",
+        "--d",
+        "40",
+        "--trials",
+        "3",
+        "--quiet",
+        "--format",
+        "none",
+        "--out",
+        out,
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(dir.join("single_index_psi.svg").exists() && dir.join("units.jsonl").exists());
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--kappa",
+        "1..3",
+        "--quiet",
+        "--out",
+        out,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.join("single_index_kappa.svg").exists());
+    assert!(
+        !dir.join("single_index_psi.svg").exists(),
+        "stale ψ figure left"
+    );
+    assert!(!dir.join("units.jsonl").exists(), "stale checkpoint left");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -297,6 +297,34 @@ fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), Harnes
     ))
 }
 
+/// Every file a single-index run may write besides its CSV, JSON and report.
+const OPTIONAL_OUTPUTS: [&str; 6] = [
+    "single_index_kappa.svg",
+    "single_index_psi.svg",
+    "single_index_lambda.svg",
+    "single_index_finite_size.svg",
+    "finite_size.csv",
+    "units.jsonl",
+];
+
+/// Remove what an earlier run left in `--out` that this run does not write (a figure of an axis
+/// no longer swept, a checkpoint beside theory-only results), so the folder holds one run.
+fn remove_stale_outputs(a: &Settings, figures: &[String]) -> Result<(), HarnessError> {
+    let finite_size = figures.iter().any(|f| f == "single_index_finite_size.svg");
+    for name in OPTIONAL_OUTPUTS {
+        let written = figures.iter().any(|f| f == name)
+            || (name == "finite_size.csv" && finite_size)
+            || (name == "units.jsonl" && !a.theory_only);
+        let path = a.out.join(name);
+        if !written && path.exists() {
+            std::fs::remove_file(&path).map_err(|source| {
+                HarnessError::Report(reports::ReportError::Io { path, source })
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// From per-unit values (all units in grid order, or None for theory only) to rows, files and
 /// standard output. Shared by a whole run, a resumed run and `verify merge`.
 pub fn finish(
@@ -336,6 +364,7 @@ pub fn finish(
     // Pretty JSON for readable sizes; compact beyond (a 200 × 200 grid has 80 000 rows).
     reports::write_json_as(&a.out.join("single_index.json"), &file, rows.len() <= 2000)?;
     let figures = write_figures(a, model, points, &rows)?;
+    remove_stale_outputs(a, &figures)?;
     reports::write_markdown(
         &a.out.join("report.md"),
         &run_report(a, &argv, verdict, &rows, figures),
