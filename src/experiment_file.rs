@@ -34,6 +34,12 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
     let table: toml::Table = text
         .parse()
         .map_err(|e| CliError::Usage(format!("run: {} is not valid TOML: {e}", path.display())))?;
+    if table.is_empty() {
+        return Err(CliError::Usage(format!(
+            "run: {} sets nothing; write the flags as keys (e.g. kappa = \"1..20\", out = \"out/x\")",
+            path.display()
+        )));
+    }
     let mut argv = vec!["verify".to_string()];
     let command = match table.get("command") {
         None => "single-index".to_string(),
@@ -54,6 +60,11 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
         match value {
             toml::Value::Boolean(true) => argv.push(flag),
             toml::Value::Boolean(false) => {}
+            // A relative output folder is relative to the experiment file, not the caller's cwd.
+            toml::Value::String(s) if key == "out" => {
+                let base = path.parent().unwrap_or(std::path::Path::new(""));
+                argv.extend([flag, base.join(s).display().to_string()]);
+            }
             toml::Value::String(s) => argv.extend([flag, s.clone()]),
             toml::Value::Integer(i) => argv.extend([flag, i.to_string()]),
             toml::Value::Float(f) => argv.extend([flag, f.to_string()]),

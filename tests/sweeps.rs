@@ -239,6 +239,20 @@ fn experiment_files_and_result_files_rerun_exactly() {
     let o = verify(&["run", toml.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--bogus"), "{}", stderr(&o));
+    // A relative `out` is relative to the file (the test runs from the crate folder).
+    std::fs::write(
+        &toml,
+        "kappa = \"2\"\ntheory-only = true\nquiet = true\nout = \"beside\"\n",
+    )
+    .unwrap();
+    let o = verify(&["run", toml.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(base.join("beside/single_index.csv").exists());
+    // An empty file is refused, not run as the default sweep.
+    std::fs::write(&toml, "# nothing\n").unwrap();
+    let o = verify(&["run", toml.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sets nothing"), "{}", stderr(&o));
     std::fs::remove_dir_all(base).ok();
 }
 
