@@ -576,3 +576,45 @@ fn a_new_run_removes_the_earlier_runs_stale_files() {
     assert!(!dir.join("units.jsonl").exists(), "stale checkpoint left");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Extreme unnormalised spectra finish (issue 15: `--kappa 1e20 --no-normalize` never returned,
+/// the teacher moments' quadrature took √τ1 panels): every run here ends within a minute, with
+/// an answer or a clear refusal, never a panic.
+#[test]
+fn extreme_spectra_do_not_hang() {
+    let dir = scratch("extreme");
+    for kappa in ["1e8", "1e20", "1e100", "1e300"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verify"))
+            .args([
+                "single-index",
+                "--theory-only",
+                "--no-normalize",
+                "--methods",
+                "all",
+            ])
+            .args(["--kappa", kappa, "--quiet", "--format", "none", "--out"])
+            .arg(&dir)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().ok();
+                panic!("--kappa {kappa} --no-normalize did not finish in 60 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            matches!(status.code(), Some(0 | 3)),
+            "κ {kappa}: {status:?} {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
