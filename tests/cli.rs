@@ -115,6 +115,13 @@ fn bad_input_names_the_flag() {
         (vec!["--seed", "-1"], "--seed"),
         (vec!["--shard", "-1/2"], "--shard"),
         (vec!["--kappa", "1..10:1e-300"], "--kappa"),
+        // Refused before anything is read or written: a device as a spectrum file, a grid whose
+        // result files would pass 1 GB.
+        (vec!["--spectrum", "file:/dev/zero"], "--spectrum"),
+        (
+            vec!["--kappa", "1..1000", "--psi", "0.1..100:0.1"],
+            "--kappa",
+        ),
     ];
     for (extra, flag) in cases {
         let mut args = vec![
@@ -468,6 +475,20 @@ fn an_unwritable_output_folder_exits_3_naming_the_path() {
     ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("a-file"), "{}", stderr(&o));
+    // --out naming an existing file is bad input, said as such.
+    let o = verify(&[
+        "single-index",
+        "--theory-only",
+        "--quiet",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--out") && stderr(&o).contains("not a folder"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 

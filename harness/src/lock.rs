@@ -35,6 +35,12 @@ impl OutLock {
     /// Lock `out` (created if missing); refuses, naming the folder and the other process, when
     /// another live run holds it.
     pub fn acquire(out: &Path) -> Result<Self, HarnessError> {
+        if out.exists() && !out.is_dir() {
+            return Err(HarnessError::Usage(format!(
+                "--out {} is a file, not a folder; choose a folder",
+                out.display()
+            )));
+        }
         std::fs::create_dir_all(out).map_err(io(out))?;
         let path = out.join(LOCK_FILE);
         for _ in 0..3 {

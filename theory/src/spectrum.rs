@@ -9,6 +9,9 @@ use crate::error::{finite, Result, TheoryError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// The largest spectrum file read (64 MiB: millions of eigenvalues).
+pub const MAX_SPECTRUM_FILE: u64 = 64 << 20;
+
 /// One eigenvalue `value` carrying probability mass `weight`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Atom {
@@ -148,13 +151,27 @@ impl SpectrumFamily {
     }
 
     /// Read eigenvalues from a text file: one `value` or `value weight` per line; `#` comments.
+    /// A regular file of at most [`MAX_SPECTRUM_FILE`] bytes (a device or a huge file is refused
+    /// before it is read).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let refuse = |why: String| {
             TheoryError::InvalidSpectrum(format!(
-                "cannot read spectrum file {}: {e}",
+                "cannot read spectrum file {}: {why}",
                 path.display()
             ))
-        })?;
+        };
+        let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(refuse("not a regular file".into()));
+        }
+        if meta.len() > MAX_SPECTRUM_FILE {
+            return Err(refuse(format!(
+                "{} bytes, more than the {} MiB a spectrum file may have",
+                meta.len(),
+                MAX_SPECTRUM_FILE >> 20
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
         let (measure, unweighted_count) = parse_spectrum_text(&text)
             .map_err(|e| TheoryError::InvalidSpectrum(format!("{}: {e}", path.display())))?;
         Ok(Self::File {
