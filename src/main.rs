@@ -14,7 +14,31 @@ mod spike_check;
 use clap::Parser;
 use cli::{Cli, Command, LinearRepSub};
 use error::CliError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The output folder of the running command, for the Ctrl-C handler.
+static OUT: OnceLock<PathBuf> = OnceLock::new();
+
+/// On Ctrl-C: release the output folder and, when a checkpoint exists, say that `--resume`
+/// continues; exit 130 (128 + SIGINT), as shells expect.
+fn on_interrupt() {
+    match OUT.get() {
+        Some(out) => {
+            let _ = std::fs::remove_file(out.join(harness::lock::LOCK_FILE));
+            if out.join(harness::UNITS_FILE).exists() {
+                eprintln!(
+                    "\ninterrupted: the finished trials are kept in {}; run the same command with --resume to continue",
+                    out.join(harness::UNITS_FILE).display()
+                );
+            } else {
+                eprintln!("\ninterrupted");
+            }
+        }
+        None => eprintln!("\ninterrupted"),
+    }
+    std::process::exit(130);
+}
 
 /// The folder a command writes its results into (`verify run` locks the command it runs).
 fn out_of(c: &Command) -> Option<&Path> {
@@ -38,6 +62,9 @@ pub fn dispatch(command: Command) -> Result<bool, CliError> {
     let _lock = out_of(&command)
         .map(harness::OutLock::acquire)
         .transpose()?;
+    if let Some(out) = out_of(&command) {
+        let _ = OUT.set(out.to_path_buf());
+    }
     match command {
         Command::SingleIndex(args) => single_index::run(&args),
         Command::Reproduce(args) => reproduce::run(&args),
@@ -54,6 +81,8 @@ fn main() {
     // Trials run in parallel on rayon; each trial's faer calls run sequentially. This is the one
     // global setting, made once here on purpose (see shared notes: nested parallelism gains nothing).
     faer::set_global_parallelism(faer::Par::Seq);
+    // If no handler can be installed, Ctrl-C simply ends the process (a resume still works).
+    let _ = ctrlc::set_handler(on_interrupt);
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),

@@ -336,3 +336,48 @@ fn a_second_run_into_a_busy_folder_is_refused() {
     assert!(out.join("single_index.csv").exists() && !lock.exists());
     std::fs::remove_dir_all(base).ok();
 }
+
+/// Ctrl-C (SIGINT) mid-run: exit 130, the message says that --resume continues, the folder is
+/// released, and the resumed run finishes.
+#[test]
+fn ctrl_c_says_resume_continues_and_releases_the_folder() {
+    let base = scratch("sigint");
+    let out = base.join("o");
+    let sweep = [
+        "single-index",
+        "--kappa",
+        "1..3",
+        "--d",
+        "200",
+        "--trials",
+        "300",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(sweep)
+        .args(["--out", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = out.join("units.jsonl");
+    let start = Instant::now();
+    while lines(&log) < 20 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(lines(&log) < 901, "the interrupt must land mid-run");
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    assert!(!out.join(".verify.lock").exists());
+    let o = verify(&[&sweep[..], &["--out", out.to_str().unwrap(), "--resume"]].concat());
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    std::fs::remove_dir_all(base).ok();
+}
