@@ -13,6 +13,39 @@ fn level(l: LevelArg) -> Level {
     }
 }
 
+/// Memory the machine can give now (Linux: MemAvailable), in bytes; None where unknown.
+fn available_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Refuse, before allocating, a run whose largest point would not fit in the available memory.
+fn check_memory(model: &SingleIndexModel, points: &[SingleIndexPoint]) -> Result<(), CliError> {
+    let Some(available) = available_memory() else {
+        return Ok(());
+    };
+    let (need, at) =
+        points
+            .iter()
+            .map(|p| (model.memory_estimate(p), p))
+            .fold(
+                (0.0, None),
+                |(m, a), (e, p)| if e > m { (e, Some(p)) } else { (m, a) },
+            );
+    match at {
+        Some(p) if need > 0.8 * available => Err(CliError::Usage(format!(
+            "invalid value for --d: d = {} (n = {}) needs about {:.1} GB of memory for its trials, more than the {:.1} GB available; use a smaller --d or --psi",
+            p.d,
+            p.n(),
+            need / 1e9,
+            available / 1e9
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Bytes a result row takes in the CSV and the (compact) JSON together (measured: ~190 + ~470).
 const BYTES_PER_ROW: f64 = 700.0;
 
@@ -98,6 +131,9 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
     }
     if model.level == Level::Network && !a.theory_only {
         model.check_student(&points[0])?;
+    }
+    if !a.theory_only {
+        check_memory(&model, &points)?;
     }
     Ok((model, points))
 }

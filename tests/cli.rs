@@ -639,3 +639,32 @@ fn extreme_spectra_do_not_hang() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A run that cannot fit in memory is refused before allocating, with the estimate and the flag
+/// (issue 15: `--d 30000` at the direction level died in an allocation error after allocating).
+#[test]
+fn a_run_too_big_for_memory_is_refused_up_front() {
+    let dir = scratch("memory");
+    let o = verify(&[
+        "single-index",
+        "--d",
+        "90000",
+        "--level",
+        "direction",
+        "--kappa",
+        "2",
+        "--trials",
+        "2",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--d") && stderr(&o).contains("GB"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("units.jsonl").exists(), "refused before any work");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -506,6 +506,28 @@ impl SingleIndexModel {
         Ok(())
     }
 
+    /// A rough upper estimate of the memory the trials at `p` hold at once, in bytes: X (n × d),
+    /// a few d × d factors (more with the eigendecomposition-based updates), and at the network
+    /// level the n × N/2 and d × N/2 layer matrices; two trials at once unless the point runs
+    /// one trial at a time with parallel algebra inside.
+    pub fn memory_estimate(&self, p: &SingleIndexPoint) -> f64 {
+        let (n, d) = (p.n() as f64, p.d as f64);
+        let spectral = self.methods.iter().any(|m| {
+            matches!(
+                m,
+                OneStep::SqrtKfac | OneStep::Whiten | OneStep::Shampoo | OneStep::Muon
+            )
+        });
+        let squares = if spectral { 6.0 } else { 3.0 };
+        let mut words = n * d + squares * d * d + 4.0 * (n + d);
+        if self.level == Level::Network {
+            let half = p.width as f64 / 2.0;
+            words += 3.0 * half * (n + d);
+        }
+        let at_once = if self.parallel_inside(p) { 1.0 } else { 2.0 };
+        8.0 * words * at_once
+    }
+
     /// The population spectrum at `p`.
     pub fn spectrum(&self, p: &SingleIndexPoint) -> Spectrum {
         Spectrum {
