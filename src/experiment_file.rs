@@ -5,31 +5,36 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::error::CliError;
 use clap::Parser;
 
+/// The recorded command of a result JSON, after checking its input files are unchanged.
+fn argv_of_result(path: &std::path::Path, text: &str) -> Result<Vec<String>, CliError> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| CliError::Usage(format!("run: {} is not JSON: {e}", path.display())))?;
+    let cmd = v["command"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .map(|x| x.as_str().map(String::from))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "run: {} has no \"command\" list (is it a verify result file?)",
+                path.display()
+            ))
+        })?;
+    // The recorded input files must still hold what the run read.
+    if let Ok(inputs) = serde_json::from_value::<Vec<harness::InputFile>>(v["inputs"].clone()) {
+        harness::check_unchanged(&inputs)?;
+    }
+    Ok(cmd)
+}
+
 /// The command line an experiment file stands for.
 pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Usage(format!("run: cannot read {}: {e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "json") {
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| CliError::Usage(format!("run: {} is not JSON: {e}", path.display())))?;
-        let cmd = v["command"]
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .map(|x| x.as_str().map(String::from))
-                    .collect::<Option<Vec<_>>>()
-            })
-            .ok_or_else(|| {
-                CliError::Usage(format!(
-                    "run: {} has no \"command\" list (is it a verify result file?)",
-                    path.display()
-                ))
-            })?;
-        // The recorded input files must still hold what the run read.
-        if let Ok(inputs) = serde_json::from_value::<Vec<harness::InputFile>>(v["inputs"].clone()) {
-            harness::check_unchanged(&inputs)?;
-        }
-        return Ok(cmd);
+        return argv_of_result(path, &text);
     }
     let table: toml::Table = text
         .parse()
