@@ -294,36 +294,44 @@ fn damaged_checkpoints_are_refused_by_resume_and_merge() {
     std::fs::remove_dir_all(base).ok();
 }
 
+/// A long single-index sweep (`trials` per point) started into `out` in the background, and
+/// the moment `ready` holds (polled, at most a minute).
+fn start_sweep(out: &Path, trials: &str, ready: impl Fn() -> bool) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(LONG_SWEEP)
+        .args(["--trials", trials, "--out", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ready() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
+
+const LONG_SWEEP: [&str; 9] = [
+    "single-index",
+    "--kappa",
+    "1..3",
+    "--d",
+    "200",
+    "--quiet",
+    "--format",
+    "none",
+    "--seed=0",
+];
+
 /// Two runs into one `--out`: the second is refused while the first runs (exit 2, naming the
 /// folder and the other process), the first finishes untouched, and the lock goes with it.
 #[test]
 fn a_second_run_into_a_busy_folder_is_refused() {
     let base = scratch("lock");
     let out = base.join("o");
-    let sweep = [
-        "single-index",
-        "--kappa",
-        "1..3",
-        "--d",
-        "200",
-        "--trials",
-        "200",
-        "--quiet",
-        "--format",
-        "none",
-    ];
-    let first = Command::new(env!("CARGO_BIN_EXE_verify"))
-        .args(sweep)
-        .args(["--out", out.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let lock = out.join(".verify.lock");
-    let start = Instant::now();
-    while !lock.exists() && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let first = start_sweep(&out, "200", || lock.exists());
+    let sweep = [&LONG_SWEEP[..], &["--trials", "200"]].concat();
     let second = verify(&[&sweep[..], &["--out", out.to_str().unwrap()]].concat());
     let first = first.wait_with_output().unwrap();
     assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
@@ -343,30 +351,9 @@ fn a_second_run_into_a_busy_folder_is_refused() {
 fn ctrl_c_says_resume_continues_and_releases_the_folder() {
     let base = scratch("sigint");
     let out = base.join("o");
-    let sweep = [
-        "single-index",
-        "--kappa",
-        "1..3",
-        "--d",
-        "200",
-        "--trials",
-        "300",
-        "--quiet",
-        "--format",
-        "none",
-    ];
-    let child = Command::new(env!("CARGO_BIN_EXE_verify"))
-        .args(sweep)
-        .args(["--out", out.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let log = out.join("units.jsonl");
-    let start = Instant::now();
-    while lines(&log) < 20 && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let child = start_sweep(&out, "300", || lines(&log) >= 20);
+    let sweep = [&LONG_SWEEP[..], &["--trials", "300"]].concat();
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
