@@ -425,9 +425,9 @@ fn even_width(s: &str) -> Result<usize, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{s}' is not a whole number"))?;
-    if v < 2 || v % 2 == 1 {
+    if v < 2 || v % 2 == 1 || v > 100_000 {
         return Err(format!(
-            "network width must be even and >= 2 (symmetric initialisation), got {v}"
+            "network width must be even, from 2 to 100000 (symmetric initialisation), got {v}"
         ));
     }
     Ok(v)
