@@ -750,21 +750,30 @@ fn axis_series(
     (swept, shown, log): (&[f64], &[f64], bool),
 ) -> Vec<reports::Series> {
     let other_sym = if kappa_axis { "ψ" } else { "κ" };
+    // The dense grids, once per shown value of the other axis (with `--lambda opt` every point
+    // needs its own ridge search, so those curves get fewer points).
+    let count = if at.lambda.is_none() { 48 } else { 240 };
+    let xs = dense(swept, count, log);
+    let grids: Vec<Vec<SingleIndexPoint>> = shown
+        .iter()
+        .map(|&o| {
+            xs.iter()
+                .map(|&x| {
+                    let (kappa, psi) = if kappa_axis { (x, o) } else { (o, x) };
+                    SingleIndexPoint {
+                        kappa,
+                        psi,
+                        lambda: model.ridge(at.lambda, kappa, psi, at.d).unwrap_or(f64::NAN),
+                        d: at.d,
+                        width: at.width,
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let mut series = Vec::new();
     for (k, &method) in model.methods.iter().enumerate() {
-        for &o in shown {
-            let point = |x: f64| {
-                let (kappa, psi) = if kappa_axis { (x, o) } else { (o, x) };
-                SingleIndexPoint {
-                    kappa,
-                    psi,
-                    lambda: model.ridge(at.lambda, kappa, psi, at.d).unwrap_or(f64::NAN),
-                    d: at.d,
-                    width: at.width,
-                }
-            };
-            let xs = dense(swept, 240, log);
-            let grid: Vec<SingleIndexPoint> = xs.iter().map(|&x| point(x)).collect();
+        for (&o, grid) in shown.iter().zip(&grids) {
             let sims = rows
                 .iter()
                 .filter(|r| {
@@ -790,7 +799,7 @@ fn axis_series(
             series.push(reports::Series {
                 label,
                 marker: k,
-                theory: theory_curve(model, method, &xs, &grid),
+                theory: theory_curve(model, method, &xs, grid),
                 sims,
                 fit: None,
             });
