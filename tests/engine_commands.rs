@@ -8,47 +8,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn lines(p: &Path) -> usize {
-    std::fs::read_to_string(p)
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
-}
-
-/// Run `args` whole into `base/whole`; run it again into `base/cut`, SIGKILL it once `kill_at`
-/// units are logged, resume, and compare `files`.
-fn kill_and_resume(base: &Path, args: &[&str], units: usize, kill_at: usize, files: &[&str]) {
-    let (whole, cut) = (base.join("whole"), base.join("cut"));
-    let o = verify(&[args, &["--out", whole.to_str().unwrap()]].concat());
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-    assert_eq!(lines(&whole.join("units.jsonl")), units + 1);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
-        .args(args)
-        .args(["--out", cut.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let log = cut.join("units.jsonl");
-    let start = Instant::now();
-    while lines(&log) <= kill_at && start.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let done = lines(&log).saturating_sub(1);
-    assert!(
-        (kill_at..units).contains(&done),
-        "the kill must land mid-run: {done} of {units} units were logged"
-    );
-    assert!(
-        !cut.join(files[0]).exists(),
-        "no result file before the run finished"
-    );
-    let o = verify(&[args, &["--out", cut.to_str().unwrap(), "--resume"]].concat());
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
-    assert_same(files, &whole, &cut);
-}
-
 #[test]
 fn spike_resumes_after_kill() {
     let base = scratch("spike-resume");

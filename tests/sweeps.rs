@@ -4,8 +4,6 @@
 mod common;
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 const RESULT_FILES: [&str; 4] = [
     "single_index.csv",
@@ -18,16 +16,10 @@ fn assert_same_results(a: &Path, b: &Path) {
     assert_same(&RESULT_FILES, a, b);
 }
 
-fn lines(p: &Path) -> usize {
-    std::fs::read_to_string(p)
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
-}
-
 #[test]
 fn killed_run_resumes_to_identical_output() {
     let base = scratch("resume");
-    let (whole, cut) = (base.join("whole"), base.join("cut"));
+    let cut = base.join("cut");
     let sweep = [
         "single-index",
         "--kappa",
@@ -38,44 +30,8 @@ fn killed_run_resumes_to_identical_output() {
         "300",
         "--quiet",
     ];
-    let o = verify(&[&sweep[..], &["--out", whole.to_str().unwrap()]].concat());
-    assert!(
-        matches!(o.status.code(), Some(0) | Some(1)),
-        "{}",
-        stderr(&o)
-    );
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
-        .args(sweep)
-        .args(["--out", cut.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let log = cut.join("units.jsonl");
-    let start = Instant::now();
-    while lines(&log) < 50 && start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let done = lines(&log) - 1;
-    assert!(
-        (49..900).contains(&done),
-        "the kill must land mid-run: {done} of 900 units were logged"
-    );
-    assert!(
-        !cut.join("single_index.csv").exists(),
-        "no result file before the run finished"
-    );
-
-    let o = verify(&[&sweep[..], &["--out", cut.to_str().unwrap(), "--resume"]].concat());
-    assert!(
-        matches!(o.status.code(), Some(0) | Some(1)),
-        "{}",
-        stderr(&o)
-    );
-    assert_same_results(&whole, &cut);
+    // SIGKILL once 49 of the 900 units are logged, then --resume: the same files.
+    kill_and_resume(&base, &sweep, 900, 49, &RESULT_FILES);
 
     // --resume refuses a folder that holds another run.
     let o = verify(&[
