@@ -46,7 +46,9 @@ impl From<TheoryError> for CliError {
                 CliError::Usage(format!("invalid value for --spectrum: {m}"))
             }
             TheoryError::UnknownActivation(_) => CliError::Usage(e.to_string()),
-            TheoryError::NoConvergence { .. } => CliError::Numerical(e.to_string()),
+            TheoryError::NoConvergence { what, reason } => {
+                CliError::Numerical(format!("{what}: {reason}"))
+            }
         }
     }
 }
@@ -69,6 +71,15 @@ impl From<SimError> for CliError {
                 CliError::Usage(format!("invalid value for {}: {reason}", flag(name)))
             }
             SimError::Numerical(m) => CliError::Numerical(m),
+        }
+    }
+}
+
+impl harness::PublishError for CliError {
+    fn relocated(self, from: &std::path::Path, to: &std::path::Path) -> Self {
+        match self {
+            CliError::Report(r) => CliError::Report(harness::publish::relocate(r, from, to)),
+            other => other,
         }
     }
 }

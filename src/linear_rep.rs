@@ -669,6 +669,24 @@ fn print_head_to_head(
 
 fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
     validate(a)?;
+    // The run writes its figures as it goes: all of it into a staging folder, published whole.
+    let (rows, table_rows, fit) =
+        harness::publish::<_, CliError>(&a.out, harness::Checkpoint::None, |dir| {
+            let staged = LinearRepArgs {
+                out: dir.to_path_buf(),
+                ..a.clone()
+            };
+            simulate_and_write(&staged)
+        })?;
+    print_head_to_head(a, &rows, &table_rows, fit.as_ref())?;
+    Ok(true)
+}
+
+/// What the head-to-head prints: its rows, the summary table and the transfer-bound fit.
+type HeadToHeadOutput = (Vec<LinRow>, Vec<Vec<String>>, Option<TransferFit>);
+
+/// The head-to-head's simulations and its result set, written into `a.out`.
+fn simulate_and_write(a: &LinearRepArgs) -> Result<HeadToHeadOutput, CliError> {
     let lrs: Vec<f64> = match &a.lr_sweep {
         Some(r) => r.values.clone(),
         None => vec![a.lr],
@@ -732,8 +750,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             notes: head_to_head_notes(a, &infos, fit.as_ref()),
         },
     )?;
-    print_head_to_head(a, &rows, &table_rows, fit.as_ref())?;
-    Ok(true)
+    Ok((rows, table_rows, fit))
 }
 
 /// The checkpoint kind of a contraction run.

@@ -20,16 +20,16 @@ use std::sync::OnceLock;
 /// The output folder of the running command, for the Ctrl-C handler.
 static OUT: OnceLock<PathBuf> = OnceLock::new();
 
-/// On Ctrl-C: release the output folder and, when a checkpoint exists, say that `--resume`
+/// On Ctrl-C: when a checkpoint exists, say that `--resume`
 /// continues; exit 130 (128 + SIGINT), as shells expect.
 fn on_interrupt() {
     match OUT.get() {
         Some(out) => {
-            let _ = std::fs::remove_file(out.join(harness::lock::LOCK_FILE));
-            if out.join(harness::UNITS_FILE).exists() {
+            let partial = out.join(harness::PARTIAL_UNITS_FILE);
+            if partial.exists() {
                 eprintln!(
                     "\ninterrupted: the finished trials are kept in {}; run the same command with --resume to continue",
-                    out.join(harness::UNITS_FILE).display()
+                    partial.display()
                 );
             } else {
                 eprintln!("\ninterrupted");

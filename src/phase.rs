@@ -156,29 +156,32 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
     }
     let (agree, rows) = crate::single_index::run_quiet_rows(&args)?;
     let (cells, table) = theory_grid(a, &args, &model, (k0, k1, p0, p1))?;
-    reports::write_csv(&a.out.join("phase.csv"), &table)?;
-    let fig = reports::HeatmapFigure {
-        title: "Phase diagram: the KFAC advantage ρ_KFAC − ρ_SGD (theory)".into(),
-        caption: format!(
-            "{} spectrum · σ* = {} · σ_ε = {} · λ = {} · checks: {} level, d = {}, {} trials, seed {}",
-            a.spectrum.name(),
-            a.activation,
-            a.noise,
-            a.lambda,
-            level_name(a),
-            a.d,
-            a.trials,
-            a.seed
-        ),
-        x_label: "κ (anisotropy of Σ)".into(),
-        y_label: "ψ = n/d (log scale)".into(),
-        log_y: true,
-        cells,
-        value_label: "ρ_KFAC − ρ_SGD".into(),
-        checks: check_marks(&rows),
-        y_ticks: Vec::new(),
-    };
-    reports::write_heatmap_svg(&a.out.join("phase.svg"), &fig)?;
+    harness::publish::<_, CliError>(&a.out, harness::Checkpoint::None, |dir| {
+        reports::write_csv(&dir.join("phase.csv"), &table)?;
+        let fig = reports::HeatmapFigure {
+            title: "Phase diagram: the KFAC advantage ρ_KFAC − ρ_SGD (theory)".into(),
+            caption: format!(
+                "{} spectrum · σ* = {} · σ_ε = {} · λ = {} · checks: {} level, d = {}, {} trials, seed {}",
+                a.spectrum.name(),
+                a.activation,
+                a.noise,
+                a.lambda,
+                level_name(a),
+                a.d,
+                a.trials,
+                a.seed
+            ),
+            x_label: "κ (anisotropy of Σ)".into(),
+            y_label: "ψ = n/d (log scale)".into(),
+            log_y: true,
+            cells,
+            value_label: "ρ_KFAC − ρ_SGD".into(),
+            checks: check_marks(&rows),
+            y_ticks: Vec::new(),
+        };
+        reports::write_heatmap_svg(&dir.join("phase.svg"), &fig)?;
+        Ok(())
+    })?;
     let res = a.resolution;
     results::stdout::print_rows(&table, a.format, || {
         format!(

@@ -78,6 +78,17 @@ fn lambda_axis(a: &SingleIndexArgs) -> Vec<Option<f64>> {
     }
 }
 
+/// --noise within [0, theory::MAX_NOISE] (σ_ε² must fit in double precision).
+pub fn check_noise(noise: f64) -> Result<(), CliError> {
+    if (0.0..=theory::MAX_NOISE).contains(&noise) {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "invalid value for --noise: must be between 0 and {:e} (its square must fit in double precision), got {noise:e}",
+        theory::MAX_NOISE
+    )))
+}
+
 /// Build the model and grid from validated arguments.
 pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPoint>), CliError> {
     if lambda_axis(a).contains(&Some(0.0)) {
@@ -87,6 +98,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
             )));
         }
     }
+    check_noise(a.noise)?;
     if a.methods.methods.contains(&OneStep::Whiten) {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(

@@ -58,19 +58,22 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
     let mut rng = sims::unit_rng(a.seed, key, 0);
     let eig = sims::spectrum::sample_covariance_eigenvalues(&sigma, n, &mut rng, Par::Seq)?;
     let c = sims::spectrum::compare_with_limit(eig, &h, n, a.bins as usize)?;
-    write_outputs(a, &spec, d, n, &c)?;
+    harness::publish(&a.out, harness::Checkpoint::None, |dir| {
+        write_outputs(dir, a, &spec, d, n, &c)
+    })?;
     results::stdout::print_rows(&c.bins, a.format, || summary_text(a, d, n, &c))?;
     Ok(true)
 }
 
-/// spectrum.csv, spectrum.json and spectrum.svg.
+/// spectrum.csv, spectrum.json and spectrum.svg, into `dir`.
 fn write_outputs(
+    dir: &std::path::Path,
     a: &SpectrumArgs,
     spec: &theory::Spectrum,
     d: usize,
     n: usize,
     c: &SpectrumComparison,
-) -> Result<(), CliError> {
+) -> Result<(), harness::HarnessError> {
     let (ks, l1) = (c.ks_distance, c.l1_histogram_distance);
     let (zero_mass_limit, zero_mass_sample) = (c.zero_mass_limit, c.zero_mass_sample);
     let rows = &c.bins;
@@ -92,8 +95,8 @@ fn write_outputs(
         zero_mass_sample,
         bins: rows,
     };
-    reports::write_csv(&a.out.join("spectrum.csv"), rows)?;
-    reports::write_json(&a.out.join("spectrum.json"), &summary)?;
+    reports::write_csv(&dir.join("spectrum.csv"), rows)?;
+    reports::write_json(&dir.join("spectrum.json"), &summary)?;
     let kappa_part = if spec.family.uses_kappa() {
         format!(" · κ = {}", a.kappa)
     } else {
@@ -130,7 +133,7 @@ fn write_outputs(
             v
         },
     };
-    reports::write_histogram_svg(&a.out.join("spectrum.svg"), &fig)?;
+    reports::write_histogram_svg(&dir.join("spectrum.svg"), &fig)?;
     if !a.quiet {
         eprintln!("reproduce with: {command}");
     }

@@ -60,6 +60,7 @@ pub fn canonical_argv(a: &SpikeArgs) -> Vec<String> {
 
 /// The model and its grid (one point per d, N = d rounded up to even).
 pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliError> {
+    crate::single_index::check_noise(a.noise)?;
     let base = SingleIndexModel {
         family: a.spectrum.clone(),
         normalize: !a.no_normalize,
@@ -186,20 +187,23 @@ pub fn finish(
     } else {
         "does not shrink"
     };
-    reports::write_csv(&a.out.join("spike.csv"), &rows)?;
-    reports::write_json(
-        &a.out.join("spike.json"),
-        &SpikeFile {
-            tool: "verify",
-            version: env!("CARGO_PKG_VERSION"),
-            command: canonical_argv(a),
-            seed: a.seed,
-            slope: fitted,
-            verdict,
-            rows: &rows,
-        },
-    )?;
-    reports::write_svg(&a.out.join("spike.svg"), &spike_figure(a, &rows, &fit))?;
+    harness::publish::<_, CliError>(&a.out, harness::Checkpoint::Finished, |dir| {
+        reports::write_csv(&dir.join("spike.csv"), &rows)?;
+        reports::write_json(
+            &dir.join("spike.json"),
+            &SpikeFile {
+                tool: "verify",
+                version: env!("CARGO_PKG_VERSION"),
+                command: canonical_argv(a),
+                seed: a.seed,
+                slope: fitted,
+                verdict,
+                rows: &rows,
+            },
+        )?;
+        reports::write_svg(&dir.join("spike.svg"), &spike_figure(a, &rows, &fit))?;
+        Ok(())
+    })?;
     results::stdout::print_rows(&rows, a.format, || {
         let mut out = format!(
             "{:>7} {:>7} {:>7} {:>12} {:>10}\n",

@@ -1,7 +1,9 @@
-//! A seeded command-line fuzz of `verify single-index` (issue 15): random argument vectors drawn
-//! from valid, boundary and hostile values of every flag. Each run must end within a minute with
-//! a documented exit code (0, 1, 2, 3; never 101), never print "panicked", name a flag when it
-//! refuses input (exit 2), and never write NaN or inf into a result file.
+//! A seeded command-line fuzz of every computing command (issue 15): random argument vectors
+//! drawn from valid, boundary and hostile values of every flag — half of them `single-index`,
+//! the rest `spike`, `phase`, `spectrum`, `linear-rep` and `linear-rep contraction`. Each run
+//! must end within a minute with a documented exit code (0, 1, 2, 3; never 101), never print
+//! "panicked", name a flag when it refuses input (exit 2), and never write NaN or inf into a
+//! result file (CSV or JSON).
 //!
 //! CI runs 300 cases (seed 1); `VERIFY_FUZZ_CASES=5000 VERIFY_FUZZ_SEED=7 cargo test --release
 //! --test fuzz` runs a larger hunt.
@@ -93,11 +95,156 @@ const SIM_D: &[&str] = &["20", "40", "30", "40", "1", "-5", "100001"];
 const THEORY_D: &[&str] = &["1000", "2", "100000", "1e3", "50..60/2", "-5"];
 const TRIALS: &[&str] = &["2", "3", "2", "3", "2", "1", "-3", "abc"];
 
-fn case(rng: &mut rand::rngs::ChaCha8Rng, out: &str) -> Vec<String> {
+type Rng = rand::rngs::ChaCha8Rng;
+
+/// Flags of the other commands: (flag, the value used when the flag is not drawn (small sizes),
+/// usual values, hostile values).
+type Flag = (
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const SPECTRA: &[&str] = &[
+    "two-point",
+    "identity",
+    "geometric",
+    "linear",
+    "two-point:0.3",
+];
+const BAD_SPECTRA: &[&str] = &["file:/nonexistent", "file:/dev/zero", "triangle"];
+const ACTIVATIONS: &[&str] = &["tanh", "relu", "softplus", "hermite:0.5,1,0.3", "linear"];
+const FORMATS: &[&str] = &["table", "json", "csv", "none"];
+
+const SPIKE: &[Flag] = &[
+    (
+        "--d",
+        Some("40,80"),
+        &["20..60/3", "30,31", "40,60,80"],
+        &["40", "0,10", "-5", "1e9,2e9"],
+    ),
+    ("--kappa", None, &["1", "10", "1e6"], &["0", "-1", "nan"]),
+    ("--psi", None, &["2", "0.5", "1"], &["0", "-1"]),
+    ("--spectrum", None, SPECTRA, BAD_SPECTRA),
+    ("--activation", None, ACTIVATIONS, &["hermite:", "x"]),
+    ("--student", None, ACTIVATIONS, &["hermite:0,0,1", "x"]),
+    ("--noise", None, &["0", "0.5"], &["-1", "nan"]),
+    ("--trials", Some("2"), &["3", "2"], &["1", "0", "-3"]),
+    ("--seed", None, &["0", "18446744073709551615"], &["-1"]),
+    ("--format", None, FORMATS, &["xml"]),
+    ("--shard", None, &["0/2", "1/2"], &["2/2", "-1/2", "0/0"]),
+];
+
+const PHASE: &[Flag] = &[
+    ("--kappa", None, &["1,10", "1..30/3"], &["5,5", "0,1", "x"]),
+    ("--psi", None, &["0.5,4", "1,2"], &["1,1", "0,2"]),
+    (
+        "--resolution",
+        Some("6"),
+        &["4", "8", "2"],
+        &["0", "1", "100000"],
+    ),
+    ("--check-kappa", Some("2"), &["1,5", "3"], &["0"]),
+    ("--check-psi", Some("2"), &["1", "0.5"], &["0"]),
+    ("--d", Some("30"), &["40", "20"], &["1", "-5", "1e9"]),
+    ("--trials", Some("2"), &["3"], &["1", "0"]),
+    ("--level", None, &["direction", "network"], &["x"]),
+    ("--lambda", None, &["0.1", "opt", "0"], &["-1"]),
+    ("--spectrum", None, SPECTRA, BAD_SPECTRA),
+    ("--activation", None, ACTIVATIONS, &["x"]),
+    ("--noise", None, &["0", "1"], &["-1"]),
+    ("--alpha", None, &["0.05"], &["0", "2"]),
+    ("--format", None, FORMATS, &["xml"]),
+];
+
+const SPECTRUM: &[Flag] = &[
+    ("--spectrum", None, SPECTRA, BAD_SPECTRA),
+    ("--kappa", None, &["1", "10", "1e6"], &["0", "-1"]),
+    ("--psi", None, &["0.5", "2", "1", "1e-3"], &["0", "x"]),
+    ("--d", Some("100"), &["50", "2", "300"], &["0", "-1", "1e9"]),
+    ("--bins", None, &["10", "1", "200"], &["0", "-1"]),
+    ("--seed", None, &["0", "7"], &["-1"]),
+    ("--format", None, FORMATS, &["xml"]),
+];
+
+const LINEAR_REP: &[Flag] = &[
+    (
+        "--settings",
+        None,
+        &["uniform-high", "gaussian-low", "all"],
+        &["x"],
+    ),
+    ("--methods", None, &["all", "kfac", "sgd"], &["x"]),
+    ("--dx", Some("12"), &["8", "16"], &["0", "-1", "1000000000"]),
+    ("--dy", Some("4"), &["2", "6"], &["0"]),
+    ("--k", Some("2"), &["1", "3"], &["0", "50"]),
+    ("--batch", Some("40"), &["20", "64"], &["0", "-1"]),
+    ("--iters", Some("20"), &["10", "30"], &["0", "100000000000"]),
+    ("--log-every", None, &["5", "1"], &["0"]),
+    ("--lr", None, &["0.1", "10", "1e-6"], &["-1", "nan", "inf"]),
+    ("--noise", None, &["0", "0.5"], &["-1"]),
+    ("--kappa-head", None, &["1", "10"], &["0", "-1"]),
+    ("--kappa-sigma", None, &["1", "10"], &["0"]),
+    ("--n-target", Some("30"), &["10"], &["0"]),
+    ("--replicates", None, &["1", "2"], &["0"]),
+    ("--format", None, FORMATS, &["xml"]),
+];
+
+const CONTRACTION: &[Flag] = &[
+    ("--kappa-head", None, &["1,10", "5"], &["0", "x"]),
+    ("--kappa-sigma", None, &["1", "4"], &["0"]),
+    ("--dx", Some("12"), &["8"], &["0"]),
+    ("--dy", Some("4"), &["3"], &["0"]),
+    ("--k", Some("2"), &["1"], &["0", "50"]),
+    ("--trials", Some("2"), &["3"], &["1", "0"]),
+    ("--max-iter", Some("200"), &["50"], &["0", "1000000000000"]),
+    ("--delta", None, &["0.01", "0.5"], &["0", "-1", "nan"]),
+    ("--lr", None, &["0.5", "1"], &["-1", "0"]),
+    ("--methods", None, &["kfac", "kfac,amgd", "dfw"], &["x"]),
+    ("--alpha", None, &["0.05"], &["0", "1"]),
+    ("--format", None, FORMATS, &["xml"]),
+    ("--shard", None, &["0/2"], &["3/2"]),
+];
+
+/// A command line of another command: each flag drawn with probability 0.4 (hostile values 6%
+/// of the time), else its small default.
+fn other_case(rng: &mut Rng, out: &str) -> Vec<String> {
+    let (words, flags): (&[&str], &[Flag]) = match rng.random_range(0..5) {
+        0 => (&["spike"], SPIKE),
+        1 => (&["phase"], PHASE),
+        2 => (&["spectrum"], SPECTRUM),
+        3 => (&["linear-rep"], LINEAR_REP),
+        _ => (&["linear-rep", "contraction"], CONTRACTION),
+    };
+    let mut args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    for (flag, small, usual, hostile) in flags {
+        let value = if rng.random_bool(0.4) {
+            let v = if rng.random_bool(0.06) {
+                hostile
+            } else {
+                usual
+            };
+            Some(v[rng.random_range(0..v.len())])
+        } else {
+            *small
+        };
+        if let Some(v) = value {
+            args.extend([flag.to_string(), v.to_string()]);
+        }
+    }
+    if rng.random_bool(0.2) && words[0] != "linear-rep" {
+        args.push("--no-normalize".into());
+    }
+    args.extend(["--quiet".to_string(), "--out".to_string(), out.to_string()]);
+    args
+}
+
+/// A `single-index` command line.
+fn single_index_case(rng: &mut Rng, out: &str) -> Vec<String> {
     let mut args = vec!["single-index".to_string()];
     let theory_only = rng.random_bool(0.6);
-    let pick =
-        |rng: &mut rand::rngs::ChaCha8Rng, v: &[&str]| v[rng.random_range(0..v.len())].to_string();
+    let pick = |rng: &mut Rng, v: &[&str]| v[rng.random_range(0..v.len())].to_string();
     for (flag, usual, hostile) in FLAGS {
         if rng.random_bool(0.4) {
             args.push(flag.to_string());
@@ -123,6 +270,15 @@ fn case(rng: &mut rand::rngs::ChaCha8Rng, out: &str) -> Vec<String> {
     args
 }
 
+/// Half `single-index`, half the other commands.
+fn case(rng: &mut Rng, out: &str) -> Vec<String> {
+    if rng.random_bool(0.5) {
+        single_index_case(rng, out)
+    } else {
+        other_case(rng, out)
+    }
+}
+
 #[test]
 fn random_command_lines_never_panic_hang_or_write_nan() {
     let cases: usize = std::env::var("VERIFY_FUZZ_CASES")
@@ -134,7 +290,7 @@ fn random_command_lines_never_panic_hang_or_write_nan() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
     let dir = scratch("fuzz");
-    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = Rng::seed_from_u64(seed);
     let mut counts = [0usize; 4];
     for i in 0..cases {
         let out = dir.join(format!("c{i}"));
@@ -167,11 +323,18 @@ fn random_command_lines_never_panic_hang_or_write_nan() {
                 "exit 2 names no flag: {shown}"
             );
         }
-        if let Ok(csv) = std::fs::read_to_string(out.join("single_index.csv")) {
-            assert!(
-                !csv.contains("NaN") && !csv.contains("inf"),
-                "NaN/inf written: {shown}"
-            );
+        for file in std::fs::read_dir(&out).into_iter().flatten().flatten() {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+            // A CSV field that reads as a non-finite number; JSON cannot hold one (serde_json
+            // writes null), but a "NaN" string would be one in disguise.
+            let non_finite = if name.ends_with(".csv") {
+                text.split([',', '\n'])
+                    .any(|f| f.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()))
+            } else {
+                name.ends_with(".json") && text.contains("NaN")
+            };
+            assert!(!non_finite, "NaN/inf written into {name}: {shown}");
         }
         if code == 3 && std::env::var("VERIFY_FUZZ_SHOW").is_ok() {
             eprintln!("{shown}");

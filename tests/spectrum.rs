@@ -79,3 +79,34 @@ fn bad_spectrum_input_exits_2() {
     }
     std::fs::remove_dir_all(out).ok();
 }
+
+/// κ = 1 makes the geometric and linear families d equal eigenvalues: Σ = I. The fuzz found
+/// `verify spectrum --spectrum linear --kappa 1` failing (exit 3) in the limiting-density solver;
+/// both now finish, and their limit is the identity's (the same KS scale as the identity's own).
+#[test]
+fn kappa_one_families_are_the_identity() {
+    let out = scratch("spectrum-kappa-one");
+    for family in ["linear", "geometric", "two-point"] {
+        let o = verify(&[
+            "spectrum",
+            "--spectrum",
+            family,
+            "--kappa",
+            "1",
+            "--d",
+            "300",
+            "--format",
+            "json",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{family}: {}", stderr(&o));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("spectrum.json")).unwrap()).unwrap();
+        let ks = summary["ks_distance"].as_f64().unwrap();
+        // One sample at d = 300: the KS distance to the true limit is a few 1/d.
+        assert!(ks < 10.0 / 300.0, "{family}: KS {ks}");
+    }
+    std::fs::remove_dir_all(out).ok();
+}

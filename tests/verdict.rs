@@ -10,7 +10,7 @@
 //! cannot see anything; the correct formulas pass in the same run (seed 0; family-wise level 1%).
 
 use sims::{assess, simulate, Level, Model, SingleIndexModel, SingleIndexPoint};
-use theory::{rho_kfac, stieltjes_negative, SpectralMeasure};
+use theory::{rho_kfac, stieltjes_negative, RidgeMoments, SpectralMeasure};
 
 fn default_model() -> SingleIndexModel {
     SingleIndexModel {
@@ -71,16 +71,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     // (ii) KFAC with the Stieltjes transform of Σ = I.
     let id = SpectralMeasure::new([(1.0, 1.0)]).unwrap();
     let r = stieltjes_negative(&id, gamma, p.lambda).unwrap();
-    let wrong_m = rho_kfac(
-        &mo,
-        gamma,
-        0.1,
-        p.lambda,
-        r.m,
-        r.m_prime,
-        r.one_minus_lambda_m,
-    )
-    .unwrap();
+    let wrong_m = rho_kfac(&mo, gamma, 0.1, &RidgeMoments::of(&r)).unwrap();
     let v = verdicts([l.rho_sgd, wrong_m]);
     assert!(
         !v[1].pass,
@@ -101,16 +92,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
 
     // (iii-b) KFAC with σ_ε dropped from E[r²].
     let res = stieltjes_negative(&h, gamma, p.lambda).unwrap();
-    let wrong_noise = rho_kfac(
-        &mo,
-        gamma,
-        0.0,
-        p.lambda,
-        res.m,
-        res.m_prime,
-        res.one_minus_lambda_m,
-    )
-    .unwrap();
+    let wrong_noise = rho_kfac(&mo, gamma, 0.0, &RidgeMoments::of(&res)).unwrap();
     assert!((wrong_noise - l.rho_kfac).abs() > 0.01);
     let v = verdicts([l.rho_sgd, wrong_noise]);
     assert!(

@@ -1,5 +1,6 @@
 //! A checkpointed Monte Carlo run: every finished (grid point, trial) unit is appended to
-//! `units.jsonl` in the output folder as it completes, so an interrupted run (Ctrl-C, a time
+//! `units.partial.jsonl` in the output folder as it completes (it becomes `units.jsonl` when
+//! the run's results are published, see [`crate::publish`]), so an interrupted run (Ctrl-C, a time
 //! limit, `kill -9`) continues with `resume`, and a sharded run's folders can be merged (see
 //! `merge_shards`) into exactly the values of an unsharded one.
 
@@ -96,7 +97,13 @@ fn resumable_units(
     plan: &RunPlan,
     values_per_unit: usize,
 ) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {
-    let log_path = plan.out.join(UNITS_FILE);
+    // An interrupted run's checkpoint, else a finished run's (resuming it only re-finishes).
+    let partial = plan.out.join(crate::publish::PARTIAL_UNITS_FILE);
+    let log_path = if partial.exists() {
+        partial
+    } else {
+        plan.out.join(UNITS_FILE)
+    };
     let known = HashMap::new();
     if !(plan.resume && log_path.exists()) {
         return Ok(known);
@@ -206,7 +213,7 @@ pub fn run_checkpointed<M: Model>(
         .iter()
         .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))
         .collect();
-    let log_path = plan.out.join(UNITS_FILE);
+    let log_path = plan.out.join(crate::publish::PARTIAL_UNITS_FILE);
     let log = reports::UnitLog::create(&log_path, &plan.header, &kept)?;
     let todo: Vec<Unit> = mine
         .iter()
@@ -228,14 +235,28 @@ pub fn run_checkpointed<M: Model>(
     if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e.into());
     }
-    if plan.header.shard.is_some() {
-        return Ok(Outcome::Shard {
-            units: mine.len(),
-            log: log_path,
-        });
-    }
+    drop(log);
     for (u, v) in todo.into_iter().zip(fresh) {
         known.insert(u, v);
+    }
+    // The finished checkpoint in grid order (the log holds units in completion order), so it
+    // too is bit-identical whatever the thread count.
+    let ordered: Vec<reports::UnitRecord> = mine
+        .iter()
+        .map(|u| reports::UnitRecord::new(u.0, u.1, &known[u]))
+        .collect();
+    reports::UnitLog::create(&log_path, &plan.header, &ordered)?;
+    if plan.header.shard.is_some() {
+        // A finished shard's folder holds just its checkpoint, published as units.jsonl.
+        crate::publish::publish::<_, HarnessError>(
+            &plan.out,
+            crate::publish::Checkpoint::Finished,
+            |_| Ok(()),
+        )?;
+        return Ok(Outcome::Shard {
+            units: mine.len(),
+            log: plan.out.join(UNITS_FILE),
+        });
     }
     let values = sims::all_units(np, trials)
         .iter()

@@ -49,6 +49,7 @@ pub mod merge;
 pub mod observer;
 mod output;
 pub mod pipeline;
+pub mod publish;
 pub mod range;
 mod rows;
 
@@ -61,6 +62,7 @@ pub use lock::OutLock;
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};
 pub use pipeline::{judge, main_exit_code, run_check, CheckRow, Judgement, RunVerdict};
+pub use publish::{publish, Checkpoint, PublishError, PARTIAL_UNITS_FILE};
 pub use range::Range;
 
 /// Everything a check program needs, in one import (no need to depend on rand or faer yourself).

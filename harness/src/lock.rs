@@ -1,10 +1,12 @@
-//! One run per output folder: a lock file `.verify.lock` (holding the process id) is created
-//! atomically when a run starts writing into `--out` and removed when it ends, so two runs into
-//! the same folder cannot interleave their checkpoints and result files. A lock left by a process
-//! that no longer exists (killed) is taken over.
+//! One run per output folder: a run holds an exclusive lock (`flock`) on `.verify.lock` in
+//! `--out` while it writes there, so two runs into the same folder cannot interleave their
+//! checkpoints and result files. The kernel releases the lock when the process ends, however it
+//! ends (`kill -9` included), so there is never a stale lock to clear; the file itself stays
+//! (removing it would let two runs lock two different files) and holds the last holder's id.
 
 use crate::error::HarnessError;
-use std::io::Write;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// The lock file's name inside the output folder.
@@ -13,7 +15,10 @@ pub const LOCK_FILE: &str = ".verify.lock";
 /// Holds the output folder while alive.
 #[derive(Debug)]
 pub struct OutLock {
-    path: PathBuf,
+    /// The locked file (the lock lives as long as it is open).
+    _file: File,
+    /// Its path.
+    pub path: PathBuf,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HarnessError + '_ {
@@ -25,15 +30,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HarnessError + '_ {
     }
 }
 
-/// Whether process `pid` still runs (Linux: /proc; elsewhere assume it does).
-fn alive(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    !proc.exists() || proc.join(pid.to_string()).exists()
-}
-
 impl OutLock {
     /// Lock `out` (created if missing); refuses, naming the folder and the other process, when
-    /// another live run holds it.
+    /// another run holds it.
     pub fn acquire(out: &Path) -> Result<Self, HarnessError> {
         if out.exists() && !out.is_dir() {
             return Err(HarnessError::Usage(format!(
@@ -43,46 +42,34 @@ impl OutLock {
         }
         std::fs::create_dir_all(out).map_err(io(out))?;
         let path = out.join(LOCK_FILE);
-        for _ in 0..3 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    write!(f, "{}", std::process::id()).map_err(io(&path))?;
-                    return Ok(OutLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    match holder.trim().parse::<u32>() {
-                        Ok(pid) if alive(pid) => {
-                            return Err(HarnessError::Usage(format!(
-                                "--out {} is in use by another verify run (process {pid}); wait for it to finish or choose another --out (if no run is active, delete {})",
-                                out.display(),
-                                path.display()
-                            )))
-                        }
-                        // Stale (the holder is gone) or half-written: take it over.
-                        _ => {
-                            let _ = std::fs::remove_file(&path);
-                        }
-                    }
-                }
-                Err(e) => return Err(io(&path)(e)),
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0).map_err(io(&path))?;
+                file.rewind().map_err(io(&path))?;
+                write!(file, "{}", std::process::id()).map_err(io(&path))?;
+                Ok(OutLock { _file: file, path })
             }
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = match holder.trim() {
+                    "" => String::new(),
+                    pid => format!(" (process {pid})"),
+                };
+                Err(HarnessError::Usage(format!(
+                    "--out {} is in use by another verify run{holder}; wait for it to finish or choose another --out",
+                    out.display()
+                )))
+            }
+            Err(TryLockError::Error(e)) => Err(io(&path)(e)),
         }
-        Err(HarnessError::Usage(format!(
-            "--out {}: could not take the lock {}",
-            out.display(),
-            path.display()
-        )))
-    }
-}
-
-impl Drop for OutLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -91,7 +78,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_holder_at_a_time_and_stale_locks_are_taken_over() {
+    fn one_holder_at_a_time_and_a_left_lock_file_is_no_lock() {
         let dir = std::env::temp_dir().join(format!("harness-lock-{}", std::process::id()));
         let a = OutLock::acquire(&dir).unwrap();
         assert!(matches!(
@@ -101,11 +88,14 @@ mod tests {
         drop(a);
         let b = OutLock::acquire(&dir).unwrap();
         drop(b);
-        // A lock of a process that does not exist (pid far above any real one).
+        // The file a killed run left (its process is gone, so nothing holds it).
         std::fs::write(dir.join(LOCK_FILE), "4000000000").unwrap();
         let c = OutLock::acquire(&dir).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(),
+            std::process::id().to_string()
+        );
         drop(c);
-        assert!(!dir.join(LOCK_FILE).exists());
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -116,13 +116,14 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
     })
 }
 
-/// Write the merged run's checkpoint into `out` (so the folder is a finished whole run).
+/// Write the merged run's checkpoint into `out` as a finished run's checkpoint-to-be
+/// ([`crate::PARTIAL_UNITS_FILE`]; publishing the results makes it `units.jsonl`).
 pub fn write_merged_log(out: &Path, m: &Merged) -> Result<(), HarnessError> {
     let records: Vec<reports::UnitRecord> = sims::all_units(m.header.points, m.header.trials)
         .iter()
         .zip(&m.values)
         .map(|(u, v)| reports::UnitRecord::new(u.0, u.1, v))
         .collect();
-    reports::UnitLog::create(&out.join(UNITS_FILE), &m.header, &records)?;
+    reports::UnitLog::create(&out.join(crate::PARTIAL_UNITS_FILE), &m.header, &records)?;
     Ok(())
 }

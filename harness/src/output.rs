@@ -288,8 +288,27 @@ fn print(grid: &Grid, a: &CommonArgs, rows: &[CheckRow], v: RunVerdict, out: &Pa
     };
 }
 
-/// Write the whole result set into `out`, then print to standard output.
+/// Write the whole result set into `out` (as one, see [`crate::publish`]), then print to
+/// standard output.
 pub(crate) fn write_all<C: Check>(
+    c: &C,
+    grid: &Grid,
+    a: &CommonArgs,
+    out: &Path,
+    rows: &[CheckRow],
+    v: RunVerdict,
+) -> Result<(), HarnessError> {
+    let checkpoint = match v {
+        RunVerdict::TheoryOnly => crate::publish::Checkpoint::None,
+        _ => crate::publish::Checkpoint::Finished,
+    };
+    crate::publish::publish(out, checkpoint, |dir| write_set(c, grid, a, dir, rows, v))?;
+    print(grid, a, rows, v, out);
+    Ok(())
+}
+
+/// Every result file of a check: CSV, JSON, one figure per swept axis, report.
+fn write_set<C: Check>(
     c: &C,
     grid: &Grid,
     a: &CommonArgs,
@@ -315,10 +334,29 @@ pub(crate) fn write_all<C: Check>(
             figures.push(file);
         }
     }
+    remove_stale_figures(out, name, &figures)?;
     reports::write_markdown(
         &out.join("report.md"),
         &report(c, grid, a, rows, v, figures),
     )?;
-    print(grid, a, rows, v, out);
+    Ok(())
+}
+
+/// Remove the figures of axes an earlier run swept and this one does not.
+fn remove_stale_figures(out: &Path, name: &str, figures: &[String]) -> Result<(), HarnessError> {
+    let entries = std::fs::read_dir(out).map_err(|source| reports::ReportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let ours = file.starts_with(&format!("{name}_")) && file.ends_with(".svg");
+        if ours && !figures.contains(&file) {
+            std::fs::remove_file(e.path()).map_err(|source| reports::ReportError::Io {
+                path: e.path(),
+                source,
+            })?;
+        }
+    }
     Ok(())
 }

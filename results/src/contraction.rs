@@ -167,51 +167,56 @@ pub fn contraction_finish(
     let all_pass = rows.iter().all(|r| r.pass != Some(false));
     let verdict = if all_pass { "agree" } else { "disagree" };
     let argv = a.command.clone();
-    reports::write_csv(&a.out.join("contraction.csv"), &rows)?;
-    reports::write_json(
-        &a.out.join("contraction.json"),
-        &contraction_file(a, &rows, &slopes, verdict),
-    )?;
-    let fig = contraction_figure(a, &rows, &slopes);
-    reports::write_svg(&a.out.join("contraction.svg"), &fig)?;
     let table_rows = contraction_table(&rows);
-    let notes = slopes
-        .iter()
-        .map(|(m, ks, s)| format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}"))
-        .collect();
-    reports::write_markdown(
-        &a.out.join("report.md"),
-        &reports::RunReport {
-            title: "verify linear-rep contraction".into(),
-            command: shell_line(&argv),
-            verdict: verdict.to_uppercase(),
-            config: vec![
-                ("lr".into(), a.lr.to_string()),
-                ("delta".into(), a.delta.to_string()),
-                ("max iterations".into(), a.max_iter.to_string()),
-                (
-                    "dims".into(),
-                    format!("d_x = {}, d_y = {}, k = {}", a.dims.dx, a.dims.dy, a.dims.k),
-                ),
-                ("seed".into(), a.seed.to_string()),
-            ],
-            table_header: [
-                "method",
-                "κ(F*)",
-                "κ(Σ)",
-                "rate",
-                "theory",
-                "iterations",
-                "verdict",
-            ]
+    harness::publish::<_, HarnessError>(&a.out, harness::Checkpoint::Finished, |dir| {
+        reports::write_csv(&dir.join("contraction.csv"), &rows)?;
+        reports::write_json(
+            &dir.join("contraction.json"),
+            &contraction_file(a, &rows, &slopes, verdict),
+        )?;
+        let fig = contraction_figure(a, &rows, &slopes);
+        reports::write_svg(&dir.join("contraction.svg"), &fig)?;
+        let notes = slopes
             .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            table_rows: table_rows.clone(),
-            figures: vec!["contraction.svg".into()],
-            notes,
-        },
-    )?;
+            .map(|(m, ks, s)| {
+                format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}")
+            })
+            .collect();
+        reports::write_markdown(
+            &dir.join("report.md"),
+            &reports::RunReport {
+                title: "verify linear-rep contraction".into(),
+                command: shell_line(&argv),
+                verdict: verdict.to_uppercase(),
+                config: vec![
+                    ("lr".into(), a.lr.to_string()),
+                    ("delta".into(), a.delta.to_string()),
+                    ("max iterations".into(), a.max_iter.to_string()),
+                    (
+                        "dims".into(),
+                        format!("d_x = {}, d_y = {}, k = {}", a.dims.dx, a.dims.dy, a.dims.k),
+                    ),
+                    ("seed".into(), a.seed.to_string()),
+                ],
+                table_header: [
+                    "method",
+                    "κ(F*)",
+                    "κ(Σ)",
+                    "rate",
+                    "theory",
+                    "iterations",
+                    "verdict",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+                table_rows: table_rows.clone(),
+                figures: vec!["contraction.svg".into()],
+                notes,
+            },
+        )?;
+        Ok(())
+    })?;
     crate::stdout::print_rows(&rows, a.format, || {
         let mut out = crate::stdout::fixed_width(
             &[

@@ -298,23 +298,22 @@ fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), Harnes
 }
 
 /// Every file a single-index run may write besides its CSV, JSON and report.
-const OPTIONAL_OUTPUTS: [&str; 6] = [
+const OPTIONAL_OUTPUTS: [&str; 5] = [
     "single_index_kappa.svg",
     "single_index_psi.svg",
     "single_index_lambda.svg",
     "single_index_finite_size.svg",
     "finite_size.csv",
-    "units.jsonl",
 ];
 
 /// Remove what an earlier run left in `--out` that this run does not write (a figure of an axis
-/// no longer swept, a checkpoint beside theory-only results), so the folder holds one run.
+/// no longer swept), so the folder holds one run (the checkpoint is the engine's, see
+/// `harness::publish`).
 fn remove_stale_outputs(a: &Settings, figures: &[String]) -> Result<(), HarnessError> {
     let finite_size = figures.iter().any(|f| f == "single_index_finite_size.svg");
     for name in OPTIONAL_OUTPUTS {
-        let written = figures.iter().any(|f| f == name)
-            || (name == "finite_size.csv" && finite_size)
-            || (name == "units.jsonl" && !a.theory_only);
+        let written =
+            figures.iter().any(|f| f == name) || (name == "finite_size.csv" && finite_size);
         let path = a.out.join(name);
         if !written && path.exists() {
             std::fs::remove_file(&path).map_err(|source| {
@@ -323,6 +322,26 @@ fn remove_stale_outputs(a: &Settings, figures: &[String]) -> Result<(), HarnessE
         }
     }
     Ok(())
+}
+
+/// Every file of a single-index result set into `a.out` (the staging folder).
+fn write_result_set(
+    a: &Settings,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    rows: &[Row],
+    file: &ResultFile,
+) -> Result<(), HarnessError> {
+    reports::write_csv(&a.out.join("single_index.csv"), rows)?;
+    // Pretty JSON for readable sizes; compact beyond (a 200 × 200 grid has 80 000 rows).
+    reports::write_json_as(&a.out.join("single_index.json"), file, rows.len() <= 2000)?;
+    let figures = write_figures(a, model, points, rows)?;
+    remove_stale_outputs(a, &figures)?;
+    reports::write_markdown(
+        &a.out.join("report.md"),
+        &run_report(a, &a.command, file.verdict, rows, figures),
+    )
+    .map_err(Into::into)
 }
 
 /// From per-unit values (all units in grid order, or None for theory only) to rows, files and
@@ -360,15 +379,18 @@ pub fn finish(
         verdict,
         rows: &rows,
     };
-    reports::write_csv(&a.out.join("single_index.csv"), &rows)?;
-    // Pretty JSON for readable sizes; compact beyond (a 200 × 200 grid has 80 000 rows).
-    reports::write_json_as(&a.out.join("single_index.json"), &file, rows.len() <= 2000)?;
-    let figures = write_figures(a, model, points, &rows)?;
-    remove_stale_outputs(a, &figures)?;
-    reports::write_markdown(
-        &a.out.join("report.md"),
-        &run_report(a, &argv, verdict, &rows, figures),
-    )?;
+    let checkpoint = if a.theory_only {
+        harness::Checkpoint::None
+    } else {
+        harness::Checkpoint::Finished
+    };
+    harness::publish::<_, HarnessError>(&a.out, checkpoint, |dir| {
+        let staged = Settings {
+            out: dir.to_path_buf(),
+            ..a.clone()
+        };
+        write_result_set(&staged, model, points, &rows, &file)
+    })?;
     print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
     if !a.theory_only && a.format == Format::Table {
         print_verdict(a, &rows, verdict)?;

@@ -111,9 +111,16 @@ pub fn run_units<M: Model>(
     let run = |&(p, t): &Unit, par: Par| -> Result<Vec<f64>, SimError> {
         let mut rng = unit_rng(seed, keys[p], t as u64);
         let out = model.trial(&points[p], &mut rng, par)?;
-        if out.len() != nm || out.iter().any(|x| !x.is_finite()) {
+        if out.len() != nm {
             return Err(SimError::Numerical(format!(
-                "a trial returned {out:?} for {nm} values (methods and extras)"
+                "a trial returned {} values, expected {nm} (one per method and extra)",
+                out.len()
+            )));
+        }
+        if out.iter().any(|x| !x.is_finite()) {
+            return Err(SimError::Numerical(format!(
+                "trial {t} of grid point {p} gave a non-finite value ({}): a quantity overflowed or divided by zero (a parameter too large for double precision?)",
+                out.iter().map(|x| format!("{x:.4e}")).collect::<Vec<_>>().join(", ")
             )));
         }
         done((p, t), &out);

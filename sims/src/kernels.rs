@@ -32,7 +32,11 @@ pub fn symmetric_eigen(a: MatRef<'_, f64>, par: Par) -> Result<(Mat<f64>, Vec<f6
         MemStack::new(&mut buf),
         Default::default(),
     )
-    .map_err(|e| SimError::Numerical(format!("eigendecomposition failed: {e:?}")))?;
+    .map_err(|e| {
+        SimError::Numerical(format!(
+            "the eigendecomposition of a {n} × {n} matrix did not converge ({e:?}): its entries are too large or not finite (a parameter too large for double precision?)"
+        ))
+    })?;
     let vals = (0..n).map(|i| s[i]).collect();
     Ok((u, vals))
 }

@@ -194,9 +194,11 @@ impl Factors {
     ) -> Result<Mat<f64>, SimError> {
         let (q, vals) = self.eigen.as_ref().expect("factored");
         if shift == 0.0 && vals[0] <= 0.0 {
-            return Err(SimError::Numerical(
-                "XᵀX/n is singular: whitening needs psi > 1".into(),
-            ));
+            return Err(SimError::Numerical(format!(
+                "XᵀX/n is singular to double precision (smallest eigenvalue {:.3e}, largest {:.3e}): whitening needs psi > 1 and a spectrum whose eigenvalue ratio --kappa fits in about 1e15",
+                vals[0],
+                vals[vals.len() - 1]
+            )));
         }
         Ok(spectral_apply(
             q,

@@ -85,7 +85,8 @@ pub fn kill_and_resume(base: &Path, args: &[&str], units: usize, kill_at: usize,
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let log = cut.join("units.jsonl");
+    // A run under way checkpoints into units.partial.jsonl; units.jsonl is the finished set's.
+    let log = cut.join("units.partial.jsonl");
     let start = Instant::now();
     while lines(&log) <= kill_at && start.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(2));
@@ -104,4 +105,5 @@ pub fn kill_and_resume(base: &Path, args: &[&str], units: usize, kill_at: usize,
     let o = verify(&[args, &["--out", cut.to_str().unwrap(), "--resume"]].concat());
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     assert_same(files, &whole, &cut);
+    assert!(cut.join("units.jsonl").exists() && !log.exists());
 }

@@ -18,7 +18,7 @@ pub use one_step::{
 };
 pub use single_index::{
     optimal_ridge, rho_kfac, rho_sgd, single_index_limits, single_index_limits_with_moments,
-    SingleIndexLimits, SingleIndexParams,
+    RidgeMoments, SingleIndexLimits, SingleIndexParams, MAX_LAMBDA, MAX_NOISE,
 };
 pub use spectrum::{Atom, SpectralMeasure, Spectrum, SpectrumFamily};
 pub use stieltjes::{

@@ -4,7 +4,7 @@
 
 use crate::activation::TeacherMoments;
 use crate::error::{Result, TheoryError};
-use crate::single_index::{single_index_limits_with_moments, SingleIndexParams};
+use crate::single_index::{ratio, single_index_limits_with_moments, SingleIndexParams};
 use crate::spectrum::SpectralMeasure;
 use crate::stieltjes::stieltjes_negative;
 use gauss_quad::GaussLegendre;
@@ -64,14 +64,14 @@ fn sqrt_resolvent_moment_with(
 /// |c1| N / sqrt(c1² (τ1 − λ + λ² m) + γ E[r²] (1 − λ m)).
 pub fn rho_sqrt_kfac(p: &SingleIndexParams, mo: &TeacherMoments) -> Result<f64> {
     let l = single_index_limits_with_moments(p, mo)?;
-    let one_minus = if p.lambda == 0.0 {
-        1.0
+    // (1 − λm, τ1 − λ + λ²m = ∫ x²/(x+λ) dμ), the latter cancellation-free from the resolvent.
+    let (one_minus, bias) = if p.lambda == 0.0 {
+        (1.0, l.tau1)
     } else {
-        stieltjes_negative(p.spectrum, l.gamma, p.lambda)?.one_minus_lambda_m
+        let r = stieltjes_negative(p.spectrum, l.gamma, p.lambda)?;
+        (r.one_minus_lambda_m, r.ridge_bias)
     };
     let numerator = sqrt_resolvent_moment(p.spectrum, l.gamma, p.lambda)?;
-    // τ1 − λ + λ²m = ∫ x²/(x+λ) dμ ≥ 0; written as τ1 − λ(1 − λm) to avoid the cancellation.
-    let bias = (l.tau1 - p.lambda * one_minus).max(0.0);
     ratio(
         mo.c1.abs() * numerator,
         mo.c1 * mo.c1 * bias + l.gamma * mo.residual_variance(p.noise) * one_minus,
@@ -129,17 +129,6 @@ pub fn rho_adam_sign(p: &SingleIndexParams, mo: &TeacherMoments) -> Result<f64> 
         Err(TheoryError::NoConvergence {
             what: "Adam sign correlation",
             reason: format!("non-finite value {value}"),
-        })
-    }
-}
-
-fn ratio(num: f64, den_sq: f64) -> Result<f64> {
-    if den_sq > 0.0 && den_sq.is_finite() && num.is_finite() {
-        Ok((num / den_sq.sqrt()).clamp(0.0, 1.0))
-    } else {
-        Err(TheoryError::NoConvergence {
-            what: "correlation",
-            reason: format!("num {num}, den² {den_sq}"),
         })
     }
 }
@@ -228,6 +217,33 @@ mod tests {
         assert!((rho_batch_norm(&p, &mo).unwrap() - 1.0).abs() < 1e-6);
         // Adam at γ → 0: sign(Σβ*) = sign(β*) for diagonal Σ: still √(2/π).
         assert!((rho_adam_sign(&p, &mo).unwrap() - (2.0 / PI).sqrt()).abs() < 1e-6);
+    }
+
+    /// λ → ∞: (S + λI)^{-1/2} → λ^{-1/2} I, so the square-root KFAC direction turns into SGD's
+    /// (Lemma 3.10), at every ψ and spectrum; up to λ = 1e100.
+    #[test]
+    fn sqrt_kfac_turns_into_sgd_as_the_ridge_grows() {
+        let two = SpectralMeasure::new([(0.1, 0.5), (1.0, 0.5)]).unwrap();
+        let t = Activation::Tanh;
+        let mo = t.moments(two.tau1()).unwrap();
+        for psi in [0.5, 3.0] {
+            for lambda in [1e6, 1e12, 1e100] {
+                let p = SingleIndexParams {
+                    spectrum: &two,
+                    psi,
+                    teacher: &t,
+                    noise: 0.1,
+                    lambda,
+                };
+                let sgd = single_index_limits_with_moments(&p, &mo).unwrap().rho_sgd;
+                let sqrt = rho_sqrt_kfac(&p, &mo).unwrap();
+                // The first correction is O(τ/λ) ≤ 1e-6.
+                assert!(
+                    (sqrt - sgd).abs() < 1e-5,
+                    "ψ {psi} λ {lambda}: {sqrt} vs {sgd}"
+                );
+            }
+        }
     }
 
     #[test]

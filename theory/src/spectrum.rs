@@ -29,9 +29,10 @@ pub struct SpectralMeasure {
 }
 
 impl SpectralMeasure {
-    /// Build from (value, weight) pairs; weights are renormalised to sum to one.
+    /// Build from (value, weight) pairs; weights are renormalised to sum to one, and neighbouring
+    /// pairs with equal values are merged.
     pub fn new(pairs: impl IntoIterator<Item = (f64, f64)>) -> Result<Self> {
-        let mut atoms = Vec::new();
+        let mut atoms: Vec<Atom> = Vec::new();
         for (value, weight) in pairs {
             if !(value.is_finite() && value > 0.0) {
                 return Err(TheoryError::InvalidSpectrum(format!(
@@ -43,8 +44,12 @@ impl SpectralMeasure {
                     "weights must be finite and >= 0, got {weight}"
                 )));
             }
-            if weight > 0.0 {
-                atoms.push(Atom { value, weight });
+            match atoms.last_mut() {
+                // Equal neighbours are one atom (κ = 1 makes d equal eigenvalues): the same
+                // measure, d times cheaper to integrate, and the same rounding as one atom.
+                Some(last) if last.value == value => last.weight += weight,
+                _ if weight > 0.0 => atoms.push(Atom { value, weight }),
+                _ => {}
             }
         }
         let total: f64 = atoms.iter().map(|a| a.weight).sum();

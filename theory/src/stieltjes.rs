@@ -3,10 +3,13 @@
 //! half plane (the limiting eigenvalue density).
 //!
 //! Everything is solved in the companion variable v (the Stieltjes transform of XXᵀ/n), whose
-//! equation has a unique root and no spurious branch; m and m' are then recovered by identities
-//! that avoid the 1/γ cancellation of the spec's m = (v − (1−γ)/λ)/γ:
-//!   m(−λ) = (1/λ) ∫ dH/(1 + t v),   v' = v / (λ + γ B),   m'(−λ) = (m − v' B)/λ,
-//! with B = ∫ t/(1 + t v)² dH (both follow from differentiating the companion equation).
+//! equation has a unique root and no spurious branch; m, m' and Lemma 3.12's combinations are
+//! then recovered as ratios of positive H-integrals at v, which avoid both the 1/γ cancellation
+//! of the spec's m = (v − (1−γ)/λ)/γ and the large-λ cancellation of 1 − 2λm + λ²m':
+//!   m(−λ) = E/λ,   v' = v/(λ + γB),   m'(−λ) = (λE2 + γEB)/(λ²(λ + γB)),
+//!   1 − λm = vA,   1 − 2λm + λ²m' = v(λvB2 + γAB)/(λ + γB),   m − λm' = vB/(λ + γB),
+//! with A = ∫ t/(1+tv), B = ∫ t/(1+tv)², B2 = ∫ t²/(1+tv)², E = ∫ 1/(1+tv), E2 = ∫ 1/(1+tv)²
+//! (dH); they follow from differentiating the companion equation and λv = 1 − γvA.
 
 use crate::error::{finite, Result, TheoryError};
 use crate::spectrum::SpectralMeasure;
@@ -28,8 +31,14 @@ pub struct Resolvent {
     pub m: f64,
     /// m'(−λ) = lim (1/d) tr (S + λI)⁻².
     pub m_prime: f64,
-    /// 1 − λ m(−λ), computed without cancellation as ∫ t v/(1 + t v) dH.
+    /// 1 − λ m(−λ) = E_μ[x/(x+λ)], computed without cancellation as ∫ t v/(1 + t v) dH.
     pub one_minus_lambda_m: f64,
+    /// 1 − 2λm + λ²m' = E_μ[x²/(x+λ)²] (Lemma 3.12's signal term), cancellation-free.
+    pub signal_sq: f64,
+    /// m − λm' = E_μ[x/(x+λ)²] (Lemma 3.12's noise term), cancellation-free.
+    pub noise_gain: f64,
+    /// τ1 − λ(1 − λm) = E_μ[x²/(x+λ)] (the square-root KFAC bias term), cancellation-free.
+    pub ridge_bias: f64,
 }
 
 /// Relative-tolerance convergence for Brent (the `roots` defaults are absolute; see shared notes).
@@ -77,12 +86,18 @@ pub fn stieltjes_negative(h: &SpectralMeasure, gamma: f64, lambda: f64) -> Resul
     let b_of = |v: f64| h.integrate(|t| t / ((1.0 + t * v) * (1.0 + t * v)));
     let g = |v: f64| v * (lambda + gamma * a_of(v)) - 1.0;
     let hi = 1.0 / lambda;
-    let mut v = find_root_brent(0.0, hi, g, &mut RelTol { max_iter: 400 }).map_err(|e| {
-        TheoryError::NoConvergence {
-            what: "Silverstein companion equation (Brent)",
-            reason: format!("{e:?}"),
-        }
-    })?;
+    // For a huge λ, h(1/λ) = γ ∫ t/(λ + t) dH is below the rounding of 1 and h(1/λ) computes as
+    // ≤ 0: the root is 1/λ to double precision.
+    let mut v = if g(hi) <= 0.0 {
+        hi
+    } else {
+        find_root_brent(0.0, hi, g, &mut RelTol { max_iter: 400 }).map_err(|e| {
+            TheoryError::NoConvergence {
+                what: "Silverstein companion equation (Brent)",
+                reason: format!("{e:?} at lambda = {lambda:e}, gamma = {gamma}"),
+            }
+        })?
+    };
     for _ in 0..2 {
         let slope = lambda + gamma * b_of(v); // h'(v) > 0
         let next = v - g(v) / slope;
@@ -90,11 +105,25 @@ pub fn stieltjes_negative(h: &SpectralMeasure, gamma: f64, lambda: f64) -> Resul
             v = next;
         }
     }
+    // Every quantity below is a ratio of sums of positive H-integrals at v, so none loses digits
+    // to cancellation, even at λ = 1e100 (the naive 1 − 2λm + λ²m' loses all of them by 1e8).
+    // With A = ∫t/(1+tv), B = ∫t/(1+tv)², B2 = ∫t²/(1+tv)², C2 = ∫t²/(1+tv), E = ∫1/(1+tv),
+    // E2 = ∫1/(1+tv)² (dH) and the companion identity λv = 1 − γvA:
+    let a = a_of(v);
     let b = b_of(v);
-    let m = h.integrate(|t| 1.0 / (1.0 + t * v)) / lambda;
-    let v_prime = v / (lambda + gamma * b);
-    let m_prime = (m - v_prime * b) / lambda;
-    let one_minus_lambda_m = h.integrate(|t| t * v / (1.0 + t * v));
+    let b2 = h.integrate(|t| (t / (1.0 + t * v)).powi(2));
+    let c2 = h.integrate(|t| t * t / (1.0 + t * v));
+    let e = h.integrate(|t| 1.0 / (1.0 + t * v));
+    let e2 = h.integrate(|t| (1.0 + t * v).powi(-2));
+    let slope = lambda + gamma * b;
+    let m = e / lambda;
+    let v_prime = v / slope;
+    // m' = −dm/dλ = (λE2 + γEB) / (λ²(λ + γB)).
+    let m_prime = (lambda * e2 + gamma * e * b) / slope / lambda / lambda;
+    let one_minus_lambda_m = v * a;
+    let signal_sq = v * (lambda * v * b2 + gamma * a * b) / slope;
+    let noise_gain = b * v / slope;
+    let ridge_bias = v * c2 + gamma * v * a * a;
     let out = Resolvent {
         gamma,
         lambda,
@@ -103,8 +132,11 @@ pub fn stieltjes_negative(h: &SpectralMeasure, gamma: f64, lambda: f64) -> Resul
         m,
         m_prime,
         one_minus_lambda_m,
+        signal_sq,
+        noise_gain,
+        ridge_bias,
     };
-    if [v, v_prime, m, m_prime]
+    if [v, v_prime, m, m_prime, signal_sq, noise_gain, ridge_bias]
         .iter()
         .all(|x| x.is_finite() && *x > 0.0)
     {
@@ -195,7 +227,13 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
                 }
                 t *= 0.5;
             }
-            let (next, fn_) = accepted?;
+            let Some((next, fn_)) = accepted else {
+                // No step lowers the residual: it is at its rounding floor (a sum over many
+                // atoms, e.g. d equal eigenvalues, rounds at ~√atoms · ε above `tol`). Accept
+                // a root whose residual is that small; otherwise give up.
+                let floor = 1e-12 * (1.0 + zz.norm()) * (1.0 + 1.0 / v.norm());
+                return (f.norm() <= floor).then_some(v);
+            };
             let moved = (next - v).norm();
             v = next;
             f = fn_;
@@ -288,6 +326,41 @@ mod tests {
         }
     }
 
+    /// Huge ridges (up to 1e100; the companion root is then 1/λ to rounding): m(−λ) = ∫ dμ/(x+λ)
+    /// = 1/λ − E[x]/λ² + E[x²]/λ³ − …, with E[x] = 1 and E[x²] = 1 + γ for Marchenko–Pastur.
+    #[test]
+    fn huge_ridges_follow_the_large_lambda_expansion() {
+        for g in [0.1, 1.0, 5.0] {
+            for l in [1e4, 1e8, 1e12, 1e16, 1e100] {
+                let r = stieltjes_negative(&identity(), g, l).unwrap();
+                let third = 1.0 + 3.0 * g + g * g; // E[x³] (Narayana)
+                let want = 1.0 / l - 1.0 / (l * l) + (1.0 + g) / l.powi(3) - third / l.powi(4);
+                // The expansion's next term is relative O(E[x⁴]/λ⁴) ≤ 1e-14.
+                assert!(
+                    (r.m - want).abs() <= 1e-12 * want,
+                    "g {g} l {l}: {} vs {want}",
+                    r.m
+                );
+                // m' = ∫ dμ/(x+λ)² = 1/λ² − 2E[x]/λ³ + …; 1 − 2λm + λ²m' = E[x²]/λ² + O(λ⁻³).
+                let mp = 1.0 / (l * l) - 2.0 / l.powi(3) + 3.0 * (1.0 + g) / l.powi(4)
+                    - 4.0 * third / l.powi(5);
+                assert!(
+                    (r.m_prime - mp).abs() <= 1e-11 * mp,
+                    "g {g} l {l}: m' {}",
+                    r.m_prime
+                );
+                // E[x²/(x+λ)²] = (E[x²] − 2E[x³]/λ + 3E[x⁴]/λ² − …)/λ²; the third term is
+                // relative ≤ 1e-5 here.
+                let sig = ((1.0 + g) - 2.0 * third / l) / (l * l);
+                assert!(
+                    (r.signal_sq - sig).abs() <= 1e-4 * sig,
+                    "g {g} l {l}: {}",
+                    r.signal_sq
+                );
+            }
+        }
+    }
+
     #[test]
     #[allow(clippy::approx_constant)] // the spec's quoted value (it is 1/√2)
     fn spec_reference_values() {
@@ -341,12 +414,40 @@ mod tests {
     #[test]
     fn splitting_an_atom_changes_nothing() {
         let a = SpectralMeasure::new([(1.0, 0.5), (4.0, 0.5)]).unwrap();
-        let b = SpectralMeasure::new([(1.0, 0.25), (1.0, 0.25), (4.0, 0.5)]).unwrap();
+        // Split apart (neighbouring equal atoms would be merged on construction).
+        let b = SpectralMeasure::new([(1.0, 0.25), (4.0, 0.5), (1.0, 0.25)]).unwrap();
+        assert_eq!(b.atoms.len(), 3);
         let (ra, rb) = (
             stieltjes_negative(&a, 1.7, 0.2).unwrap(),
             stieltjes_negative(&b, 1.7, 0.2).unwrap(),
         );
         assert!((ra.m - rb.m).abs() < 1e-14 && (ra.m_prime - rb.m_prime).abs() < 1e-13);
+    }
+
+    /// d nearly equal eigenvalues (a linear spectrum with κ = 1 + 1e-10, 300 distinct atoms) and
+    /// d exactly equal ones (κ = 1, merged into one atom) both give the Marchenko–Pastur density
+    /// of Σ = I, inside the support and outside it (zero). Both once failed to converge.
+    #[test]
+    fn many_equal_or_nearly_equal_atoms_give_marchenko_pastur() {
+        let g: f64 = 0.5;
+        let (lo, hi) = ((1.0 - g.sqrt()).powi(2), (1.0 + g.sqrt()).powi(2));
+        let mp =
+            |x: f64| ((hi - x) * (x - lo)).max(0.0).sqrt() / (2.0 * std::f64::consts::PI * g * x);
+        let near =
+            SpectralMeasure::new((0..300).map(|i| (1.0 + 1e-10 * i as f64 / 299.0, 1.0))).unwrap();
+        let equal = SpectralMeasure::new((0..300).map(|_| (1.0, 1.0))).unwrap();
+        assert_eq!((near.atoms.len(), equal.atoms.len()), (300, 1));
+        for h in [&near, &equal] {
+            for x in [0.0013, 0.05, 0.1, 0.405, 1.0, 2.0, 2.9, 3.5] {
+                let got = limiting_density(h, g, x).unwrap();
+                // η = 1e-9 smooths the density by O(η) away from the edges.
+                assert!(
+                    (got - mp(x)).abs() <= 1e-6 * (1.0 + mp(x)),
+                    "x {x}: {got} vs {}",
+                    mp(x)
+                );
+            }
+        }
     }
 
     #[test]
