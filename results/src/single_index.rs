@@ -444,21 +444,35 @@ fn table(rows: &[Row], with_sim: bool) -> String {
     out
 }
 
-/// The limit formula of `method` along `grid`, at abscissae `xs`; points where it cannot be
-/// evaluated (and every point of a simulation-only method) are left out.
+/// The limit formula of `method` along `grid` (whose limits are `limits`), at abscissae `xs`;
+/// points where it cannot be evaluated (and every point of a simulation-only method) are left
+/// out.
 fn theory_curve(
     model: &SingleIndexModel,
     method: OneStep,
     xs: &[f64],
     grid: &[SingleIndexPoint],
+    limits: &[Option<theory::SingleIndexLimits>],
 ) -> Vec<(f64, f64)> {
     xs.iter()
         .zip(grid)
-        .zip(model.limits_many(grid))
+        .zip(limits)
         .filter_map(|((&x, p), l)| {
-            let v = model.method_theory(p, &l.ok()?, method).ok()??;
+            let v = model.method_theory(p, l.as_ref()?, method).ok()??;
             Some((x, v))
         })
+        .collect()
+}
+
+/// Lemmas 3.10/3.12 along a dense grid, once for every method's curve (None where they fail).
+fn curve_limits(
+    model: &SingleIndexModel,
+    grid: &[SingleIndexPoint],
+) -> Vec<Option<theory::SingleIndexLimits>> {
+    model
+        .limits_many(grid)
+        .into_iter()
+        .map(Result::ok)
         .collect()
 }
 
@@ -571,6 +585,28 @@ fn kappa_psi_combos(a: &Settings, model: &SingleIndexModel) -> (Vec<KappaPsi>, V
     (combos, shown)
 }
 
+/// Points of a dense theory curve: `base`, or a fifth of it (at least 24) when the spectrum has
+/// thousands of atoms (a linear, geometric or file spectrum at large d), where every point costs
+/// Stieltjes solves over all of them; the curves are smooth either way.
+fn curve_points(model: &SingleIndexModel, d: usize, base: usize) -> usize {
+    let probe = SingleIndexPoint {
+        kappa: 2.0,
+        psi: 1.0,
+        lambda: 0.1,
+        d,
+        width: d,
+    };
+    let atoms = model
+        .spectrum(&probe)
+        .measure()
+        .map_or(1, |h| h.atoms.len());
+    if atoms > 4096 {
+        (base / 5).max(24)
+    } else {
+        base
+    }
+}
+
 /// The λ figure's series: per method and shown (κ, ψ), the theory on a dense log grid of λ and
 /// the simulated rows at d.
 fn lambda_series(
@@ -580,10 +616,13 @@ fn lambda_series(
     shown: &[KappaPsi],
     (d, width): (usize, usize),
 ) -> Vec<reports::Series> {
-    let mut series = Vec::new();
-    for (k, &method) in model.methods.iter().enumerate() {
-        for &(kappa, psi) in shown {
-            let xs = dense(positive, 240, true);
+    let xs = dense(positive, curve_points(model, d, 240), true);
+    let grids: Vec<(
+        Vec<SingleIndexPoint>,
+        Vec<Option<theory::SingleIndexLimits>>,
+    )> = shown
+        .iter()
+        .map(|&(kappa, psi)| {
             let grid: Vec<SingleIndexPoint> = xs
                 .iter()
                 .map(|&lambda| SingleIndexPoint {
@@ -594,7 +633,14 @@ fn lambda_series(
                     width,
                 })
                 .collect();
-            let theory = theory_curve(model, method, &xs, &grid);
+            let limits = curve_limits(model, &grid);
+            (grid, limits)
+        })
+        .collect();
+    let mut series = Vec::new();
+    for (k, &method) in model.methods.iter().enumerate() {
+        for (&(kappa, psi), (grid, limits)) in shown.iter().zip(&grids) {
+            let theory = theory_curve(model, method, &xs, grid, limits);
             let sims = rows
                 .iter()
                 .filter(|r| {
@@ -774,7 +820,7 @@ fn axis_series(
     let other_sym = if kappa_axis { "ψ" } else { "κ" };
     // The dense grids, once per shown value of the other axis (with `--lambda opt` every point
     // needs its own ridge search, so those curves get fewer points).
-    let count = if at.lambda.is_none() { 48 } else { 240 };
+    let count = curve_points(model, at.d, if at.lambda.is_none() { 48 } else { 240 });
     let xs = dense(swept, count, log);
     let grids: Vec<Vec<SingleIndexPoint>> = shown
         .iter()
@@ -793,9 +839,11 @@ fn axis_series(
                 .collect()
         })
         .collect();
+    let limits: Vec<Vec<Option<theory::SingleIndexLimits>>> =
+        grids.iter().map(|g| curve_limits(model, g)).collect();
     let mut series = Vec::new();
     for (k, &method) in model.methods.iter().enumerate() {
-        for (&o, grid) in shown.iter().zip(&grids) {
+        for ((&o, grid), limits) in shown.iter().zip(&grids).zip(&limits) {
             let sims = rows
                 .iter()
                 .filter(|r| {
@@ -821,7 +869,7 @@ fn axis_series(
             series.push(reports::Series {
                 label,
                 marker: k,
-                theory: theory_curve(model, method, &xs, grid),
+                theory: theory_curve(model, method, &xs, grid, limits),
                 sims,
                 fit: None,
             });

@@ -576,10 +576,17 @@ impl SingleIndexModel {
         points: &[SingleIndexPoint],
     ) -> Vec<Result<theory::SingleIndexLimits, SimError>> {
         let mut memo: Vec<(f64, theory::TeacherMoments)> = Vec::new();
+        // The last (κ, d)'s measure: consecutive points of a ψ or λ sweep share it (a file,
+        // linear or geometric spectrum has d atoms to build).
+        let mut last: Option<(f64, usize, theory::SpectralMeasure)> = None;
         points
             .iter()
             .map(|p| {
-                let h = self.spectrum(p).measure()?;
+                let h = match last.take() {
+                    Some((k, d, h)) if k.to_bits() == p.kappa.to_bits() && d == p.d => h,
+                    _ => self.spectrum(p).measure()?,
+                };
+                let h = &last.insert((p.kappa, p.d, h)).2;
                 let tau1 = h.tau1();
                 let mo = match memo.iter().find(|(t, _)| *t == tau1) {
                     Some((_, mo)) => *mo,
@@ -590,7 +597,7 @@ impl SingleIndexModel {
                     }
                 };
                 let params = SingleIndexParams {
-                    spectrum: &h,
+                    spectrum: h,
                     psi: p.psi,
                     teacher: &self.teacher,
                     noise: self.noise,
