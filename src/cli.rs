@@ -315,9 +315,13 @@ pub struct ContractionArgs {
     /// Random instances (F*, G*, Σ's basis) per grid point for the verdict.
     #[arg(long, value_name = "INT", default_value = "5", value_parser = whole(2, 100_000))]
     pub trials: u64,
-    /// Family-wise false-failure level of the verdict (Bonferroni over the rows).
+    /// Family-wise false-failure level of the verdict (Holm over the rows).
     #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
     pub alpha: f64,
+    /// Equivalence margin for "agree" on the ratio (1 − rate)/(1 − rate_theory): absolute (0.02)
+    /// or relative (2%).
+    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = harness::args::margin, allow_hyphen_values = true)]
+    pub margin: sims::Margin,
     /// Random seed (F*, G*, Σ of every grid point).
     #[arg(long, default_value = "0")]
     pub seed: u64,
@@ -582,10 +586,15 @@ pub struct SingleIndexArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
-    /// Family-wise false-failure level of the verdict: with correct formulas a whole sweep fails
-    /// with probability about this (Bonferroni over rows, Student-t per row).
+    /// Level of the verdict: with correct formulas a sweep wrongly "disagrees" with probability
+    /// at most this (Holm over rows, Student-t per row), and a formula off by more than the
+    /// margin wrongly "agrees" with probability at most this.
     #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
     pub alpha: f64,
+    /// Equivalence margin for "agree": the 1 − 2α interval of ρ_sim − ρ_theory must lie inside
+    /// ±(margin + finite-size allowance). Absolute (0.02) or relative to ρ_theory (2%).
+    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = harness::args::margin, allow_hyphen_values = true)]
+    pub margin: sims::Margin,
     /// Continue an interrupted run in the same --out folder (its units.jsonl checkpoint): finished
     /// units are kept, the rest are run, and the results equal those of an uninterrupted run.
     #[arg(long)]

@@ -4,6 +4,7 @@
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::CliError;
 use clap::Parser;
+use sims::Outcome;
 
 /// The recorded command of a result JSON, after checking its input files are unchanged.
 fn argv_of_result(path: &std::path::Path, text: &str) -> Result<Vec<String>, CliError> {
@@ -93,7 +94,7 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
     Ok(argv)
 }
 
-pub fn run(r: &RunArgs) -> Result<bool, CliError> {
+pub fn run(r: &RunArgs) -> Result<Outcome, CliError> {
     let mut argv = argv_of(&r.file)?;
     if let Some(out) = &r.out {
         if let Some(i) = argv.iter().position(|a| a == "--out") {

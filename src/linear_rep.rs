@@ -17,9 +17,10 @@ use sims::linear_rep::summary::{
 use sims::linear_rep::{
     run_head_to_head, Anisotropy, Covariates, Dims, HeadToHead, Method, Setting, Trajectory,
 };
+use sims::Outcome;
 use std::io::IsTerminal;
 
-pub fn run(c: &LinearRepCommand) -> Result<bool, CliError> {
+pub fn run(c: &LinearRepCommand) -> Result<Outcome, CliError> {
     match &c.command {
         Some(LinearRepSub::Contraction(a)) => contraction(a),
         None => head_to_head(&c.run),
@@ -293,7 +294,7 @@ fn metric_series(runs: &[Vec<Trajectory>], metric: &str) -> Vec<reports::Series>
                     x,
                     mean: m,
                     half_width: 2.0 * se.unwrap_or(0.0),
-                    agrees: true,
+                    mark: reports::Mark::Agree,
                 })
                 .collect();
             reports::Series {
@@ -399,7 +400,7 @@ fn write_lr_sweep(
                         x,
                         mean: y,
                         half_width: 2.0 * se,
-                        agrees: true,
+                        mark: reports::Mark::Agree,
                     })
                     .collect(),
                 fit: None,
@@ -667,7 +668,7 @@ fn print_head_to_head(
     Ok(())
 }
 
-fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
+fn head_to_head(a: &LinearRepArgs) -> Result<Outcome, CliError> {
     validate(a)?;
     // The run writes its figures as it goes: all of it into a staging folder, published whole.
     let (rows, table_rows, fit) =
@@ -679,7 +680,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<bool, CliError> {
             simulate_and_write(&staged)
         })?;
     print_head_to_head(a, &rows, &table_rows, fit.as_ref())?;
-    Ok(true)
+    Ok(Outcome::Agree)
 }
 
 /// What the head-to-head prints: its rows, the summary table and the transfer-bound fit.
@@ -809,7 +810,7 @@ fn contraction_setup(
 
 /// `verify linear-rep contraction`: the Monte Carlo runs checkpointed (resume, shards); the
 /// verdict and files come from [`contraction_finish`].
-fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
+fn contraction(a: &ContractionArgs) -> Result<Outcome, CliError> {
     let (model, grid) = contraction_setup(a)?;
     let header = harness::LogHeader::new(
         CONTRACTION_LOG_KIND,
@@ -822,7 +823,7 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
     let Some(values) =
         harness::run_or_shard(&model, &grid, &plan, &harness::Progress::new(a.quiet))?
     else {
-        return Ok(true);
+        return Ok(Outcome::Agree);
     };
     Ok(contraction_finish(
         &contraction_settings(a),
@@ -833,7 +834,10 @@ fn contraction(a: &ContractionArgs) -> Result<bool, CliError> {
 }
 
 /// `verify merge` of contraction shards: the merged units into `--out`, then the results.
-pub fn merge_contraction(a: &ContractionArgs, merged: &harness::Merged) -> Result<bool, CliError> {
+pub fn merge_contraction(
+    a: &ContractionArgs,
+    merged: &harness::Merged,
+) -> Result<Outcome, CliError> {
     let (model, grid) = contraction_setup(a)?;
     harness::write_merged_log(&a.out, merged)?;
     Ok(contraction_finish(
@@ -860,6 +864,7 @@ fn contraction_settings(a: &ContractionArgs) -> ContractionSettings {
         max_iter: a.max_iter,
         trials: a.trials,
         alpha: a.alpha,
+        margin: a.margin,
         seed: a.seed,
         out: a.out.clone(),
         format: a.format,
@@ -881,6 +886,7 @@ fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
         ("--max-iter", a.max_iter.to_string()),
         ("--trials", a.trials.to_string()),
         ("--alpha", a.alpha.to_string()),
+        ("--margin", a.margin.to_string()),
         ("--seed", a.seed.to_string()),
     ] {
         v.push(k.into());

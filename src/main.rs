@@ -14,6 +14,7 @@ mod spike_check;
 use clap::Parser;
 use cli::{Cli, Command, LinearRepSub};
 use error::CliError;
+use sims::Outcome;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -58,7 +59,7 @@ fn out_of(c: &Command) -> Option<&Path> {
 }
 
 /// Run a command while holding its output folder (one run per folder at a time).
-pub fn dispatch(command: Command) -> Result<bool, CliError> {
+pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
     let _lock = out_of(&command)
         .map(harness::OutLock::acquire)
         .transpose()?;
@@ -77,6 +78,25 @@ pub fn dispatch(command: Command) -> Result<bool, CliError> {
     }
 }
 
+/// The exit code of a finished command (docs/cli.md): 0 agree (or nothing judged), 1 disagree,
+/// 4 inconclusive.
+fn exit_code(outcome: Outcome) -> i32 {
+    match outcome {
+        Outcome::Agree => 0,
+        Outcome::Disagree => 1,
+        Outcome::Inconclusive => 4,
+    }
+}
+
+/// A command whose check is a yes/no (the spike's shrinking remainder): agree or disagree.
+pub fn agreed(yes: bool) -> Outcome {
+    if yes {
+        Outcome::Agree
+    } else {
+        Outcome::Disagree
+    }
+}
+
 fn main() {
     // Trials run in parallel on rayon; each trial's faer calls run sequentially. This is the one
     // global setting, made once here on purpose (see shared notes: nested parallelism gains nothing).
@@ -85,7 +105,7 @@ fn main() {
     let _ = ctrlc::set_handler(on_interrupt);
     let cli = Cli::parse();
     match dispatch(cli.command) {
-        Ok(all_agree) => std::process::exit(if all_agree { 0 } else { 1 }),
+        Ok(outcome) => std::process::exit(exit_code(outcome)),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(e.exit_code());

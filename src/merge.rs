@@ -5,8 +5,9 @@
 use crate::cli::{Cli, Command, LinearRepSub, MergeArgs};
 use crate::error::CliError;
 use clap::Parser;
+use sims::Outcome;
 
-pub fn run(m: &MergeArgs) -> Result<bool, CliError> {
+pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
     let same = |d: &std::path::PathBuf| {
         d == &m.out || matches!((d.canonicalize(), m.out.canonicalize()), (Ok(a), Ok(b)) if a == b)
     };

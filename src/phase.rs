@@ -6,6 +6,7 @@ use crate::error::CliError;
 use crate::single_index::Row;
 use clap::Parser;
 use serde::Serialize;
+use sims::Outcome;
 use sims::SingleIndexPoint;
 
 #[derive(Serialize)]
@@ -138,7 +139,7 @@ fn check_marks(rows: &[Row]) -> Vec<(f64, f64, bool, String)> {
         .collect()
 }
 
-pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
+pub fn run(a: &PhaseArgs) -> Result<Outcome, CliError> {
     let (k0, k1) = extent(&a.kappa.values);
     let (p0, p1) = extent(&a.psi.values);
     if k1 <= k0 || p1 <= p0 {
@@ -186,7 +187,7 @@ pub fn run(a: &PhaseArgs) -> Result<bool, CliError> {
     results::stdout::print_rows(&table, a.format, || {
         format!(
             "phase diagram: {res} x {res} theory cells over kappa {k0}..{k1}, psi {p0}..{p1}; simulation checks {} ({} points). Files: phase.svg, phase.csv, checks/ in {}\n",
-            if agree { "AGREE" } else { "DISAGREE" },
+            agree.as_str().to_uppercase(),
             rows.len() / 2,
             a.out.display()
         )

@@ -3,6 +3,7 @@
 use crate::cli::{Cli, Command, LevelArg, LinearRepSub, ReproduceArgs, ReproducePart};
 use crate::error::CliError;
 use clap::Parser;
+use sims::Outcome;
 
 /// (subfolder, what it reproduces, the sweep's own flags).
 const FIGURES: [(&str, &str, &[&str]); 2] = [
@@ -47,8 +48,8 @@ const LINEAR_REP_FIGURES: [(&str, &str, &[&str]); 5] = [
     ),
 ];
 
-fn run_linear_rep(a: &ReproduceArgs) -> Result<bool, CliError> {
-    let mut all = true;
+fn run_linear_rep(a: &ReproduceArgs) -> Result<Outcome, CliError> {
+    let mut all = Outcome::Agree;
     for (folder, what, flags) in LINEAR_REP_FIGURES {
         let out = a.out.join(folder);
         let mut argv: Vec<String> = vec!["verify".into(), "linear-rep".into()];
@@ -70,21 +71,21 @@ fn run_linear_rep(a: &ReproduceArgs) -> Result<bool, CliError> {
         eprintln!("== {what} -> {}", out.display());
         let ok = crate::linear_rep::run(&args)?;
         if matches!(args.command, Some(LinearRepSub::Contraction(_))) {
-            all &= ok;
+            all = Outcome::of_run([all, ok]);
         }
     }
     Ok(all)
 }
 
-pub fn run(a: &ReproduceArgs) -> Result<bool, CliError> {
-    let mut all = true;
+pub fn run(a: &ReproduceArgs) -> Result<Outcome, CliError> {
+    let mut all = Outcome::Agree;
     if a.part != ReproducePart::SingleIndex {
-        all &= run_linear_rep(a)?;
+        all = Outcome::of_run([all, run_linear_rep(a)?]);
     }
     if a.part == ReproducePart::LinearRep {
         results::stdout::emit(&format!(
             "\nreproduce: {} (figures and report.md in each subfolder of {})\n",
-            if all { "AGREE" } else { "DISAGREE" },
+            all.as_str().to_uppercase(),
             a.out.display()
         ))?;
         return Ok(all);
@@ -120,11 +121,11 @@ pub fn run(a: &ReproduceArgs) -> Result<bool, CliError> {
         };
         eprintln!("== {what} -> {}", out.display());
         let ok = crate::single_index::run(&args)?;
-        all &= ok;
+        all = Outcome::of_run([all, ok]);
     }
     results::stdout::emit(&format!(
         "\nreproduce: {} (figures and report.md in each subfolder of {})\n",
-        if all { "AGREE" } else { "DISAGREE" },
+        all.as_str().to_uppercase(),
         a.out.display()
     ))?;
     Ok(all)

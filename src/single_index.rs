@@ -4,6 +4,7 @@
 use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
 use crate::error::CliError;
 pub use results::single_index::{input_files, shell_line, Row};
+use sims::Outcome;
 use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
 
 fn level(l: LevelArg) -> Level {
@@ -195,6 +196,7 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
         ("--methods", a.methods.to_string()),
         ("--seed", a.seed.to_string()),
         ("--alpha", a.alpha.to_string()),
+        ("--margin", a.margin.to_string()),
         ("--allowance-scale", a.allowance_scale.to_string()),
     ] {
         v.push(k.into());
@@ -207,12 +209,12 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
 }
 
 /// Run the command; Ok(true) when every row agrees (or theory only, or a shard finished).
-pub fn run(a: &SingleIndexArgs) -> Result<bool, CliError> {
+pub fn run(a: &SingleIndexArgs) -> Result<Outcome, CliError> {
     run_with_rows(a).map(|(agree, _)| agree)
 }
 
 /// As [`run_with_rows`], printing nothing to standard output (for commands built on sweeps).
-pub fn run_quiet_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> {
+pub fn run_quiet_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliError> {
     let mut a = a.clone();
     a.format = Format::None;
     run_with_rows(&a)
@@ -236,7 +238,7 @@ pub fn applicable_methods(a: &SingleIndexArgs) -> SingleIndexArgs {
 }
 
 /// As [`run`], also returning the result rows (none for a shard).
-pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> {
+pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliError> {
     let a = &applicable_methods(a);
     let (model, points) = setup(a)?;
     if a.theory_only {
@@ -257,7 +259,7 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(bool, Vec<Row>), CliError> 
     .with_inputs(&input_files(&a.spectrum))?;
     let plan = harness::RunPlan::new(&a.out, run, a.seed, header);
     let Some(values) = harness::run_or_shard(&model, &points, &plan, &progress)? else {
-        return Ok((true, Vec::new()));
+        return Ok((Outcome::Agree, Vec::new()));
     };
     finish(a, &model, &points, Some(values))
 }
@@ -281,6 +283,7 @@ fn settings(a: &SingleIndexArgs) -> results::single_index::Settings {
         theory_only: a.theory_only,
         format: a.format,
         alpha: a.alpha,
+        margin: a.margin,
         allowance_scale: a.allowance_scale,
         command: canonical_argv(a),
     }
@@ -293,7 +296,7 @@ pub fn finish(
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
     values: Option<Vec<Vec<f64>>>,
-) -> Result<(bool, Vec<Row>), CliError> {
+) -> Result<(Outcome, Vec<Row>), CliError> {
     Ok(results::single_index::finish(
         &settings(a),
         model,

@@ -7,6 +7,7 @@ use crate::error::CliError;
 use faer::Par;
 use serde::Serialize;
 use sims::spectrum::{Bin, SpectrumComparison};
+use sims::Outcome;
 
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -30,7 +31,7 @@ struct Summary<'a> {
     bins: &'a [Bin],
 }
 
-pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
+pub fn run(a: &SpectrumArgs) -> Result<Outcome, CliError> {
     let d = a.d as usize;
     let n = (a.psi * d as f64).round() as usize;
     if n < 2 {
@@ -62,7 +63,7 @@ pub fn run(a: &SpectrumArgs) -> Result<bool, CliError> {
         write_outputs(dir, a, &spec, d, n, &c)
     })?;
     results::stdout::print_rows(&c.bins, a.format, || summary_text(a, d, n, &c))?;
-    Ok(true)
+    Ok(Outcome::Agree)
 }
 
 /// spectrum.csv, spectrum.json and spectrum.svg, into `dir`.

@@ -6,6 +6,7 @@ use crate::error::CliError;
 use serde::Serialize;
 use sims::spike::SpikeModel;
 use sims::stats::PowerLaw;
+use sims::Outcome;
 use sims::{Level, SingleIndexModel, SingleIndexPoint};
 
 #[derive(Serialize)]
@@ -98,7 +99,7 @@ pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliEr
 }
 
 /// Run (or resume, or run one shard of) the spike check.
-pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
+pub fn run(a: &SpikeArgs) -> Result<Outcome, CliError> {
     let (model, points) = setup(a)?;
     let header = harness::LogHeader::new(
         LOG_KIND,
@@ -112,7 +113,7 @@ pub fn run(a: &SpikeArgs) -> Result<bool, CliError> {
     let Some(values) =
         harness::run_or_shard(&model, &points, &plan, &harness::Progress::new(a.quiet))?
     else {
-        return Ok(true);
+        return Ok(Outcome::Agree);
     };
     finish(a, &points, &values)
 }
@@ -159,7 +160,7 @@ fn spike_figure(a: &SpikeArgs, rows: &[SpikeRow], fit: &PowerLaw) -> reports::Fi
             label: format!("simulation: slope {:.2}", fit.slope),
             marker: 0,
             theory: Vec::new(),
-            sims: rows.iter().map(|r| reports::SimPoint { x: r.d as f64, mean: r.ratio_mean, half_width: 2.0 * r.ratio_se, agrees: true }).collect(),
+            sims: rows.iter().map(|r| reports::SimPoint { x: r.d as f64, mean: r.ratio_mean, half_width: 2.0 * r.ratio_se, mark: reports::Mark::Agree }).collect(),
             fit: Some(rows.iter().map(|r| (r.d as f64, fit.at(r.d as f64))).collect()),
         }],
         bar_meaning: "± 2 SE".into(),
@@ -174,7 +175,7 @@ pub fn finish(
     a: &SpikeArgs,
     points: &[SingleIndexPoint],
     values: &[Vec<f64>],
-) -> Result<bool, CliError> {
+) -> Result<Outcome, CliError> {
     let rows = spike_rows(a, points, values);
     let pts: Vec<(f64, f64)> = rows.iter().map(|r| (r.d as f64, r.ratio_mean)).collect();
     let fit = PowerLaw::fit(&pts).expect("the spike check has at least two dimensions");
@@ -220,5 +221,5 @@ pub fn finish(
             a.out.display()
         )
     })?;
-    Ok(shrinks)
+    Ok(crate::agreed(shrinks))
 }

@@ -220,11 +220,7 @@ fn reproducible_across_threads_and_subsets() {
             ],
             &[("RAYON_NUM_THREADS", threads)],
         );
-        assert!(
-            matches!(o.status.code(), Some(0) | Some(1)),
-            "{}",
-            stderr(&o)
-        );
+        assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
         std::fs::read_to_string(out.join("single_index.csv")).unwrap()
     };
     for level in ["direction", "network"] {
@@ -304,11 +300,7 @@ fn reproducible_with_parallel_linear_algebra_inside_a_trial() {
                 out.to_str().unwrap(),
             ];
             let o = verify_env(&args, &[("RAYON_NUM_THREADS", threads)]);
-            assert!(
-                matches!(o.status.code(), Some(0) | Some(1)),
-                "{}",
-                stderr(&o)
-            );
+            assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
             std::fs::read_to_string(out.join("single_index.csv")).unwrap()
         };
         assert_eq!(run("1"), run("2"), "{level}");
@@ -370,13 +362,17 @@ fn simulation_only_methods_have_empty_theory_columns() {
         "--d",
         "200",
         "--trials",
-        "10",
+        "40",
         "--quiet",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("1 of 1 rows agree; 2 simulated without a formula"));
+    let text = stdout(&o);
+    assert!(
+        text.contains("1 of 1 rows agree") && text.contains("2 simulated without a formula"),
+        "{text}"
+    );
     let csv = std::fs::read_to_string(out.join("single_index.csv")).unwrap();
     assert!(!csv.contains("NaN") && !csv.contains("nan"));
     let rows: Vec<Vec<&str>> = csv
@@ -431,7 +427,7 @@ fn methods_all_skips_whitening_when_psi_is_at_most_one() {
         out.to_str().unwrap(),
     ]);
     let err = stderr(&o);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{err}");
     assert!(
         err.contains("whiten skipped") && err.contains("--psi"),
         "{err}"
@@ -577,7 +573,7 @@ fn a_new_run_removes_the_earlier_runs_stale_files() {
         "--out",
         out,
     ]);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
     assert!(dir.join("single_index_psi.svg").exists() && dir.join("units.jsonl").exists());
     let o = verify(&[
         "single-index",

@@ -30,6 +30,11 @@ pub struct CommonArgs {
     /// Family-wise false-failure level of the verdict (0 < alpha < 1).
     #[arg(long, default_value = "0.01", value_parser = alpha)]
     pub alpha: f64,
+    /// Equivalence margin for "agree": the 1 − 2α confidence interval of sim − formula must lie
+    /// inside ±(margin + finite-size allowance). Relative to |formula| (2%, the default: a user's
+    /// quantity has its own scale) or absolute (0.02).
+    #[arg(long, value_name = "F|P%", default_value = "2%", value_parser = margin)]
+    pub margin: sims::Margin,
     /// Output folder (created if missing) [default: out/NAME].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -63,6 +68,13 @@ fn alpha(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("need 0 < alpha < 1, got {v}"))
     }
+}
+
+/// Parse `--margin`: an absolute margin (0.02) or one relative to |formula| (2%), finite, ≥ 0.
+pub fn margin(s: &str) -> Result<sims::Margin, String> {
+    sims::Margin::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a margin: give an absolute one (0.02) or a relative one (2%), >= 0")
+    })
 }
 
 /// Parse `I/K` (0 ≤ I < K).

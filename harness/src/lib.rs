@@ -26,7 +26,7 @@
 //!
 //! let grid = Grid::new().axis("sigma", &[0.5, 1.0, 2.0]);
 //! let out = std::env::temp_dir().join(format!("harness-doc-{}", std::process::id()));
-//! let args = CommonArgs::parse_from(["check", "--trials", "400", "--quiet", "--format", "none",
+//! let args = CommonArgs::parse_from(["check", "--trials", "20000", "--quiet", "--format", "none",
 //!                                    "--out", out.to_str().unwrap()]);
 //! assert_eq!(run_check(&AbsNormal, &grid, &args).unwrap(), RunVerdict::Agree);
 //! # std::fs::remove_dir_all(out).ok();
@@ -51,7 +51,7 @@ mod output;
 pub mod pipeline;
 pub mod publish;
 pub mod range;
-mod rows;
+pub mod rows;
 
 pub use args::{shard_spec, CommonArgs, Format, ShardArgs};
 pub use check::{AsModel, Check, Grid, Params};
@@ -61,14 +61,16 @@ pub use inputs::{check_unchanged, fingerprint, InputFile};
 pub use lock::OutLock;
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};
+pub use output::{verdict_cell, VERDICT_NOTE};
 pub use pipeline::{judge, main_exit_code, run_check, CheckRow, Judgement, RunVerdict};
 pub use publish::{publish, Checkpoint, PublishError, PARTIAL_UNITS_FILE};
 pub use range::Range;
+pub use rows::figure_mark;
 
 /// Everything a check program needs, in one import (no need to depend on rand or faer yourself).
 pub mod prelude {
     pub use crate::{main_exit_code, run_check, Check, CommonArgs, Grid, Params, RunVerdict};
-    pub use clap::{self, Parser};
+    pub use clap::{self, CommandFactory, FromArgMatches, Parser};
     pub use faer::{self, Par};
     pub use rand::RngExt;
     pub use rand_distr::{Distribution, StandardNormal};

@@ -26,6 +26,7 @@ fn header(grid: &Grid) -> Vec<String> {
         "z",
         "allowance",
         "pass",
+        "verdict",
     ] {
         h.push(c.into());
     }
@@ -40,6 +41,11 @@ fn record(r: &CheckRow) -> Vec<String> {
         v.push(cell(x));
     }
     v.push(r.pass.map(|p| p.to_string()).unwrap_or_default());
+    v.push(
+        r.verdict
+            .map(|o| o.as_str().to_string())
+            .unwrap_or_default(),
+    );
     v
 }
 
@@ -56,6 +62,7 @@ fn json_row(r: &CheckRow) -> Value {
     m.insert("z".into(), json!(r.z));
     m.insert("allowance".into(), json!(r.allowance));
     m.insert("pass".into(), json!(r.pass));
+    m.insert("verdict".into(), json!(r.verdict));
     Value::Object(m)
 }
 
@@ -154,7 +161,7 @@ fn axis_series<C: Check>(
                             x: r.params[axis].1,
                             mean: r.sim?,
                             half_width: 2.0 * r.sim_se?,
-                            agrees: r.pass != Some(false),
+                            mark: crate::rows::figure_mark(r.verdict),
                         })
                     })
                     .collect(),
@@ -227,11 +234,25 @@ fn report<C: Check>(
             ("trials".into(), a.trials.to_string()),
             ("seed".into(), a.seed.to_string()),
             ("alpha (family-wise)".into(), a.alpha.to_string()),
+            ("margin".into(), a.margin.to_string()),
         ],
         table_header: header(grid),
         table_rows: rows.iter().map(record).collect(),
         figures,
-        notes: vec!["A row agrees when |sim − theory| minus its finite-size allowance is within the Bonferroni critical value of the standard error (family-wise level alpha over all judged rows).".into()],
+        notes: vec![VERDICT_NOTE.into()],
+    }
+}
+
+/// How the verdict is reached, for reports.
+pub const VERDICT_NOTE: &str = "A row agrees when the 1 − 2α confidence interval of sim − formula lies inside ±(margin + finite-size allowance) (two one-sided tests; \"every row agrees\" is then a level-α intersection–union test); it disagrees when |sim − formula| exceeds the allowance significantly, Holm's step-down over all judged rows at family-wise level α; otherwise it is inconclusive (more trials or a larger d would decide it).";
+
+/// A verdict as a table cell: agree, DISAGREE, inconclusive, or - when nothing was judged.
+pub fn verdict_cell(v: Option<sims::Outcome>) -> &'static str {
+    match v {
+        Some(sims::Outcome::Agree) => "agree",
+        Some(sims::Outcome::Disagree) => "DISAGREE",
+        Some(sims::Outcome::Inconclusive) => "inconclusive",
+        None => "-",
     }
 }
 
@@ -245,11 +266,7 @@ fn table(grid: &Grid, rows: &[CheckRow]) -> String {
         c.push(r.quantity.into());
         c.extend([short(r.theory), short(r.sim), short(r.sim_se)]);
         c.push(r.z.map_or("-".into(), |z| format!("{z:.2}")));
-        c.push(match r.pass {
-            Some(true) => "agree".into(),
-            Some(false) => "DISAGREE".into(),
-            None => "-".into(),
-        });
+        c.push(verdict_cell(r.verdict).into());
         c
     });
     let all: Vec<Vec<String>> = std::iter::once(head).chain(body).collect();
@@ -274,15 +291,19 @@ fn print(grid: &Grid, a: &CommonArgs, rows: &[CheckRow], v: RunVerdict, out: &Pa
     let _ = match a.format {
         Format::None => Ok(()),
         Format::Json => writeln!(s, "{}", Value::Array(rows.iter().map(json_row).collect())),
-        Format::Csv => s.write_all(&reports::files::table_csv_bytes(&header(grid), &rows.iter().map(record).collect::<Vec<_>>())),
+        Format::Csv => s.write_all(&reports::files::table_csv_bytes(
+            &header(grid),
+            &rows.iter().map(record).collect::<Vec<_>>(),
+        )),
         Format::Table => writeln!(
             s,
-            "{}\nverdict: {} ({} of {} judged rows agree; family-wise false-failure level {}). Results in {}",
+            "{}\nverdict: {} ({} of {} judged rows agree; level {}, margin {}). Results in {}",
             table(grid, rows),
             v.as_str().to_uppercase(),
             rows.iter().filter(|r| r.pass == Some(true)).count(),
             rows.iter().filter(|r| r.pass.is_some()).count(),
             a.alpha,
+            a.margin,
             out.display()
         ),
     };

@@ -110,9 +110,10 @@ fn rows(
                 theory: theory[i][k],
                 sim: s.map(|s| s.0.mean),
                 sim_se: s.map(|s| s.0.se),
-                z: s.and_then(|s| s.1.map(|v| v.z)),
+                z: s.and_then(|s| s.1.and_then(|v| v.z)),
                 allowance: s.map(|s| s.2),
                 pass: s.and_then(|s| s.1.map(|v| v.pass)),
+                verdict: s.and_then(|s| s.1.map(|v| v.outcome)),
             });
         }
     }
@@ -140,19 +141,15 @@ pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerd
         return Ok(RunVerdict::TheoryOnly);
     };
     let trials = a.trials as usize;
-    let j = judge(&model, &points, &theory, &values, trials, a.alpha);
+    let j = judge(&model, &points, &theory, &values, trials, a.margin, a.alpha);
     let rows = rows(&c.quantities(), &points, &theory, Some(&j), trials);
-    let verdict = if rows.iter().any(|r| r.pass == Some(false)) {
-        RunVerdict::Disagree
-    } else {
-        RunVerdict::Agree
-    };
+    let verdict = RunVerdict::of(sims::Outcome::of_run(rows.iter().filter_map(|r| r.verdict)));
     crate::output::write_all(c, grid, a, &out, &rows, verdict)?;
     Ok(verdict)
 }
 
 /// The `main` of a user's check program: run it, print any error, and return the exit code
-/// (0 agree / theory only / shard, 1 disagree, 2 bad input, 3 could not complete).
+/// (0 agree / theory only / shard, 1 disagree, 2 bad input, 3 could not complete, 4 inconclusive).
 pub fn main_exit_code<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> i32 {
     match run_check(c, grid, a) {
         Ok(v) => v.exit_code(),
@@ -175,18 +172,20 @@ pub struct Judgement {
     pub allowances: Vec<Vec<f64>>,
 }
 
-/// Judge unit values (all units in grid order) against `theory` with family-wise level `alpha`.
+/// Judge unit values (all units in grid order) against `theory` at level `alpha` with the
+/// equivalence margin `margin` (see `sims::verdict`).
 pub fn judge<M: Model>(
     model: &M,
     points: &[M::Point],
     theory: &[Vec<Option<f64>>],
     values: &[Vec<f64>],
     trials: usize,
+    margin: sims::Margin,
     alpha: f64,
 ) -> Judgement {
     let sims = summarize_units(values, points.len(), trials, model.methods().len());
     let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
-    let verdicts = assess(theory, &sims, &allowances, trials, alpha);
+    let verdicts = assess(theory, &sims, &allowances, margin, alpha);
     Judgement {
         sims,
         verdicts,

@@ -9,6 +9,8 @@ pub enum RunVerdict {
     Agree,
     /// At least one row disagrees (family-wise controlled).
     Disagree,
+    /// No row disagrees, but at least one could not be shown to agree.
+    Inconclusive,
     /// Formulas only, nothing judged.
     TheoryOnly,
     /// A shard finished; merge the shards for a verdict.
@@ -16,15 +18,30 @@ pub enum RunVerdict {
 }
 
 impl RunVerdict {
-    /// The process exit code: 1 for a disagreement, else 0.
+    /// The process exit code: 1 for a disagreement, 4 for inconclusive, else 0.
     pub fn exit_code(self) -> i32 {
-        i32::from(self == RunVerdict::Disagree)
+        match self {
+            RunVerdict::Disagree => 1,
+            RunVerdict::Inconclusive => 4,
+            _ => 0,
+        }
     }
-    /// "agree", "disagree", "theory-only" or "shard".
+
+    /// The verdict of judged rows.
+    pub fn of(outcome: sims::Outcome) -> Self {
+        match outcome {
+            sims::Outcome::Agree => RunVerdict::Agree,
+            sims::Outcome::Disagree => RunVerdict::Disagree,
+            sims::Outcome::Inconclusive => RunVerdict::Inconclusive,
+        }
+    }
+
+    /// "agree", "disagree", "inconclusive", "theory-only" or "shard".
     pub fn as_str(self) -> &'static str {
         match self {
             RunVerdict::Agree => "agree",
             RunVerdict::Disagree => "disagree",
+            RunVerdict::Inconclusive => "inconclusive",
             RunVerdict::TheoryOnly => "theory-only",
             RunVerdict::Shard => "shard",
         }
@@ -46,10 +63,21 @@ pub struct CheckRow {
     pub sim: Option<f64>,
     /// Standard error of `sim`.
     pub sim_se: Option<f64>,
-    /// (sim − theory) / se, after the allowance.
+    /// (sim − theory) / se.
     pub z: Option<f64>,
     /// The finite-size allowance used.
     pub allowance: Option<f64>,
-    /// The row's verdict.
+    /// Whether the row agrees (its verdict is "agree").
     pub pass: Option<bool>,
+    /// The row's verdict (None: nothing judged).
+    pub verdict: Option<sims::Outcome>,
+}
+
+/// A figure's mark for a row's verdict (an unjudged row is drawn plain).
+pub fn figure_mark(verdict: Option<sims::Outcome>) -> reports::Mark {
+    match verdict {
+        Some(sims::Outcome::Disagree) => reports::Mark::Disagree,
+        Some(sims::Outcome::Inconclusive) => reports::Mark::Inconclusive,
+        _ => reports::Mark::Agree,
+    }
 }

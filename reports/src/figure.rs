@@ -8,7 +8,18 @@ use plotters::prelude::*;
 use std::ops::Range;
 use std::path::Path;
 
-/// One simulated point: the mean and a half-width (e.g. 2 SE); `agrees` = the verdict.
+/// How a simulated point is marked: its row's verdict against the formula.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Shown to agree (or nothing to judge): the bare marker.
+    Agree,
+    /// Shown to disagree: ringed in red.
+    Disagree,
+    /// Neither shown: ringed in grey.
+    Inconclusive,
+}
+
+/// One simulated point: the mean and a half-width (e.g. 2 SE); `mark` = the verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimPoint {
     /// Abscissa.
@@ -17,8 +28,8 @@ pub struct SimPoint {
     pub mean: f64,
     /// Half-width of the bar (e.g. 2 SE); 0 draws a bare marker.
     pub half_width: f64,
-    /// The row's verdict: a disagreeing point is ringed.
-    pub agrees: bool,
+    /// The row's verdict: a disagreeing point is ringed in red, an inconclusive one in grey.
+    pub mark: Mark,
 }
 
 impl SimPoint {
@@ -28,7 +39,7 @@ impl SimPoint {
             x,
             mean,
             half_width: 0.0,
-            agrees: true,
+            mark: Mark::Agree,
         }
     }
 }
@@ -343,11 +354,11 @@ where
                 draw_bar(chart.plotting_area(), fig.log_y, p, c)?;
             }
             draw_marker(chart.plotting_area(), s.marker, (p.x, p.mean), c)?;
-            if !p.agrees {
-                // A red ring: visible at a glance, and the point stays readable inside it.
+            if let Some(ring) = ring_colour(p.mark) {
+                // A ring: visible at a glance, and the point stays readable inside it.
                 chart
                     .plotting_area()
-                    .draw(&Circle::new((p.x, p.mean), 11, RED.stroke_width(2)))
+                    .draw(&Circle::new((p.x, p.mean), 11, ring.stroke_width(2)))
                     .map_err(|e| e.to_string())?;
             }
         }
@@ -439,17 +450,33 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<()
             .map_err(|e| e.to_string())?;
         y += 20;
     }
-    if fig.series.iter().any(|s| s.sims.iter().any(|p| !p.agrees)) {
-        area.draw(&Circle::new((18, y + 6), 9, RED.stroke_width(2)))
-            .map_err(|e| e.to_string())?;
-        area.draw(&Text::new(
-            "disagrees with theory".to_string(),
-            (34, y),
-            small.clone(),
-        ))
-        .map_err(|e| e.to_string())?;
+    for (mark, text) in [
+        (Mark::Disagree, "disagrees with theory"),
+        (Mark::Inconclusive, "inconclusive (not shown to agree)"),
+    ] {
+        if fig
+            .series
+            .iter()
+            .any(|s| s.sims.iter().any(|p| p.mark == mark))
+        {
+            let colour = ring_colour(mark).unwrap_or(RED);
+            area.draw(&Circle::new((18, y + 6), 9, colour.stroke_width(2)))
+                .map_err(|e| e.to_string())?;
+            area.draw(&Text::new(text.to_string(), (34, y), small.clone()))
+                .map_err(|e| e.to_string())?;
+            y += 20;
+        }
     }
     Ok(())
+}
+
+/// The ring around a point with this verdict (none for agree).
+fn ring_colour(mark: Mark) -> Option<RGBColor> {
+    match mark {
+        Mark::Agree => None,
+        Mark::Disagree => Some(RED),
+        Mark::Inconclusive => Some(RGBColor(150, 150, 150)),
+    }
 }
 
 #[cfg(test)]
@@ -483,11 +510,11 @@ mod disagreement_tests {
 
     #[test]
     fn disagreeing_points_get_a_red_ring_and_a_legend_entry() {
-        let pt = |x, agrees| SimPoint {
+        let pt = |x, agrees: bool| SimPoint {
             x,
             mean: 0.5,
             half_width: 0.01,
-            agrees,
+            mark: if agrees { Mark::Agree } else { Mark::Disagree },
         };
         let mut fig = Figure {
             title: "t".into(),
@@ -510,7 +537,7 @@ mod disagreement_tests {
         let svg = render_svg(&fig).unwrap();
         assert_eq!(svg.matches("r=\"11\"").count(), 1, "one ring in the plot");
         assert!(svg.contains("disagrees with theory"));
-        fig.series[0].sims[1].agrees = true;
+        fig.series[0].sims[1].mark = Mark::Agree;
         let svg = render_svg(&fig).unwrap();
         assert!(!svg.contains("r=\"11\"") && !svg.contains("disagrees with theory"));
     }

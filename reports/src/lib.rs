@@ -9,7 +9,7 @@ pub mod unitlog;
 
 pub use figure::{
     render_heatmap_svg, render_histogram_svg, render_svg, write_heatmap_svg, write_histogram_svg,
-    write_svg, Figure, HeatmapFigure, HistogramFigure, Series, SimPoint,
+    write_svg, Figure, HeatmapFigure, HistogramFigure, Mark, Series, SimPoint,
 };
 pub use files::{write_atomic, write_csv, write_json, write_json_as, ReportError};
 pub use markdown::{render_markdown, write_markdown, RunReport};

@@ -42,6 +42,8 @@ pub struct ContractionSettings {
     pub trials: u64,
     /// Family-wise false-failure level.
     pub alpha: f64,
+    /// Equivalence margin for "agree".
+    pub margin: sims::Margin,
     /// Seed of every random stream.
     pub seed: u64,
     /// Output folder.
@@ -83,9 +85,9 @@ pub struct RateRow {
     /// Its standard error.
     pub ratio_se: f64,
     /// The verdict's statistic (ratio_mean − 1)/sqrt(SE² + tolerance²).
-    pub z: f64,
-    /// The verdict's critical value.
-    pub critical: f64,
+    pub z: Option<f64>,
+    /// The row's verdict: agree, disagree or inconclusive.
+    pub verdict: sims::Outcome,
     /// Instances per point.
     pub trials: usize,
 }
@@ -110,7 +112,7 @@ fn contraction_rows(
         .iter()
         .map(|p| model.theory(p))
         .collect::<Result<_, _>>()?;
-    let j = harness::judge(model, grid, &theory, values, trials, a.alpha);
+    let j = harness::judge(model, grid, &theory, values, trials, a.margin, a.alpha);
     let mut rows: Vec<RateRow> = results
         .iter()
         .map(|r| {
@@ -139,7 +141,7 @@ fn contraction_rows(
                 ratio_mean: summary.mean,
                 ratio_se: summary.se,
                 z: v.z,
-                critical: v.critical,
+                verdict: v.outcome,
                 trials,
             }
         })
@@ -161,11 +163,11 @@ pub fn contraction_finish(
     model: &ContractionModel,
     grid: &[ContractionPoint],
     values: &[Vec<f64>],
-) -> Result<bool, HarnessError> {
+) -> Result<sims::Outcome, HarnessError> {
     let rows = contraction_rows(a, model, grid, values)?;
     let slopes = fitted_slopes(&rows);
-    let all_pass = rows.iter().all(|r| r.pass != Some(false));
-    let verdict = if all_pass { "agree" } else { "disagree" };
+    let outcome = sims::Outcome::of_run(rows.iter().map(|r| r.verdict));
+    let verdict = outcome.as_str();
     let argv = a.command.clone();
     let table_rows = contraction_table(&rows);
     harness::publish::<_, HarnessError>(&a.out, harness::Checkpoint::Finished, |dir| {
@@ -228,16 +230,19 @@ pub fn contraction_finish(
         for (m, ks, s) in &slopes {
             out += &format!("{m}, κ(Σ) = {ks}: slope of log(1 − rate) on log κ(F*) = {s:.3}\n");
         }
-        let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
+        let count = |o: sims::Outcome| rows.iter().filter(|r| r.verdict == o).count();
         out + &format!(
-            "\nverdict: {} ({} of {} rows agree). Results in {}\n",
+            "\nverdict: {} ({} of {} rows agree, {} disagree, {} inconclusive; margin {}). Results in {}\n",
             verdict.to_uppercase(),
-            rows.len() - fails,
+            count(sims::Outcome::Agree),
             rows.len(),
+            count(sims::Outcome::Disagree),
+            count(sims::Outcome::Inconclusive),
+            a.margin,
             a.out.display()
         )
     })?;
-    Ok(all_pass)
+    Ok(outcome)
 }
 
 #[derive(Serialize)]
@@ -274,7 +279,7 @@ fn contraction_file<'a>(
         seed: a.seed,
         verdict,
         tolerance: format!(
-            "ratio (1 − rate)/(1 − rate_theory) over {trials} instances: |mean − 1| / sqrt(SE² + {RATE_TOLERANCE}²) ≤ Student-t critical value at family-wise level {}",
+            "ratio (1 − rate)/(1 − rate_theory) over {trials} instances against 1, allowance {RATE_TOLERANCE}: agree when its 1 − 2α interval is inside ±(margin + allowance), disagree beyond the allowance by Holm's step-down at family-wise level {}",
             a.alpha
         ),
         slopes: slopes
@@ -300,11 +305,7 @@ fn contraction_table(rows: &[RateRow]) -> Vec<Vec<String>> {
                 format!("{:.8}", r.rate),
                 r.rate_theory.map_or("—".into(), |t| format!("{t:.8}")),
                 format!("{}", r.iterations),
-                match r.pass {
-                    Some(true) => "agree".into(),
-                    Some(false) => "DISAGREE".into(),
-                    None => "—".into(),
-                },
+                harness::verdict_cell(Some(r.verdict)).into(),
             ]
         })
         .collect()
@@ -392,7 +393,7 @@ fn contraction_figure(
                     x: r.kappa_head,
                     mean: 1.0 - r.rate,
                     half_width: 0.0,
-                    agrees: r.pass != Some(false),
+                    mark: harness::figure_mark(Some(r.verdict)),
                 })
                 .collect(),
             fit: None,

@@ -74,6 +74,8 @@ pub struct Settings {
     pub format: Format,
     /// Family-wise false-failure level.
     pub alpha: f64,
+    /// Equivalence margin for "agree".
+    pub margin: sims::Margin,
     /// Scale of the finite-size allowance.
     pub allowance_scale: f64,
     /// The canonical command (every setting explicit), recorded in the files.
@@ -124,9 +126,9 @@ pub struct Row {
     pub rho_sim: Option<f64>,
     /// Its standard error.
     pub rho_sim_se: Option<f64>,
-    /// The agreement statistic.
+    /// (ρ̄_sim − ρ_theory) / SE.
     pub z: Option<f64>,
-    /// The row's verdict.
+    /// Whether the row agrees (its verdict is "agree").
     pub pass: Option<bool>,
     /// τ1 = ∫ t dH (Lemmas 3.10 / 3.12's intermediates follow).
     pub tau1: f64,
@@ -145,10 +147,18 @@ pub struct Row {
     pub diff_sim: Option<f64>,
     /// Its standard error.
     pub diff_se: Option<f64>,
-    /// The verdict's finite-size allowance.
+    /// The verdict's finite-size allowance b.
     pub allowance: Option<f64>,
-    /// The verdict's critical value.
-    pub critical: Option<f64>,
+    /// The row's verdict: agree, disagree or inconclusive.
+    pub verdict: Option<sims::Outcome>,
+    /// The equivalence bound: margin + b ("agree" needs the CI inside ±bound).
+    pub bound: Option<f64>,
+    /// The 1 − 2α confidence interval of ρ̄_sim − ρ_theory: lower end.
+    pub ci_lo: Option<f64>,
+    /// Its upper end.
+    pub ci_hi: Option<f64>,
+    /// The disagreement p-value (before Holm's step-down).
+    pub p_value: Option<f64>,
 }
 
 /// The full configuration, recorded in the JSON output so any result can be regenerated.
@@ -169,6 +179,7 @@ struct Config {
     seed: u64,
     theory_only: bool,
     alpha: f64,
+    margin: String,
     allowance_scale: f64,
 }
 
@@ -223,6 +234,7 @@ fn build_rows(
             let s = judged.map(|j| (&j.sims[i], j.verdicts[i][k]));
             // The paired difference shown on this row (see Row::diff_sim).
             let diff = s.and_then(|(s, _)| s.differences.get(k.max(1) - 1));
+            let verdict = s.and_then(|(_, v)| v);
             rows.push(Row {
                 spectrum: a.spectrum.name(),
                 kappa: p.kappa,
@@ -240,8 +252,8 @@ fn build_rows(
                 rho_theory: theory[i][k],
                 rho_sim: s.map(|(s, _)| s.summaries[k].mean),
                 rho_sim_se: s.map(|(s, _)| s.summaries[k].se),
-                z: s.and_then(|(_, v)| v.map(|v| v.z)),
-                pass: s.and_then(|(_, v)| v.map(|v| v.pass)),
+                z: verdict.and_then(|v| v.z),
+                pass: verdict.map(|v| v.pass),
                 tau1: l.tau1,
                 tau2: l.tau2,
                 c1: l.c1,
@@ -250,8 +262,12 @@ fn build_rows(
                 m_prime: (method == OneStep::Kfac && p.lambda > 0.0).then_some(l.m_prime),
                 diff_sim: diff.map(|d| d.mean),
                 diff_se: diff.map(|d| d.se),
-                allowance: s.and_then(|(_, v)| v.map(|v| v.allowance)),
-                critical: s.and_then(|(_, v)| v.map(|v| v.critical)),
+                allowance: verdict.map(|v| v.allowance),
+                verdict: verdict.map(|v| v.outcome),
+                bound: verdict.map(|v| v.bound),
+                ci_lo: verdict.map(|v| v.ci.0),
+                ci_hi: verdict.map(|v| v.ci.1),
+                p_value: verdict.map(|v| v.p_value),
             });
         }
     }
@@ -276,23 +292,30 @@ fn config(a: &Settings, model: &SingleIndexModel, points: &[SingleIndexPoint]) -
         seed: a.seed,
         theory_only: a.theory_only,
         alpha: a.alpha,
+        margin: a.margin.to_string(),
         allowance_scale: a.allowance_scale,
     }
 }
 
 /// The verdict line under the table.
 fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), HarnessError> {
-    let fails = rows.iter().filter(|r| r.pass == Some(false)).count();
-    let judged = rows.iter().filter(|r| r.pass.is_some()).count();
+    let count = |o: sims::Outcome| rows.iter().filter(|r| r.verdict == Some(o)).count();
+    let judged = rows.iter().filter(|r| r.verdict.is_some()).count();
     let unjudged = match rows.len() - judged {
         0 => String::new(),
         k => format!("; {k} simulated without a formula"),
     };
+    let inconclusive = match count(sims::Outcome::Inconclusive) {
+        0 => String::new(),
+        k => format!(", {k} inconclusive (more --trials or a larger --d would decide them)"),
+    };
     crate::stdout::emit(&format!(
-        "\nverdict: {} ({} of {judged} rows agree{unjudged}; family-wise false-failure level {}). Results in {}\n",
+        "\nverdict: {} ({} of {judged} rows agree, {} disagree{inconclusive}{unjudged}; level {}, margin {}). Results in {}\n",
         verdict.to_uppercase(),
-        judged - fails,
+        count(sims::Outcome::Agree),
+        count(sims::Outcome::Disagree),
         a.alpha,
+        a.margin,
         a.out.display()
     ))
 }
@@ -351,23 +374,30 @@ pub fn finish(
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
     values: Option<Vec<Vec<f64>>>,
-) -> Result<(bool, Vec<Row>), HarnessError> {
+) -> Result<(sims::Outcome, Vec<Row>), HarnessError> {
     let argv = a.command.clone();
     let limits = model
         .limits_many(points)
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let theory = theory_values(model, points, &limits)?;
-    let judged =
-        values.map(|v| harness::judge(model, points, &theory, &v, a.trials as usize, a.alpha));
+    let judged = values.map(|v| {
+        harness::judge(
+            model,
+            points,
+            &theory,
+            &v,
+            a.trials as usize,
+            a.margin,
+            a.alpha,
+        )
+    });
     let rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
-    let all_agree = rows.iter().all(|r| r.pass != Some(false));
+    let outcome = sims::Outcome::of_run(rows.iter().filter_map(|r| r.verdict));
     let verdict = if a.theory_only {
         "theory-only"
-    } else if all_agree {
-        "agree"
     } else {
-        "disagree"
+        outcome.as_str()
     };
     let file = ResultFile {
         tool: "verify",
@@ -395,7 +425,7 @@ pub fn finish(
     if !a.theory_only && a.format == Format::Table {
         print_verdict(a, &rows, verdict)?;
     }
-    Ok((all_agree, rows))
+    Ok((outcome, rows))
 }
 
 /// A fixed-width table for the terminal.
@@ -425,10 +455,9 @@ fn table(rows: &[Row], with_sim: bool) -> String {
                 cell(r.rho_sim, 6),
                 cell(r.rho_sim_se, 6),
                 cell(r.z, 2),
-                match r.pass {
-                    Some(true) => "agree",
-                    Some(false) => "DISAGREE",
+                match r.verdict {
                     None => "simulated only",
+                    v => harness::verdict_cell(v),
                 }
             );
         } else {
@@ -655,7 +684,7 @@ fn lambda_series(
                         x: r.lambda,
                         mean: r.rho_sim?,
                         half_width: 2.0 * r.rho_sim_se?,
-                        agrees: r.pass != Some(false),
+                        mark: harness::figure_mark(r.verdict),
                     })
                 })
                 .collect();
@@ -857,7 +886,7 @@ fn axis_series(
                         x: if kappa_axis { r.kappa } else { r.psi },
                         mean: r.rho_sim?,
                         half_width: 2.0 * r.rho_sim_se?,
-                        agrees: r.pass != Some(false),
+                        mark: harness::figure_mark(r.verdict),
                     })
                 })
                 .collect();
@@ -1052,7 +1081,7 @@ fn write_finite_size(
                         x: p.0 as f64,
                         mean: p.1,
                         half_width: 2.0 * p.2,
-                        agrees: true,
+                        mark: reports::Mark::Agree,
                     })
                     .collect(),
                 // The fitted line through the geometric means of the points.
@@ -1163,9 +1192,9 @@ fn report_table(rows: &[Row]) -> Vec<Vec<String>> {
                 fmt(r.rho_sim, 6),
                 fmt(r.rho_sim_se, 6),
                 fmt(r.z, 2),
-                match r.pass {
-                    Some(true) => "agree".into(),
-                    Some(false) => "**DISAGREE**".into(),
+                match r.verdict {
+                    Some(sims::Outcome::Disagree) => "**DISAGREE**".into(),
+                    Some(v) => v.as_str().into(),
                     None if r.rho_sim.is_some() => "simulated only".into(),
                     None => "—".into(),
                 },
@@ -1190,9 +1219,7 @@ fn run_report(
         table_rows: report_table(rows),
         figures,
         notes: vec![
-            "ρ = |cos(β̂, β*)|. A row agrees when |z| ≤ t*, z = (ρ̄_sim − ρ_theory)/sqrt(SE² + b²), with b the finite-size \
-             allowance and t* the Student-t quantile at level alpha/rows (Bonferroni); see README, \"The verdict\"."
-                .into(),
+            format!("ρ = |cos(β̂, β*)|; z = (ρ̄_sim − ρ_theory)/SE. {} (b: the finite-size allowance; docs/verdict.md)", harness::VERDICT_NOTE),
             if rows.len() > REPORT_ROWS {
                 format!("The table shows the first {REPORT_ROWS} of {} rows; single_index.csv and single_index.json have them all.", rows.len())
             } else {

@@ -2,7 +2,8 @@
 //! own formula and simulator) plugs in through [`Model`]; nothing here knows which model runs.
 
 use crate::rng::{unit_rng, UnitRng};
-use crate::stats::{critical_value, summarize, verdict, Summary, Verdict};
+use crate::stats::{summarize, Summary};
+use crate::verdict::{judge_rows, Margin, RowInput, Verdict};
 use faer::Par;
 use rayon::prelude::*;
 use theory::TheoryError;
@@ -189,32 +190,30 @@ pub fn summarize_point(samples: &[Vec<f64>], methods: usize) -> PointSims {
     }
 }
 
-/// Verdicts for every (point, method) of a sweep at family-wise false-failure level `alpha`
-/// (None where the method has no formula; the Bonferroni count is over the judged rows only).
+/// Verdicts for every (point, method) of a sweep at level `alpha` with equivalence margin
+/// `margin` (None where the method has no formula; Holm's family is the judged rows).
 pub fn assess(
     theory: &[Vec<Option<f64>>],
     sims: &[PointSims],
     allowances: &[Vec<f64>],
-    trials: usize,
+    margin: Margin,
     alpha: f64,
 ) -> Vec<Vec<Option<Verdict>>> {
-    let rows: usize = theory
-        .iter()
-        .flatten()
-        .filter(|t| t.is_some())
-        .count()
-        .max(1);
-    let crit = critical_value(trials, rows, alpha);
+    let mut inputs = Vec::new();
+    for ((th, s), b) in theory.iter().zip(sims).zip(allowances) {
+        for ((t, s), b) in th.iter().zip(&s.summaries).zip(b) {
+            if let Some(t) = t {
+                inputs.push(RowInput {
+                    sim: *s,
+                    formula: *t,
+                    allowance: *b,
+                });
+            }
+        }
+    }
+    let mut judged = judge_rows(&inputs, margin, alpha).into_iter();
     theory
         .iter()
-        .zip(sims)
-        .zip(allowances)
-        .map(|((th, s), b)| {
-            th.iter()
-                .zip(&s.summaries)
-                .zip(b)
-                .map(|((t, s), b)| t.map(|t| verdict(s, t, *b, crit)))
-                .collect()
-        })
+        .map(|th| th.iter().map(|t| t.and_then(|_| judged.next())).collect())
         .collect()
 }

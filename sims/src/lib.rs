@@ -11,6 +11,7 @@ pub mod single_index;
 pub mod spectrum;
 pub mod spike;
 pub mod stats;
+pub mod verdict;
 
 pub use experiment::{
     all_units, assess, run_units, shard_units, simulate, summarize_units, Model, PointSims,
@@ -19,4 +20,5 @@ pub use experiment::{
 pub use one_step::{OneStep, PAPER_METHODS};
 pub use rng::{unit_rng, UnitRng};
 pub use single_index::{Level, SingleIndexModel, SingleIndexPoint};
-pub use stats::{Summary, Verdict};
+pub use stats::Summary;
+pub use verdict::{Margin, Outcome, Verdict};

@@ -1,7 +1,6 @@
-//! Summary statistics of Monte Carlo samples and the agreement verdict.
+//! Summary statistics of Monte Carlo samples (the verdict is in [`crate::verdict`]).
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Mean and standard error of the mean of `n` samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -73,52 +72,6 @@ impl PowerLaw {
     }
 }
 
-/// The critical value of the agreement test.
-///
-/// Each row's statistic z = (mean − theory)/sqrt(SE² + b²) is compared with the two-sided
-/// Student-t quantile with n − 1 degrees of freedom at level α/rows (Bonferroni), so that with
-/// correct formulas and an adequate finite-size allowance b a whole sweep wrongly fails with
-/// probability at most α.
-pub fn critical_value(trials: usize, rows: usize, family_alpha: f64) -> f64 {
-    let dof = (trials.max(2) - 1) as f64;
-    let p = 1.0 - family_alpha / (2.0 * rows.max(1) as f64);
-    StudentsT::new(0.0, 1.0, dof)
-        .map(|t| t.inverse_cdf(p))
-        .unwrap_or(f64::INFINITY)
-}
-
-/// The verdict for one (grid point, method) row.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Verdict {
-    /// (mean − theory) / sqrt(SE² + allowance²).
-    pub z: f64,
-    /// The finite-size allowance b used.
-    pub allowance: f64,
-    /// The critical value |z| is held against.
-    pub critical: f64,
-    /// Whether the row agrees with its formula.
-    pub pass: bool,
-}
-
-/// Hold a simulated summary against a theory value.
-pub fn verdict(sim: &Summary, theory: f64, allowance: f64, critical: f64) -> Verdict {
-    let scale = (sim.se * sim.se + allowance * allowance).sqrt();
-    let diff = sim.mean - theory;
-    let z = if scale > 0.0 {
-        diff / scale
-    } else if diff == 0.0 {
-        0.0
-    } else {
-        diff.signum() * f64::INFINITY
-    };
-    Verdict {
-        z,
-        allowance,
-        critical,
-        pass: z.abs() <= critical,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,27 +107,5 @@ mod tests {
             .map(|x| (3.0 * x.powf(-0.5)).ln())
             .collect();
         assert!((least_squares_slope(&xs, &ys) + 0.5).abs() < 1e-12);
-    }
-
-    #[test]
-    fn critical_values() {
-        // t_{∞} two-sided 5% is 1.96; large dof approaches it.
-        assert!((critical_value(100_000, 1, 0.05) - 1.959964).abs() < 1e-3);
-        // t_19 two-sided 5%: 2.093 (standard tables).
-        assert!((critical_value(20, 1, 0.05) - 2.093).abs() < 1e-3);
-        assert!(critical_value(20, 20, 0.01) > critical_value(20, 1, 0.01));
-    }
-
-    #[test]
-    fn verdict_signs() {
-        let s = Summary {
-            n: 10,
-            mean: 0.5,
-            se: 0.01,
-        };
-        assert!(verdict(&s, 0.5, 0.0, 3.0).pass);
-        let v = verdict(&s, 0.45, 0.0, 3.0);
-        assert!(!v.pass && (v.z - 5.0).abs() < 1e-9);
-        assert!(verdict(&s, 0.45, 0.02, 3.0).pass);
     }
 }
