@@ -580,6 +580,11 @@ pub struct SingleIndexArgs {
     /// Evaluate the formulas only; skip the simulation.
     #[arg(long)]
     pub theory_only: bool,
+    /// Judge the d → ∞ limit instead of each d: per (κ, ψ, λ, method) fit ρ̄(d) = ρ∞ + b/d by
+    /// weighted least squares over the --d values (three or more) and hold ρ∞, with the fit's
+    /// own standard error and no finite-size allowance, against the formula.
+    #[arg(long, conflicts_with = "theory_only")]
+    pub extrapolate: bool,
     /// What goes to standard output.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,

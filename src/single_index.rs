@@ -100,6 +100,12 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         }
     }
     check_noise(a.noise)?;
+    if a.extrapolate && a.d.values.len() < 3 {
+        return Err(CliError::Usage(format!(
+            "invalid value for --d with --extrapolate: the d → ∞ fit needs three or more dimensions, got {} (e.g. --d 100,200,400)",
+            a.d.text
+        )));
+    }
     if a.methods.methods.contains(&OneStep::Whiten) {
         if let Some(psi) = a.psi.values.iter().find(|&&p| p <= 1.0) {
             return Err(CliError::Usage(format!(
@@ -205,6 +211,9 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
     if a.theory_only {
         v.push("--theory-only".into());
     }
+    if a.extrapolate {
+        v.push("--extrapolate".into());
+    }
     v
 }
 
@@ -284,6 +293,7 @@ fn settings(a: &SingleIndexArgs) -> results::single_index::Settings {
         format: a.format,
         alpha: a.alpha,
         margin: a.margin,
+        extrapolate: a.extrapolate,
         allowance_scale: a.allowance_scale,
         command: canonical_argv(a),
     }

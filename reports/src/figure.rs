@@ -440,7 +440,7 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<()
         lines.push(format!("lines: {}", fig.line_meaning));
     }
     if fig.series.iter().any(|s| s.fit.is_some()) {
-        lines.push("dashed: least-squares power-law fit".to_string());
+        lines.push("dashed: least-squares fit".to_string());
     }
     if fig.series.iter().any(|s| !s.sims.is_empty()) {
         lines.push(format!("markers: simulation mean {}", fig.bar_meaning));

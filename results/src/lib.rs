@@ -5,5 +5,6 @@
 #![warn(missing_docs)]
 
 pub mod contraction;
+pub mod extrapolation;
 pub mod single_index;
 pub mod stdout;

@@ -2,6 +2,7 @@
 //! intermediates of Lemmas 3.10 / 3.12), `single_index.csv` / `.json`, one figure per swept axis
 //! (κ, ψ, λ, and the finite-size figure across d), `report.md` and the terminal table.
 
+use crate::extrapolation::ExtrapolatedRow;
 use crate::stdout::print_rows;
 use harness::range::{DRange, Range};
 use harness::{Format, HarnessError};
@@ -76,6 +77,8 @@ pub struct Settings {
     pub alpha: f64,
     /// Equivalence margin for "agree".
     pub margin: sims::Margin,
+    /// Judge the d → ∞ fit instead of each d (needs three or more d).
+    pub extrapolate: bool,
     /// Scale of the finite-size allowance.
     pub allowance_scale: f64,
     /// The canonical command (every setting explicit), recorded in the files.
@@ -193,9 +196,12 @@ struct ResultFile<'a> {
     /// Fingerprints of the input files (a `file:` spectrum); absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     inputs: Vec<harness::InputFile>,
-    /// "agree", "disagree" or "theory-only".
+    /// "agree", "disagree", "inconclusive" or "theory-only".
     verdict: &'static str,
     rows: &'a [Row],
+    /// With --extrapolate: the d → ∞ fits, which carry the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extrapolation: Option<&'a [ExtrapolatedRow]>,
 }
 
 /// Each method's limit formula at each point (None for a method simulated without one).
@@ -297,11 +303,15 @@ fn config(a: &Settings, model: &SingleIndexModel, points: &[SingleIndexPoint]) -
     }
 }
 
-/// The verdict line under the table.
-fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), HarnessError> {
-    let count = |o: sims::Outcome| rows.iter().filter(|r| r.verdict == Some(o)).count();
-    let judged = rows.iter().filter(|r| r.verdict.is_some()).count();
-    let unjudged = match rows.len() - judged {
+/// The verdict line under the table: the judged rows' outcomes and how many were not judged.
+fn print_verdict(
+    a: &Settings,
+    outcomes: &[sims::Outcome],
+    unjudged: usize,
+    verdict: &str,
+) -> Result<(), HarnessError> {
+    let count = |o: sims::Outcome| outcomes.iter().filter(|&&x| x == o).count();
+    let unjudged = match unjudged {
         0 => String::new(),
         k => format!("; {k} simulated without a formula"),
     };
@@ -310,9 +320,10 @@ fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), Harnes
         k => format!(", {k} inconclusive (more --trials or a larger --d would decide them)"),
     };
     crate::stdout::emit(&format!(
-        "\nverdict: {} ({} of {judged} rows agree, {} disagree{inconclusive}{unjudged}; level {}, margin {}). Results in {}\n",
+        "\nverdict: {} ({} of {} rows agree, {} disagree{inconclusive}{unjudged}; level {}, margin {}). Results in {}\n",
         verdict.to_uppercase(),
         count(sims::Outcome::Agree),
+        outcomes.len(),
         count(sims::Outcome::Disagree),
         a.alpha,
         a.margin,
@@ -320,23 +331,57 @@ fn print_verdict(a: &Settings, rows: &[Row], verdict: &str) -> Result<(), Harnes
     ))
 }
 
+/// The d → ∞ block printed under the table with --extrapolate.
+fn extrapolation_table(e: &[ExtrapolatedRow]) -> String {
+    let rows: Vec<Vec<String>> = e
+        .iter()
+        .map(|x| {
+            vec![
+                x.method.to_string(),
+                x.kappa.to_string(),
+                x.psi.to_string(),
+                format!("{:.6}", x.rho_theory),
+                format!("{:.6}", x.rho_inf),
+                format!("{:.6}", x.rho_inf_se),
+                format!("{:.3}", x.slope),
+                x.chi2_per_dof.map_or("-".into(), |c| format!("{c:.2}")),
+                harness::verdict_cell(Some(x.verdict)).into(),
+            ]
+        })
+        .collect();
+    format!(
+        "\nd → ∞ (weighted least squares of ρ̄(d) = ρ∞ + b/d, no allowance):\n{}",
+        crate::stdout::fixed_width(
+            &["method", "kappa", "psi", "theory", "ρ∞", "± se", "b", "χ²/dof", "verdict"],
+            &rows,
+            &[-10, 7, 7, 10, 10, 10, 8, 7, -12],
+        )
+    )
+}
+
 /// Every file a single-index run may write besides its CSV, JSON and report.
-const OPTIONAL_OUTPUTS: [&str; 5] = [
+const OPTIONAL_OUTPUTS: [&str; 6] = [
     "single_index_kappa.svg",
     "single_index_psi.svg",
     "single_index_lambda.svg",
     "single_index_finite_size.svg",
     "finite_size.csv",
+    "extrapolation.csv",
 ];
 
 /// Remove what an earlier run left in `--out` that this run does not write (a figure of an axis
 /// no longer swept), so the folder holds one run (the checkpoint is the engine's, see
 /// `harness::publish`).
-fn remove_stale_outputs(a: &Settings, figures: &[String]) -> Result<(), HarnessError> {
+fn remove_stale_outputs(
+    a: &Settings,
+    figures: &[String],
+    extrapolated: bool,
+) -> Result<(), HarnessError> {
     let finite_size = figures.iter().any(|f| f == "single_index_finite_size.svg");
     for name in OPTIONAL_OUTPUTS {
-        let written =
-            figures.iter().any(|f| f == name) || (name == "finite_size.csv" && finite_size);
+        let written = figures.iter().any(|f| f == name)
+            || (name == "finite_size.csv" && finite_size && !extrapolated)
+            || (name == "extrapolation.csv" && extrapolated);
         let path = a.out.join(name);
         if !written && path.exists() {
             std::fs::remove_file(&path).map_err(|source| {
@@ -358,8 +403,11 @@ fn write_result_set(
     reports::write_csv(&a.out.join("single_index.csv"), rows)?;
     // Pretty JSON for readable sizes; compact beyond (a 200 × 200 grid has 80 000 rows).
     reports::write_json_as(&a.out.join("single_index.json"), file, rows.len() <= 2000)?;
-    let figures = write_figures(a, model, points, rows)?;
-    remove_stale_outputs(a, &figures)?;
+    if let Some(e) = file.extrapolation {
+        reports::write_csv(&a.out.join("extrapolation.csv"), e)?;
+    }
+    let figures = write_figures(a, model, points, rows, file.extrapolation)?;
+    remove_stale_outputs(a, &figures, file.extrapolation.is_some())?;
     reports::write_markdown(
         &a.out.join("report.md"),
         &run_report(a, &a.command, file.verdict, rows, figures),
@@ -392,8 +440,20 @@ pub fn finish(
             a.alpha,
         )
     });
-    let rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
-    let outcome = sims::Outcome::of_run(rows.iter().filter_map(|r| r.verdict));
+    let mut rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
+    let extrapolated = (a.extrapolate && judged.is_some())
+        .then(|| crate::extrapolation::extrapolate(&rows, a.margin, a.alpha));
+    let outcome = match &extrapolated {
+        Some(e) => {
+            // The d → ∞ fits carry the verdict; the per-d rows are its data.
+            for r in &mut rows {
+                (r.verdict, r.pass, r.bound, r.ci_lo, r.ci_hi, r.p_value) =
+                    (None, None, None, None, None, None);
+            }
+            sims::Outcome::of_run(e.iter().map(|x| x.verdict))
+        }
+        None => sims::Outcome::of_run(rows.iter().filter_map(|r| r.verdict)),
+    };
     let verdict = if a.theory_only {
         "theory-only"
     } else {
@@ -408,6 +468,7 @@ pub fn finish(
         inputs: harness::fingerprint(&input_files(&a.spectrum))?,
         verdict,
         rows: &rows,
+        extrapolation: extrapolated.as_deref(),
     };
     let checkpoint = if a.theory_only {
         harness::Checkpoint::None
@@ -422,8 +483,15 @@ pub fn finish(
         write_result_set(&staged, model, points, &rows, &file)
     })?;
     print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
-    if !a.theory_only && a.format == Format::Table {
-        print_verdict(a, &rows, verdict)?;
+    if a.format == Format::Table {
+        if let Some(e) = &extrapolated {
+            crate::stdout::emit(&extrapolation_table(e))?;
+            let outcomes: Vec<sims::Outcome> = e.iter().map(|x| x.verdict).collect();
+            print_verdict(a, &outcomes, 0, verdict)?;
+        } else if !a.theory_only {
+            let outcomes: Vec<sims::Outcome> = rows.iter().filter_map(|r| r.verdict).collect();
+            print_verdict(a, &outcomes, rows.len() - outcomes.len(), verdict)?;
+        }
     }
     Ok((outcome, rows))
 }
@@ -456,6 +524,7 @@ fn table(rows: &[Row], with_sim: bool) -> String {
                 cell(r.rho_sim_se, 6),
                 cell(r.z, 2),
                 match r.verdict {
+                    None if r.rho_theory.is_some() => "in the d fit",
                     None => "simulated only",
                     v => harness::verdict_cell(v),
                 }
@@ -971,6 +1040,7 @@ fn write_figures(
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
     rows: &[Row],
+    extrapolated: Option<&[ExtrapolatedRow]>,
 ) -> Result<Vec<String>, HarnessError> {
     let mut files = Vec::new();
     let at = Shown::new(a, points);
@@ -988,7 +1058,15 @@ fn write_figures(
         )?;
         files.push(name);
     }
-    if a.d.values.len() >= 2 && rows.iter().any(|r| r.rho_sim.is_some()) {
+    if let Some(e) = extrapolated {
+        files.push(write_extrapolation(
+            a,
+            model,
+            rows,
+            e,
+            at.lambda_text.clone(),
+        )?);
+    } else if a.d.values.len() >= 2 && rows.iter().any(|r| r.rho_sim.is_some()) {
         let shown: Vec<Row> = rows.iter().filter(|r| at.at_lambda(r)).cloned().collect();
         files.push(write_finite_size(a, model, &shown, at.lambda_text.clone())?);
     }
@@ -1122,6 +1200,42 @@ fn write_finite_size(
     Ok(name)
 }
 
+/// With --extrapolate, `single_index_finite_size.svg` shows the approach to the limit: ρ̄(d)
+/// ± 2 SE against 1/d, the fitted line down to 1/d = 0, ρ∞ ± 2 SE there (ringed by its verdict)
+/// and the formula as a horizontal line, for up to MAX_CURVES fits.
+fn write_extrapolation(
+    a: &Settings,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    e: &[ExtrapolatedRow],
+    lambda_text: String,
+) -> Result<String, HarnessError> {
+    let shown = &e[..e.len().min(MAX_CURVES)];
+    let series = shown
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let label = format!("{}, κ = {}, ψ = {}", x.method, x.kappa, x.psi);
+            crate::extrapolation::series(rows, x, label, i)
+        })
+        .collect();
+    let fig = reports::Figure {
+        title: "Finite-size extrapolation: ρ̄_sim(d) against 1/d, fit ρ∞ + b/d".into(),
+        caption: caption(a, model, None, None, Some(lambda_text)),
+        x_label: "1/d".into(),
+        y_label: "ρ".into(),
+        log_x: false,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE; at 1/d = 0: ρ∞".into(),
+        line_meaning: "theory (limit formula)".into(),
+        x_ticks: Vec::new(),
+    };
+    let name = "single_index_finite_size.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
+}
+
 /// report.md's configuration table.
 fn report_config(a: &Settings, rows: &[Row]) -> Vec<(String, String)> {
     vec![
@@ -1226,5 +1340,48 @@ fn run_report(
                 "Files: single_index.csv, single_index.json (rows, configuration, seed).".into()
             },
         ],
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A simulated sgd row at (κ, ψ, λ) = (10, 2, 0.1) with dimension d, mean ± se and formula.
+    pub(crate) fn blank_row(d: usize, mean: f64, se: f64, theory: f64) -> Row {
+        Row {
+            spectrum: "two-point".into(),
+            kappa: 10.0,
+            psi: 2.0,
+            activation: "tanh".into(),
+            student: "tanh".into(),
+            noise: 0.1,
+            lambda: 0.1,
+            level: "network",
+            method: "sgd",
+            d,
+            n: 2 * d,
+            width: Some(d),
+            trials: 20,
+            rho_theory: Some(theory),
+            rho_sim: Some(mean),
+            rho_sim_se: Some(se),
+            z: None,
+            pass: None,
+            tau1: 1.0,
+            tau2: 1.0,
+            c1: 1.0,
+            s2: 1.0,
+            m: None,
+            m_prime: None,
+            diff_sim: None,
+            diff_se: None,
+            allowance: None,
+            verdict: None,
+            bound: None,
+            ci_lo: None,
+            ci_hi: None,
+            p_value: None,
+        }
     }
 }
