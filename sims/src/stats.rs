@@ -105,7 +105,7 @@ pub fn weighted_line(points: &[(f64, f64, f64)]) -> Option<LineFit> {
         sxy += w * x * y;
     }
     let det = s * sxx - sx * sx;
-    if !(det > 0.0) {
+    if det.is_nan() || det <= 0.0 {
         return None;
     }
     let intercept = (sxx * sy - sx * sxy) / det;
