@@ -213,6 +213,46 @@ pub struct LinearDims {
     pub k: u64,
 }
 
+/// `--trials`: a number, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trials {
+    /// This many trials at every grid point.
+    Fixed(u64),
+    /// Doubling batches until decided (harness::adaptive).
+    Auto,
+}
+
+impl Trials {
+    /// Trials per point at most: the fixed count, or the budget.
+    pub fn budget(self, max_trials: u64) -> u64 {
+        match self {
+            Trials::Fixed(n) => n,
+            Trials::Auto => max_trials,
+        }
+    }
+}
+
+impl std::fmt::Display for Trials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trials::Fixed(n) => write!(f, "{n}"),
+            Trials::Auto => write!(f, "auto"),
+        }
+    }
+}
+
+fn trials_arg(s: &str) -> Result<Trials, String> {
+    if s.trim() == "auto" {
+        return Ok(Trials::Auto);
+    }
+    match s.trim().parse::<u64>() {
+        Ok(n) if (2..=10_000_000).contains(&n) => Ok(Trials::Fixed(n)),
+        _ => Err(format!(
+            "'{s}' is not a trial count: give an integer from 2 to 10000000, or auto"
+        )),
+    }
+}
+
 /// Flags of the head-to-head (defaults: linear-rep.md §1, marked [C] there: chosen, not the paper's).
 #[derive(Args, Debug, Clone)]
 pub struct LinearRepArgs {
@@ -560,9 +600,13 @@ pub struct SingleIndexArgs {
     /// Network width N (even; default d, rounded up to an even number).
     #[arg(long, value_name = "INT", value_parser = even_width)]
     pub width: Option<usize>,
-    /// Monte Carlo trials per grid point (>= 2).
-    #[arg(long, value_name = "INT", default_value = "20", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
-    pub trials: u64,
+    /// Monte Carlo trials per grid point (>= 2), or `auto`: batches of 20, 40, 80, … trials
+    /// (up to --max-trials) to the points not yet decided, each look at level alpha / looks.
+    #[arg(long, value_name = "INT|auto", default_value = "20", value_parser = trials_arg)]
+    pub trials: Trials,
+    /// With --trials auto: the most trials any grid point gets.
+    #[arg(long, value_name = "INT", default_value = "1280", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
+    pub max_trials: u64,
     /// Simulation level.
     #[arg(long, value_enum, default_value = "network")]
     pub level: LevelArg,

@@ -34,8 +34,13 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
             args.quiet = true;
             let (model, points) = crate::single_index::setup(&args)?;
             harness::write_merged_log(&m.out, &merged)?;
-            crate::single_index::finish(&args, &model, &points, Some(merged.values))
-                .map(|(agree, _)| agree)
+            crate::single_index::finish(
+                &args,
+                &model,
+                &points,
+                Some(results::single_index::Values::Grid(merged.values)),
+            )
+            .map(|(agree, _)| agree)
         }
         Command::Spike(mut args) => {
             args.out = m.out.clone();

@@ -1,8 +1,9 @@
 //! `verify single-index`: arguments → (model, grid) → the engine's checkpointed run → the result
 //! set (the `results` crate).
 
-use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs};
+use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs, Trials};
 use crate::error::CliError;
+use results::single_index::Values;
 pub use results::single_index::{input_files, shell_line, Row};
 use sims::Outcome;
 use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
@@ -100,6 +101,11 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         }
     }
     check_noise(a.noise)?;
+    if a.trials == Trials::Auto && a.shard.is_some() {
+        return Err(CliError::Usage(
+            "invalid value for --shard with --trials auto: each look needs every point's trials so far; run --trials auto unsharded, or shard a fixed --trials".into(),
+        ));
+    }
     if a.extrapolate && a.d.values.len() < 3 {
         return Err(CliError::Usage(format!(
             "invalid value for --d with --extrapolate: the d → ∞ fit needs three or more dimensions, got {} (e.g. --d 100,200,400)",
@@ -214,6 +220,9 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
     if a.extrapolate {
         v.push("--extrapolate".into());
     }
+    if a.trials == Trials::Auto {
+        v.extend(["--max-trials".into(), a.max_trials.to_string()]);
+    }
     v
 }
 
@@ -262,15 +271,76 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliErro
         LOG_KIND,
         canonical_argv(a),
         points.len(),
-        a.trials as usize,
+        a.trials.budget(a.max_trials) as usize,
         None,
     )
     .with_inputs(&input_files(&a.spectrum))?;
     let plan = harness::RunPlan::new(&a.out, run, a.seed, header);
+    if a.trials == Trials::Auto {
+        let values = run_auto(a, &model, &points, &plan, &progress)?;
+        return finish(a, &model, &points, Some(Values::PerPoint(values)));
+    }
     let Some(values) = harness::run_or_shard(&model, &points, &plan, &progress)? else {
         return Ok((Outcome::Agree, Vec::new()));
     };
-    finish(a, &model, &points, Some(values))
+    finish(a, &model, &points, Some(Values::Grid(values)))
+}
+
+/// The look schedule of --trials auto: 20, 40, 80, … up to --max-trials.
+fn schedule(a: &SingleIndexArgs) -> harness::Schedule {
+    harness::Schedule::doubling(20, a.max_trials as usize)
+}
+
+/// Looks at the verdict: one for a fixed --trials.
+fn looks(a: &SingleIndexArgs) -> usize {
+    match a.trials {
+        Trials::Fixed(_) => 1,
+        Trials::Auto => schedule(a).looks().len(),
+    }
+}
+
+/// --trials auto: batches until every point's rows are agree or disagree (at α/looks each look)
+/// or the budget is spent.
+fn run_auto(
+    a: &SingleIndexArgs,
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+    plan: &harness::RunPlan,
+    progress: &harness::Progress,
+) -> Result<harness::PerPoint, CliError> {
+    let schedule = schedule(a);
+    let alpha = schedule.alpha_per_look(a.alpha);
+    let theory: Vec<Vec<Option<f64>>> = model
+        .limits_many(points)
+        .into_iter()
+        .zip(points)
+        .map(|(l, p)| {
+            let l = l?;
+            model
+                .methods
+                .iter()
+                .map(|&m| model.method_theory(p, &l, m))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut decided = |values: &harness::PerPoint| {
+        let j = harness::judge_points(model, points, &theory, values, a.margin, alpha);
+        j.verdicts
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .all(|v| v.is_none_or(|v| v.outcome != Outcome::Inconclusive))
+            })
+            .collect()
+    };
+    Ok(harness::run_adaptive(
+        model,
+        points,
+        plan,
+        &schedule,
+        progress,
+        &mut decided,
+    )?)
 }
 
 /// The run's settings as the result set shows them.
@@ -286,7 +356,12 @@ fn settings(a: &SingleIndexArgs) -> results::single_index::Settings {
         lambda: a.lambda.clone(),
         d: a.d.clone(),
         width: a.width,
-        trials: a.trials,
+        trials: a.trials.budget(a.max_trials),
+        looks: looks(a),
+        trials_text: match a.trials {
+            Trials::Fixed(n) => n.to_string(),
+            Trials::Auto => format!("auto (at most {}, {} looks)", a.max_trials, looks(a)),
+        },
         seed: a.seed,
         out: a.out.clone(),
         theory_only: a.theory_only,
@@ -305,7 +380,7 @@ pub fn finish(
     a: &SingleIndexArgs,
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
-    values: Option<Vec<Vec<f64>>>,
+    values: Option<Values>,
 ) -> Result<(Outcome, Vec<Row>), CliError> {
     Ok(results::single_index::finish(
         &settings(a),

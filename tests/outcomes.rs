@@ -74,3 +74,93 @@ fn the_extrapolated_limit_agrees_at_kappa_10() {
     assert!(stderr(&o).contains("--d"), "{}", stderr(&o));
     std::fs::remove_dir_all(out).ok();
 }
+
+fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+/// `--trials auto` with a tight margin (0.005) at d = 200, direction level: every row is decided
+/// (agree) within the budget; points take different numbers of trials; each row equals a fixed
+/// `--trials n` run's row at that point (same units); the files are identical for 1 and 2
+/// threads; a sharded auto run is refused.
+#[test]
+fn trials_auto_decides_every_row_reproducibly() {
+    let base = scratch("auto");
+    let args = [
+        "single-index",
+        "--kappa",
+        "1,10",
+        "--psi",
+        "0.5,2",
+        "--level",
+        "direction",
+        "--d",
+        "200",
+        "--margin",
+        "0.005",
+        "--trials",
+        "auto",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    let run = |out: &str, threads: &str| {
+        verify_env(
+            &[&args[..], &["--out", base.join(out).to_str().unwrap()]].concat(),
+            &[("RAYON_NUM_THREADS", threads)],
+        )
+    };
+    let o = run("t2", "2");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(run("t1", "1").status.code(), Some(0));
+    for f in ["single_index.csv", "single_index.json", "units.jsonl"] {
+        assert_same(&[f], &base.join("t2"), &base.join("t1"));
+    }
+    let rows = csv_rows(&base.join("t2/single_index.csv"));
+    assert!(rows.iter().all(|r| r[27] == "agree"), "{rows:?}");
+    let trials: Vec<usize> = rows.iter().map(|r| r[12].parse().unwrap()).collect();
+    assert!(trials.iter().all(|t| (20..=1280).contains(t)), "{trials:?}");
+    assert!(trials.iter().min() < trials.iter().max(), "{trials:?}");
+    // The row at a point that stopped at n trials is the fixed --trials n run's row.
+    let n = trials[0];
+    let fixed = verify(&[
+        "single-index",
+        "--kappa",
+        "1",
+        "--psi",
+        "0.5",
+        "--level",
+        "direction",
+        "--d",
+        "200",
+        "--trials",
+        &n.to_string(),
+        "--quiet",
+        "--format",
+        "none",
+        "--out",
+        base.join("fixed").to_str().unwrap(),
+    ]);
+    assert!(matches!(fixed.status.code(), Some(0 | 4)));
+    let f = csv_rows(&base.join("fixed/single_index.csv"));
+    assert_eq!(
+        (&f[0][14], &f[0][15]),
+        (&rows[0][14], &rows[0][15]),
+        "sgd mean and SE"
+    );
+    let o = verify(
+        &[
+            &args[..],
+            &["--shard", "0/2", "--out", base.join("s").to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--shard") && stderr(&o).contains("auto"));
+    std::fs::remove_dir_all(base).ok();
+}

@@ -93,7 +93,7 @@ pub enum Outcome {
 }
 
 /// The units of a run's checkpoint already on disk, when resuming the same run.
-fn resumable_units(
+pub(crate) fn resumable_units(
     plan: &RunPlan,
     values_per_unit: usize,
 ) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {

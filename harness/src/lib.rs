@@ -39,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adaptive;
 pub mod args;
 pub mod check;
 pub mod checkpoint;
@@ -53,6 +54,7 @@ pub mod publish;
 pub mod range;
 pub mod rows;
 
+pub use adaptive::{run_adaptive, PerPoint, Schedule};
 pub use args::{shard_spec, CommonArgs, Format, ShardArgs};
 pub use check::{AsModel, Check, Grid, Params};
 pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, Outcome, RunPlan, UNITS_FILE};
@@ -62,7 +64,9 @@ pub use lock::OutLock;
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};
 pub use output::{verdict_cell, VERDICT_NOTE};
-pub use pipeline::{judge, main_exit_code, run_check, CheckRow, Judgement, RunVerdict};
+pub use pipeline::{
+    judge, judge_points, main_exit_code, run_check, CheckRow, Judgement, RunVerdict,
+};
 pub use publish::{publish, Checkpoint, PublishError, PARTIAL_UNITS_FILE};
 pub use range::Range;
 pub use rows::figure_mark;

@@ -184,6 +184,35 @@ pub fn judge<M: Model>(
     alpha: f64,
 ) -> Judgement {
     let sims = summarize_units(values, points.len(), trials, model.methods().len());
+    judge_summaries(model, points, theory, sims, margin, alpha)
+}
+
+/// As [`judge`], for points with their own numbers of trials (`--trials auto`): `per_point[p]`
+/// holds point p's trials.
+pub fn judge_points<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    theory: &[Vec<Option<f64>>],
+    per_point: &[Vec<Vec<f64>>],
+    margin: sims::Margin,
+    alpha: f64,
+) -> Judgement {
+    let methods = model.methods().len();
+    let sims = per_point
+        .iter()
+        .map(|v| sims::experiment::summarize_point(v, methods))
+        .collect();
+    judge_summaries(model, points, theory, sims, margin, alpha)
+}
+
+fn judge_summaries<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    theory: &[Vec<Option<f64>>],
+    sims: Vec<PointSims>,
+    margin: sims::Margin,
+    alpha: f64,
+) -> Judgement {
     let allowances: Vec<Vec<f64>> = points.iter().map(|p| model.allowance(p)).collect();
     let verdicts = assess(theory, &sims, &allowances, margin, alpha);
     Judgement {

@@ -63,8 +63,12 @@ pub struct Settings {
     pub d: DRange,
     /// The width N, when given.
     pub width: Option<usize>,
-    /// Trials per grid point.
+    /// Trials per grid point (with --trials auto: the most any point may get).
     pub trials: u64,
+    /// Looks at the verdict: 1, or the number of batches of --trials auto (each tests at α/looks).
+    pub looks: usize,
+    /// --trials as given ("20", or "auto" with its budget), for the result files.
+    pub trials_text: String,
     /// Seed of every random stream.
     pub seed: u64,
     /// Output folder.
@@ -178,6 +182,8 @@ struct Config {
     d: String,
     width: Option<usize>,
     trials: usize,
+    /// --trials as given: a number, or "auto (at most N, K looks)".
+    trials_setting: String,
     level: &'static str,
     seed: u64,
     theory_only: bool,
@@ -241,6 +247,7 @@ fn build_rows(
             // The paired difference shown on this row (see Row::diff_sim).
             let diff = s.and_then(|(s, _)| s.differences.get(k.max(1) - 1));
             let verdict = s.and_then(|(_, v)| v);
+            let trials = s.map_or(trials, |(s, _)| s.samples.len());
             rows.push(Row {
                 spectrum: a.spectrum.name(),
                 kappa: p.kappa,
@@ -294,6 +301,7 @@ fn config(a: &Settings, model: &SingleIndexModel, points: &[SingleIndexPoint]) -
         d: a.d.text.clone(),
         width: (model.level == Level::Network).then_some(points[0].width),
         trials: a.trials as usize,
+        trials_setting: a.trials_text.clone(),
         level: model.level.name(),
         seed: a.seed,
         theory_only: a.theory_only,
@@ -308,6 +316,7 @@ fn print_verdict(
     a: &Settings,
     outcomes: &[sims::Outcome],
     unjudged: usize,
+    trials_used: Option<(usize, usize)>,
     verdict: &str,
 ) -> Result<(), HarnessError> {
     let count = |o: sims::Outcome| outcomes.iter().filter(|&&x| x == o).count();
@@ -319,8 +328,23 @@ fn print_verdict(
         0 => String::new(),
         k => format!(", {k} inconclusive (more --trials or a larger --d would decide them)"),
     };
+    let auto = match trials_used {
+        Some((lo, hi)) if a.looks > 1 => format!(
+            "; --trials auto used {} per point (budget {}, {} looks at level {}/{} each)",
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}–{hi}")
+            },
+            a.trials,
+            a.looks,
+            a.alpha,
+            a.looks
+        ),
+        _ => String::new(),
+    };
     crate::stdout::emit(&format!(
-        "\nverdict: {} ({} of {} rows agree, {} disagree{inconclusive}{unjudged}; level {}, margin {}). Results in {}\n",
+        "\nverdict: {} ({} of {} rows agree, {} disagree{inconclusive}{unjudged}; level {}, margin {}{auto}). Results in {}\n",
         verdict.to_uppercase(),
         count(sims::Outcome::Agree),
         outcomes.len(),
@@ -415,13 +439,21 @@ fn write_result_set(
     .map_err(Into::into)
 }
 
-/// From per-unit values (all units in grid order, or None for theory only) to rows, files and
-/// standard output. Shared by a whole run, a resumed run and `verify merge`.
+/// A run's unit values.
+pub enum Values {
+    /// Every unit in grid order, `Settings::trials` per point.
+    Grid(Vec<Vec<f64>>),
+    /// Each point's own trials (`--trials auto`).
+    PerPoint(harness::PerPoint),
+}
+
+/// From unit values (None for theory only) to rows, files and standard output. Shared by a
+/// whole run, a resumed run, `--trials auto` and `verify merge`.
 pub fn finish(
     a: &Settings,
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
-    values: Option<Vec<Vec<f64>>>,
+    values: Option<Values>,
 ) -> Result<(sims::Outcome, Vec<Row>), HarnessError> {
     let argv = a.command.clone();
     let limits = model
@@ -429,20 +461,18 @@ pub fn finish(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let theory = theory_values(model, points, &limits)?;
+    // With --trials auto every look tests at α / looks (see harness::adaptive).
+    let alpha = a.alpha / a.looks.max(1) as f64;
     let judged = values.map(|v| {
-        harness::judge(
-            model,
-            points,
-            &theory,
-            &v,
-            a.trials as usize,
-            a.margin,
-            a.alpha,
-        )
+        let per_point = match v {
+            Values::Grid(v) => v.chunks(a.trials as usize).map(|c| c.to_vec()).collect(),
+            Values::PerPoint(v) => v,
+        };
+        harness::judge_points(model, points, &theory, &per_point, a.margin, alpha)
     });
     let mut rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
     let extrapolated = (a.extrapolate && judged.is_some())
-        .then(|| crate::extrapolation::extrapolate(&rows, a.margin, a.alpha));
+        .then(|| crate::extrapolation::extrapolate(&rows, a.margin, alpha));
     let outcome = match &extrapolated {
         Some(e) => {
             // The d → ∞ fits carry the verdict; the per-d rows are its data.
@@ -483,14 +513,22 @@ pub fn finish(
         write_result_set(&staged, model, points, &rows, &file)
     })?;
     print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
+    let used = rows.iter().map(|r| r.trials);
+    let trials_used = used.clone().min().zip(used.max());
     if a.format == Format::Table {
         if let Some(e) = &extrapolated {
             crate::stdout::emit(&extrapolation_table(e))?;
             let outcomes: Vec<sims::Outcome> = e.iter().map(|x| x.verdict).collect();
-            print_verdict(a, &outcomes, 0, verdict)?;
+            print_verdict(a, &outcomes, 0, trials_used, verdict)?;
         } else if !a.theory_only {
             let outcomes: Vec<sims::Outcome> = rows.iter().filter_map(|r| r.verdict).collect();
-            print_verdict(a, &outcomes, rows.len() - outcomes.len(), verdict)?;
+            print_verdict(
+                a,
+                &outcomes,
+                rows.len() - outcomes.len(),
+                trials_used,
+                verdict,
+            )?;
         }
     }
     Ok((outcome, rows))
@@ -657,7 +695,7 @@ fn caption(
             (None, None) => "N = d".into(),
         });
     }
-    parts.push(format!("{} trials", a.trials));
+    parts.push(format!("{} trials", a.trials_text));
     parts.push(format!("{} level", model.level.name()));
     parts.push(format!("seed {}", a.seed));
     parts.join(" · ")
@@ -1274,7 +1312,7 @@ fn report_config(a: &Settings, rows: &[Row]) -> Vec<(String, String)> {
                 .map(|w| w.to_string())
                 .unwrap_or_else(|| "—".into()),
         ),
-        ("trials", a.trials.to_string()),
+        ("trials", a.trials_text.clone()),
         (
             "level",
             rows.first()
