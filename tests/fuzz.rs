@@ -90,10 +90,16 @@ const FLAGS: &[(&str, &[&str], &[&str])] = &[
     ("--format", &["table", "json", "csv", "none"], &["xml"]),
     ("--alpha", &["0.01", "0.5"], &["0", "1", "-0.5"]),
     ("--allowance-scale", &["1", "0", "1e9"], &["-1"]),
+    (
+        "--margin",
+        &["0.02", "5%", "0", "1e-9"],
+        &["-1", "x%", "nan"],
+    ),
+    ("--max-trials", &["40", "100"], &["1", "x"]),
 ];
-const SIM_D: &[&str] = &["20", "40", "30", "40", "1", "-5", "100001"];
+const SIM_D: &[&str] = &["20", "40", "30", "20,30,40", "1", "-5", "100001"];
 const THEORY_D: &[&str] = &["1000", "2", "100000", "1e3", "50..60/2", "-5"];
-const TRIALS: &[&str] = &["2", "3", "2", "3", "2", "1", "-3", "abc"];
+const TRIALS: &[&str] = &["2", "3", "2", "3", "2", "auto", "1", "-3", "abc"];
 
 type Rng = rand::rngs::ChaCha8Rng;
 
@@ -265,6 +271,9 @@ fn single_index_case(rng: &mut Rng, out: &str) -> Vec<String> {
     }
     if rng.random_bool(0.3) {
         args.push("--no-normalize".into());
+    }
+    if rng.random_bool(0.1) {
+        args.push("--extrapolate".into());
     }
     args.extend(["--quiet".to_string(), "--out".to_string(), out.to_string()]);
     args
