@@ -27,6 +27,14 @@ pub enum Command {
     /// One-step SGD vs KFAC in the single-index model: Lemmas 3.10 and 3.12 against simulation.
     #[command(allow_negative_numbers = true, after_help = SINGLE_INDEX_EXAMPLES)]
     SingleIndex(SingleIndexArgs),
+    /// Every single-index formula at K random configurations over its whole parameter space
+    /// (spectra, teachers with and without a mean, students, methods, both levels, ψ on both
+    /// sides of 1, λ over decades, noise including 0), judged together.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Example:\n  verify audit --configs 8 --d 200\n  verify audit --configs 8 --d 200 --wrong bn-uncentred   # a deliberately wrong formula: must disagree\n\nWrites audit.csv (one row per configuration and method, with the configuration in words),\naudit_spectrum.txt (the random spectrum file drawn as one of the families) and report.md.\nExit codes as for single-index: 0 agree, 1 disagree, 4 inconclusive."
+    )]
+    Audit(AuditArgs),
     /// Combine the folders of a sharded run (`--shard I/K` of single-index, spike or linear-rep
     /// contraction) into the files an unsharded run writes.
     #[command(
@@ -655,6 +663,56 @@ pub struct SingleIndexArgs {
     /// Multiplier on the finite-size allowance of the verdict (0 = pure Monte Carlo test).
     #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub allowance_scale: f64,
+}
+
+/// A deliberately wrong formula for `verify audit --wrong` (to see what the audit catches).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongFormula {
+    /// Batch-norm with the label's mean left in E[r²] (the formula before issue 13's fix).
+    BnUncentred,
+    /// ρ_SGD without its γ (finite-sample) term.
+    SgdNoGamma,
+    /// ρ_KFAC with m, m' of Σ = I instead of the actual spectrum.
+    KfacIsotropicM,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AuditArgs {
+    /// Configurations drawn.
+    #[arg(long, value_name = "INT", default_value = "8", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub configs: u64,
+    /// Seed of the draws and of every simulation.
+    #[arg(long, default_value = "0")]
+    pub seed: u64,
+    /// Dimension d of every configuration (network width N = d).
+    #[arg(long, value_name = "INT", default_value = "200", value_parser = clap::value_parser!(u64).range(10..=4000))]
+    pub d: u64,
+    /// Monte Carlo trials per configuration and dimension at the first look (each configuration
+    /// runs at d/2, d and 2d).
+    #[arg(long, value_name = "INT", default_value = "100", value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    pub trials: u64,
+    /// Configurations with undecided rows get doubling batches up to this many trials (each look
+    /// at alpha / looks); equal to --trials for a single look.
+    #[arg(long, value_name = "INT", default_value = "800", value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub max_trials: u64,
+    /// Level α of the verdict (Holm over every row of every configuration).
+    #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
+    pub alpha: f64,
+    /// Equivalence margin for "agree": absolute (0.02) or relative (2%).
+    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = harness::args::margin, allow_hyphen_values = true)]
+    pub margin: sims::Margin,
+    /// Replace one formula by a deliberately wrong variant (the audit must then disagree).
+    #[arg(long, value_enum)]
+    pub wrong: Option<WrongFormula>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "out/audit")]
+    pub out: PathBuf,
+    /// What goes to standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress notes.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Clone)]

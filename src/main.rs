@@ -1,5 +1,6 @@
 //! `verify`: parses arguments and wires the theory, sims and reports crates together.
 
+mod audit;
 mod cli;
 mod error;
 mod experiment_file;
@@ -47,6 +48,7 @@ fn out_of(c: &Command) -> Option<&Path> {
         Command::SingleIndex(a) => &a.out,
         Command::Reproduce(a) => &a.out,
         Command::Merge(a) => &a.out,
+        Command::Audit(a) => &a.out,
         Command::Run(_) => return None,
         Command::Spectrum(a) => &a.out,
         Command::Spike(a) => &a.out,
@@ -70,6 +72,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::SingleIndex(args) => single_index::run(&args),
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Run(args) => experiment_file::run(&args),
         Command::Spectrum(args) => spectrum_check::run(&args),
         Command::Spike(args) => spike_check::run(&args),

@@ -41,6 +41,7 @@
 
 pub mod adaptive;
 pub mod args;
+pub mod audit;
 pub mod check;
 pub mod checkpoint;
 mod error;
@@ -56,6 +57,7 @@ pub mod rows;
 
 pub use adaptive::{run_adaptive, PerPoint, Schedule};
 pub use args::{shard_spec, CommonArgs, Format, ShardArgs};
+pub use audit::{run_audit, AuditPlan, AuditRow};
 pub use check::{AsModel, Check, Grid, Params};
 pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, Outcome, RunPlan, UNITS_FILE};
 pub use error::HarnessError;

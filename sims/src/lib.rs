@@ -8,6 +8,7 @@ pub mod linear_rep;
 pub mod one_step;
 pub mod rng;
 pub mod single_index;
+pub mod space;
 pub mod spectrum;
 pub mod spike;
 pub mod stats;
@@ -20,5 +21,6 @@ pub use experiment::{
 pub use one_step::{OneStep, PAPER_METHODS};
 pub use rng::{unit_rng, UnitRng};
 pub use single_index::{Level, SingleIndexModel, SingleIndexPoint};
+pub use space::{ParameterSpace, SingleIndexSpace};
 pub use stats::Summary;
 pub use verdict::{Margin, Outcome, Verdict};
