@@ -13,8 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The checkpoint file in an output folder: one line per finished unit after a header.
-pub const UNITS_FILE: &str = "units.jsonl";
+pub use crate::publish::UNITS_FILE;
 
 /// The checkpoint's first line: which run the units belong to. Resume and merge refuse a log
 /// whose header differs (another model, model version, command, grid size or split).

@@ -9,10 +9,12 @@
 //! system, a filesystem without the exchange, `--out` holding sub-folders or being a mount
 //! point) files are replaced one by one, each still atomically.
 
-use crate::checkpoint::UNITS_FILE;
 use crate::error::HarnessError;
 use reports::ReportError;
 use std::path::{Path, PathBuf};
+
+/// A finished run's checkpoint in its output folder: one line per unit after a header.
+pub const UNITS_FILE: &str = "units.jsonl";
 
 /// The checkpoint of a run not yet finished (`--resume` continues it); it becomes
 /// [`UNITS_FILE`] when the run's results are published.

@@ -3,11 +3,33 @@
 //! uncertainty and no finite-size allowance (the verdict a model without a known finite-size bias
 //! can use).
 
-use crate::single_index::Row;
 use serde::Serialize;
 use sims::stats::{weighted_line, LineFit};
 use sims::verdict::{judge_rows, RowInput};
 use sims::{Margin, Outcome, Summary};
+
+/// One simulated (point, method) at one d: what the fit is made of.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AtD {
+    /// The update.
+    pub method: &'static str,
+    /// Anisotropy κ.
+    pub kappa: f64,
+    /// ψ = n/d.
+    pub psi: f64,
+    /// The ridge λ.
+    pub lambda: f64,
+    /// The dimension.
+    pub d: usize,
+    /// Trials at this d.
+    pub trials: usize,
+    /// Monte Carlo mean of ρ.
+    pub mean: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// The limit formula.
+    pub theory: f64,
+}
 
 /// One extrapolated row: a (κ, ψ, λ, method) over every simulated d.
 #[derive(Debug, Clone, Serialize)]
@@ -44,58 +66,50 @@ pub struct ExtrapolatedRow {
     pub p_value: f64,
 }
 
-/// The rows of one (method, κ, ψ, λ), in d order.
-fn groups(rows: &[Row]) -> Vec<Vec<&Row>> {
-    let mut out: Vec<Vec<&Row>> = Vec::new();
-    for r in rows
-        .iter()
-        .filter(|r| r.rho_sim.is_some() && r.rho_theory.is_some())
-    {
-        let key = |x: &Row| {
-            (
-                x.method,
-                x.kappa.to_bits(),
-                x.psi.to_bits(),
-                x.lambda.to_bits(),
-            )
-        };
-        match out.iter_mut().find(|g| key(g[0]) == key(r)) {
-            Some(g) => g.push(r),
-            None => out.push(vec![r]),
+/// The points of one (method, κ, ψ, λ), in d order.
+fn groups(points: &[AtD]) -> Vec<Vec<AtD>> {
+    let key = |x: &AtD| {
+        (
+            x.method,
+            x.kappa.to_bits(),
+            x.psi.to_bits(),
+            x.lambda.to_bits(),
+        )
+    };
+    let mut out: Vec<Vec<AtD>> = Vec::new();
+    for p in points {
+        match out.iter_mut().find(|g| key(&g[0]) == key(p)) {
+            Some(g) => g.push(*p),
+            None => out.push(vec![*p]),
         }
     }
     for g in &mut out {
-        g.sort_by_key(|r| r.d);
+        g.sort_by_key(|p| p.d);
     }
     out
 }
 
-/// The fit of one group: (1/d, mean, SE) points.
-fn fit(group: &[&Row]) -> Option<LineFit> {
-    let pts: Vec<(f64, f64, f64)> = group
-        .iter()
-        .map(|r| Some((1.0 / r.d as f64, r.rho_sim?, r.rho_sim_se?)))
-        .collect::<Option<_>>()?;
-    weighted_line(&pts)
-}
-
 /// Fit and judge every (method, κ, ψ, λ) with at least three dimensions (Holm over them all).
-pub fn extrapolate(rows: &[Row], margin: Margin, alpha: f64) -> Vec<ExtrapolatedRow> {
-    let fitted: Vec<(Vec<&Row>, LineFit)> = groups(rows)
+pub fn extrapolate(points: &[AtD], margin: Margin, alpha: f64) -> Vec<ExtrapolatedRow> {
+    let fitted: Vec<(Vec<AtD>, LineFit)> = groups(points)
         .into_iter()
         .filter(|g| g.len() >= 3)
-        .filter_map(|g| fit(&g).map(|f| (g, f)))
+        .filter_map(|g| {
+            let pts: Vec<(f64, f64, f64)> =
+                g.iter().map(|p| (1.0 / p.d as f64, p.mean, p.se)).collect();
+            weighted_line(&pts).map(|f| (g, f))
+        })
         .collect();
     let inputs: Vec<RowInput> = fitted
         .iter()
         .map(|(g, f)| RowInput {
             sim: Summary {
                 // The intercept combines every d's mean: Student-t with the trials' total dof.
-                n: g.iter().map(|r| r.trials).sum::<usize>() - 1,
+                n: g.iter().map(|p| p.trials).sum::<usize>() - 1,
                 mean: f.intercept,
                 se: f.intercept_se,
             },
-            formula: g[0].rho_theory.unwrap_or(f64::NAN),
+            formula: g[0].theory,
             allowance: 0.0,
         })
         .collect();
@@ -110,10 +124,10 @@ pub fn extrapolate(rows: &[Row], margin: Margin, alpha: f64) -> Vec<Extrapolated
             lambda: g[0].lambda,
             d_values: g
                 .iter()
-                .map(|r| r.d.to_string())
+                .map(|p| p.d.to_string())
                 .collect::<Vec<_>>()
                 .join(";"),
-            rho_theory: g[0].rho_theory.unwrap_or(f64::NAN),
+            rho_theory: g[0].theory,
             rho_inf: f.intercept,
             rho_inf_se: f.intercept_se,
             slope: f.slope,
@@ -130,21 +144,25 @@ pub fn extrapolate(rows: &[Row], margin: Margin, alpha: f64) -> Vec<Extrapolated
 /// The extrapolation figure's series for one group: the per-d means ± 2 SE at x = 1/d, the
 /// fitted line down to x = 0, ρ∞ ± 2 SE at x = 0 (marked with its verdict) and the formula as a
 /// horizontal line.
-pub fn series(rows: &[Row], e: &ExtrapolatedRow, label: String, marker: usize) -> reports::Series {
-    let group: Vec<&Row> = rows
+pub fn series(
+    points: &[AtD],
+    e: &ExtrapolatedRow,
+    label: String,
+    marker: usize,
+) -> reports::Series {
+    let group: Vec<&AtD> = points
         .iter()
-        .filter(|r| {
-            r.method == e.method && r.kappa == e.kappa && r.psi == e.psi && r.lambda == e.lambda
+        .filter(|p| {
+            p.method == e.method && p.kappa == e.kappa && p.psi == e.psi && p.lambda == e.lambda
         })
-        .filter(|r| r.rho_sim.is_some())
         .collect();
-    let x_max = group.iter().map(|r| 1.0 / r.d as f64).fold(0.0, f64::max);
+    let x_max = group.iter().map(|p| 1.0 / p.d as f64).fold(0.0, f64::max);
     let mut sims: Vec<reports::SimPoint> = group
         .iter()
-        .map(|r| reports::SimPoint {
-            x: 1.0 / r.d as f64,
-            mean: r.rho_sim.unwrap_or(f64::NAN),
-            half_width: 2.0 * r.rho_sim_se.unwrap_or(0.0),
+        .map(|p| reports::SimPoint {
+            x: 1.0 / p.d as f64,
+            mean: p.mean,
+            half_width: 2.0 * p.se,
             mark: reports::Mark::Agree,
         })
         .collect();
@@ -167,33 +185,37 @@ pub fn series(rows: &[Row], e: &ExtrapolatedRow, label: String, marker: usize) -
 mod tests {
     use super::*;
 
-    fn row(d: usize, mean: f64, se: f64) -> Row {
-        crate::single_index::tests::blank_row(d, mean, se, 0.8)
+    fn at(d: usize, mean: f64, theory: f64) -> AtD {
+        AtD {
+            method: "sgd",
+            kappa: 10.0,
+            psi: 2.0,
+            lambda: 0.1,
+            d,
+            trials: 20,
+            mean,
+            se: 0.001,
+            theory,
+        }
     }
 
     /// Means exactly on 0.8 − 2/d with SE 0.001 extrapolate to 0.8 and agree; a formula 0.05 off
     /// disagrees; two dimensions are not enough to extrapolate.
     #[test]
     fn a_one_over_d_approach_extrapolates_to_its_limit() {
-        let rows: Vec<Row> = [100, 200, 400]
+        let pts: Vec<AtD> = [100, 200, 400]
             .iter()
-            .map(|&d| row(d, 0.8 - 2.0 / d as f64, 0.001))
+            .map(|&d| at(d, 0.8 - 2.0 / d as f64, 0.8))
             .collect();
-        let e = extrapolate(&rows, Margin::Absolute(0.02), 0.01);
+        let e = extrapolate(&pts, Margin::Absolute(0.02), 0.01);
         assert_eq!(e.len(), 1);
         assert!((e[0].rho_inf - 0.8).abs() < 1e-12 && (e[0].slope + 2.0).abs() < 1e-9);
         assert_eq!(e[0].verdict, Outcome::Agree);
-        let off: Vec<Row> = rows
-            .iter()
-            .map(|r| Row {
-                rho_theory: Some(0.75),
-                ..r.clone()
-            })
-            .collect();
+        let off: Vec<AtD> = pts.iter().map(|p| AtD { theory: 0.75, ..*p }).collect();
         assert_eq!(
             extrapolate(&off, Margin::Absolute(0.02), 0.01)[0].verdict,
             Outcome::Disagree
         );
-        assert!(extrapolate(&rows[..2], Margin::Absolute(0.02), 0.01).is_empty());
+        assert!(extrapolate(&pts[..2], Margin::Absolute(0.02), 0.01).is_empty());
     }
 }

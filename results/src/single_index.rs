@@ -472,7 +472,7 @@ pub fn finish(
     });
     let mut rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
     let extrapolated = (a.extrapolate && judged.is_some())
-        .then(|| crate::extrapolation::extrapolate(&rows, a.margin, alpha));
+        .then(|| crate::extrapolation::extrapolate(&fit_points(&rows), a.margin, alpha));
     let outcome = match &extrapolated {
         Some(e) => {
             // The d → ∞ fits carry the verdict; the per-d rows are its data.
@@ -512,26 +512,34 @@ pub fn finish(
         };
         write_result_set(&staged, model, points, &rows, &file)
     })?;
-    print_rows(&rows, a.format, || table(&rows, !a.theory_only))?;
+    print_outcome(a, &rows, extrapolated.as_deref(), verdict)?;
+    Ok((outcome, rows))
+}
+
+/// The rows, the d → ∞ block (with --extrapolate) and the verdict line on standard output.
+fn print_outcome(
+    a: &Settings,
+    rows: &[Row],
+    extrapolated: Option<&[ExtrapolatedRow]>,
+    verdict: &str,
+) -> Result<(), HarnessError> {
+    print_rows(rows, a.format, || table(rows, !a.theory_only))?;
     let used = rows.iter().map(|r| r.trials);
     let trials_used = used.clone().min().zip(used.max());
-    if a.format == Format::Table {
-        if let Some(e) = &extrapolated {
-            crate::stdout::emit(&extrapolation_table(e))?;
-            let outcomes: Vec<sims::Outcome> = e.iter().map(|x| x.verdict).collect();
-            print_verdict(a, &outcomes, 0, trials_used, verdict)?;
-        } else if !a.theory_only {
-            let outcomes: Vec<sims::Outcome> = rows.iter().filter_map(|r| r.verdict).collect();
-            print_verdict(
-                a,
-                &outcomes,
-                rows.len() - outcomes.len(),
-                trials_used,
-                verdict,
-            )?;
-        }
+    if a.format != Format::Table {
+        return Ok(());
     }
-    Ok((outcome, rows))
+    if let Some(e) = extrapolated {
+        crate::stdout::emit(&extrapolation_table(e))?;
+        let outcomes: Vec<sims::Outcome> = e.iter().map(|x| x.verdict).collect();
+        print_verdict(a, &outcomes, 0, trials_used, verdict)
+    } else if !a.theory_only {
+        let outcomes: Vec<sims::Outcome> = rows.iter().filter_map(|r| r.verdict).collect();
+        let unjudged = rows.len() - outcomes.len();
+        print_verdict(a, &outcomes, unjudged, trials_used, verdict)
+    } else {
+        Ok(())
+    }
 }
 
 /// A fixed-width table for the terminal.
@@ -1238,6 +1246,25 @@ fn write_finite_size(
     Ok(name)
 }
 
+/// The simulated rows with a formula, as the d → ∞ fit's points.
+fn fit_points(rows: &[Row]) -> Vec<crate::extrapolation::AtD> {
+    rows.iter()
+        .filter_map(|r| {
+            Some(crate::extrapolation::AtD {
+                method: r.method,
+                kappa: r.kappa,
+                psi: r.psi,
+                lambda: r.lambda,
+                d: r.d,
+                trials: r.trials,
+                mean: r.rho_sim?,
+                se: r.rho_sim_se?,
+                theory: r.rho_theory?,
+            })
+        })
+        .collect()
+}
+
 /// With --extrapolate, `single_index_finite_size.svg` shows the approach to the limit: ρ̄(d)
 /// ± 2 SE against 1/d, the fitted line down to 1/d = 0, ρ∞ ± 2 SE there (ringed by its verdict)
 /// and the formula as a horizontal line, for up to MAX_CURVES fits.
@@ -1249,12 +1276,13 @@ fn write_extrapolation(
     lambda_text: String,
 ) -> Result<String, HarnessError> {
     let shown = &e[..e.len().min(MAX_CURVES)];
+    let points = fit_points(rows);
     let series = shown
         .iter()
         .enumerate()
         .map(|(i, x)| {
             let label = format!("{}, κ = {}, ψ = {}", x.method, x.kappa, x.psi);
-            crate::extrapolation::series(rows, x, label, i)
+            crate::extrapolation::series(&points, x, label, i)
         })
         .collect();
     let fig = reports::Figure {
@@ -1378,48 +1406,5 @@ fn run_report(
                 "Files: single_index.csv, single_index.json (rows, configuration, seed).".into()
             },
         ],
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A simulated sgd row at (κ, ψ, λ) = (10, 2, 0.1) with dimension d, mean ± se and formula.
-    pub(crate) fn blank_row(d: usize, mean: f64, se: f64, theory: f64) -> Row {
-        Row {
-            spectrum: "two-point".into(),
-            kappa: 10.0,
-            psi: 2.0,
-            activation: "tanh".into(),
-            student: "tanh".into(),
-            noise: 0.1,
-            lambda: 0.1,
-            level: "network",
-            method: "sgd",
-            d,
-            n: 2 * d,
-            width: Some(d),
-            trials: 20,
-            rho_theory: Some(theory),
-            rho_sim: Some(mean),
-            rho_sim_se: Some(se),
-            z: None,
-            pass: None,
-            tau1: 1.0,
-            tau2: 1.0,
-            c1: 1.0,
-            s2: 1.0,
-            m: None,
-            m_prime: None,
-            diff_sim: None,
-            diff_se: None,
-            allowance: None,
-            verdict: None,
-            bound: None,
-            ci_lo: None,
-            ci_hi: None,
-            p_value: None,
-        }
     }
 }

@@ -1,4 +1,4 @@
-//! Summary statistics of Monte Carlo samples (the verdict is in [`crate::verdict`]).
+//! Summary statistics of Monte Carlo samples (the verdict module judges them).
 
 use serde::Serialize;
 

@@ -181,6 +181,68 @@ pub fn stieltjes_at_zero(h: &SpectralMeasure, gamma: f64) -> Result<f64> {
     Ok(h.integrate(|t| 1.0 / t) / (1.0 - gamma))
 }
 
+/// One root of z = −1/v + γ∫ t/(1+tv) dH by damped Newton from `v`: a step is halved until the
+/// residual drops and the iterate stays in the upper half plane (near a spectral edge F' → 0 and
+/// full steps overshoot); converged when the residual or the step is at rounding level. None if
+/// it stalls above the rounding floor.
+fn damped_newton(
+    h: &SpectralMeasure,
+    gamma: f64,
+    zz: Complex64,
+    mut v: Complex64,
+) -> Option<Complex64> {
+    let a_of = |v: Complex64| -> Complex64 {
+        h.atoms
+            .iter()
+            .map(|a| a.weight * a.value / (1.0 + a.value * v))
+            .sum()
+    };
+    let residual = |zz: Complex64, v: Complex64| -1.0 / v + gamma * a_of(v) - zz;
+    let tol = 1e-14 * (1.0 + zz.norm());
+    let mut f = residual(zz, v);
+    for _ in 0..200 {
+        if f.norm() <= tol * (1.0 + 1.0 / v.norm()) {
+            return Some(v);
+        }
+        let df = 1.0 / (v * v)
+            - gamma
+                * h.atoms
+                    .iter()
+                    .map(|a| {
+                        a.weight * a.value * a.value / ((1.0 + a.value * v) * (1.0 + a.value * v))
+                    })
+                    .sum::<Complex64>();
+        let step = f / df;
+        let mut t = 1.0;
+        let mut accepted = None;
+        for _ in 0..40 {
+            let next = v - step * t;
+            if next.re.is_finite() && next.im.is_finite() && next.im > 0.0 {
+                let fn_ = residual(zz, next);
+                if fn_.norm() < f.norm() {
+                    accepted = Some((next, fn_));
+                    break;
+                }
+            }
+            t *= 0.5;
+        }
+        let Some((next, fn_)) = accepted else {
+            // No step lowers the residual: it is at its rounding floor (a sum over many
+            // atoms, e.g. d equal eigenvalues, rounds at ~√atoms · ε above `tol`). Accept
+            // a root whose residual is that small; otherwise give up.
+            let floor = 1e-12 * (1.0 + zz.norm()) * (1.0 + 1.0 / v.norm());
+            return (f.norm() <= floor).then_some(v);
+        };
+        let moved = (next - v).norm();
+        v = next;
+        f = fn_;
+        if moved <= 1e-15 * v.norm() {
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// m(z) for Im z > 0 from Silverstein's equation in companion form z = −1/v + γ ∫ t/(1+tv) dH.
 ///
 /// Continuation in Im z: solve at Im z = max(1, |z|) by the contracting fixed-point iteration
@@ -210,56 +272,7 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
         }
         None
     };
-    let residual = |zz: Complex64, v: Complex64| -1.0 / v + gamma * a_of(v) - zz;
-    // Damped Newton: a step is halved until the residual drops and the iterate stays in the
-    // upper half plane (near a spectral edge F' → 0 and full steps overshoot). Converged when
-    // the residual is at rounding level or the step is.
-    let newton = |zz: Complex64, mut v: Complex64| -> Option<Complex64> {
-        let tol = 1e-14 * (1.0 + zz.norm());
-        let mut f = residual(zz, v);
-        for _ in 0..200 {
-            if f.norm() <= tol * (1.0 + 1.0 / v.norm()) {
-                return Some(v);
-            }
-            let df = 1.0 / (v * v)
-                - gamma
-                    * h.atoms
-                        .iter()
-                        .map(|a| {
-                            a.weight * a.value * a.value
-                                / ((1.0 + a.value * v) * (1.0 + a.value * v))
-                        })
-                        .sum::<Complex64>();
-            let step = f / df;
-            let mut t = 1.0;
-            let mut accepted = None;
-            for _ in 0..40 {
-                let next = v - step * t;
-                if next.re.is_finite() && next.im.is_finite() && next.im > 0.0 {
-                    let fn_ = residual(zz, next);
-                    if fn_.norm() < f.norm() {
-                        accepted = Some((next, fn_));
-                        break;
-                    }
-                }
-                t *= 0.5;
-            }
-            let Some((next, fn_)) = accepted else {
-                // No step lowers the residual: it is at its rounding floor (a sum over many
-                // atoms, e.g. d equal eigenvalues, rounds at ~√atoms · ε above `tol`). Accept
-                // a root whose residual is that small; otherwise give up.
-                let floor = 1e-12 * (1.0 + zz.norm()) * (1.0 + 1.0 / v.norm());
-                return (f.norm() <= floor).then_some(v);
-            };
-            let moved = (next - v).norm();
-            v = next;
-            f = fn_;
-            if moved <= 1e-15 * v.norm() {
-                return Some(v);
-            }
-        }
-        None
-    };
+    let newton = |zz: Complex64, v: Complex64| damped_newton(h, gamma, zz, v);
     let start_eta = z.im.max(1.0).max(z.re.abs());
     let mut eta = start_eta;
     let fail = || TheoryError::NoConvergence {
