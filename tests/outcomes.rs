@@ -164,3 +164,57 @@ fn trials_auto_decides_every_row_reproducibly() {
     assert!(stderr(&o).contains("--shard") && stderr(&o).contains("auto"));
     std::fs::remove_dir_all(base).ok();
 }
+
+/// A `--trials auto` run killed mid-way (SIGKILL once 60 units are checkpointed) continues with
+/// `--resume` to the files of an uninterrupted run, checkpoint included.
+#[test]
+fn trials_auto_resumes_after_kill() {
+    let base = scratch("auto-resume");
+    let args = [
+        "single-index",
+        "--kappa",
+        "1,10",
+        "--psi",
+        "0.5,2",
+        "--level",
+        "direction",
+        "--d",
+        "400",
+        "--margin",
+        "0.004",
+        "--trials",
+        "auto",
+        "--quiet",
+        "--format",
+        "none",
+    ];
+    let out = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let whole = verify(&[&args[..], &["--out", &out("whole")]].concat());
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+    let units = lines(&base.join("whole/units.jsonl")) - 1;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(args)
+        .args(["--out", &out("cut")])
+        .spawn()
+        .unwrap();
+    let log = base.join("cut/units.partial.jsonl");
+    let start = std::time::Instant::now();
+    while lines(&log) <= 60 && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = lines(&log).saturating_sub(1);
+    assert!(
+        (60..units).contains(&done),
+        "kill must land mid-run: {done} of {units}"
+    );
+    let o = verify(&[&args[..], &["--out", &out("cut"), "--resume"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same(
+        &["single_index.csv", "single_index.json", "units.jsonl"],
+        &base.join("whole"),
+        &base.join("cut"),
+    );
+    std::fs::remove_dir_all(base).ok();
+}
