@@ -14,13 +14,12 @@
 //! stopped at n trials is bit-identical to a fixed `--trials n` run at that point, whatever the
 //! thread count; every unit goes to the checkpoint as it finishes, so `--resume` continues.
 
-use crate::checkpoint::{resumable_units, RunPlan};
+use crate::checkpoint::{resumable_units, run_logged, RunPlan};
 use crate::error::HarnessError;
 use crate::observer::Observer;
 use crate::publish::PARTIAL_UNITS_FILE;
 use sims::{Model, Unit};
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// The trial counts at which the verdict is looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,21 +88,7 @@ pub fn run_adaptive<M: Model>(
             .flat_map(|&p| (have[p]..n).map(move |t| (p, t)))
             .filter(|u| !known.contains_key(u))
             .collect();
-        observer.started(todo.len());
-        let write_error = Mutex::new(None);
-        let fresh = sims::run_units(model, points, &todo, plan.seed, &|(p, t), v| {
-            if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
-                write_error
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert(e);
-            }
-            observer.unit_done((p, t), v);
-        })?;
-        observer.finished();
-        if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            return Err(e.into());
-        }
+        let fresh = run_logged(model, points, &todo, plan.seed, &log, observer)?;
         known.extend(todo.into_iter().zip(fresh));
         for &p in &active {
             values[p] = (0..n).map(|t| known[&(p, t)].clone()).collect();

@@ -219,21 +219,7 @@ pub fn run_checkpointed<M: Model>(
         .copied()
         .filter(|u| !known.contains_key(u))
         .collect();
-    observer.started(todo.len());
-    let write_error = Mutex::new(None);
-    let fresh = sims::run_units(model, points, &todo, plan.seed, &|(p, t), v| {
-        if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
-            write_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(e);
-        }
-        observer.unit_done((p, t), v);
-    })?;
-    observer.finished();
-    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e.into());
-    }
+    let fresh = run_logged(model, points, &todo, plan.seed, &log, observer)?;
     drop(log);
     for (u, v) in todo.into_iter().zip(fresh) {
         known.insert(u, v);
@@ -262,6 +248,34 @@ pub fn run_checkpointed<M: Model>(
         .map(|u| known.remove(u).expect("every unit ran"))
         .collect();
     Ok(Outcome::Whole(values))
+}
+
+/// Run `units` of `model` (in parallel; values in `units` order), appending each to `log` as it
+/// finishes and telling `observer`; the first write error (after the run) fails the call.
+pub(crate) fn run_logged<M: Model>(
+    model: &M,
+    points: &[M::Point],
+    units: &[Unit],
+    seed: u64,
+    log: &reports::UnitLog,
+    observer: &dyn Observer,
+) -> Result<Vec<Vec<f64>>, HarnessError> {
+    observer.started(units.len());
+    let write_error = Mutex::new(None);
+    let values = sims::run_units(model, points, units, seed, &|(p, t), v| {
+        if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
+            write_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+        }
+        observer.unit_done((p, t), v);
+    })?;
+    observer.finished();
+    match write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e.into()),
+        None => Ok(values),
+    }
 }
 
 /// Run `model` checkpointed as `plan` says: Some(values in grid order) for a whole run, None
