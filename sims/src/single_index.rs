@@ -690,6 +690,12 @@ impl Model for SingleIndexModel {
         par: Par,
     ) -> Result<Vec<f64>, SimError> {
         let pb = self.draw(p, rng)?;
+        if pb.y.iter().all(|&v| v == 0.0) {
+            // Every label zero (a teacher with a flat part, σ_ε = 0 and few samples: relu at
+            // n = 10 has probability 2⁻¹⁰): the gradient is zero, no update learns a direction,
+            // and every method's ρ is 0.
+            return Ok(vec![0.0; self.methods.len()]);
+        }
         match self.level {
             Level::Direction => direction_trial(&pb, p.lambda, &self.methods, par),
             Level::Network => network_trial(
@@ -756,6 +762,43 @@ mod tests {
     use super::*;
     use crate::rng::unit_rng;
     use faer::prelude::Solve;
+
+    /// A relu teacher without noise at n = 2 has all labels zero with probability 1/4 (both
+    /// ⟨x, β*⟩ < 0): such a trial learns nothing, ρ = 0 for every method (Muon included, which
+    /// used to fail on the zero gradient), and the run goes on.
+    #[test]
+    fn all_zero_labels_give_zero_correlations_not_a_failure() {
+        for level in [Level::Direction, Level::Network] {
+            let model = SingleIndexModel {
+                family: SpectrumFamily::Identity,
+                normalize: true,
+                teacher: Activation::Relu,
+                student: Activation::Tanh,
+                noise: 0.0,
+                level,
+                allowance_scale: 1.0,
+                methods: OneStep::ALL
+                    .into_iter()
+                    .filter(|&m| has_theory(m, level) && m != OneStep::Whiten)
+                    .collect(),
+            };
+            let p = SingleIndexPoint {
+                kappa: 1.0,
+                psi: 0.5,
+                lambda: 0.1,
+                d: 4,
+                width: 4,
+            };
+            let sims = crate::simulate(&model, &[p], 64, 3, &|| {}).unwrap();
+            let zero = sims[0]
+                .samples
+                .iter()
+                .filter(|s| s.iter().all(|&v| v == 0.0))
+                .count();
+            // 64 trials at probability 1/4: 16 expected; none would have a chance 1e-8.
+            assert!(zero > 0, "{level:?}: no all-zero trial among 64");
+        }
+    }
 
     /// The network level's shortcuts (half the rows, power iteration from a warm start) against
     /// the spec done literally: the full N × d update with both halves, and faer's exact SVD.
