@@ -95,7 +95,7 @@ const FLAGS: &[(&str, &[&str], &[&str])] = &[
         &["0.02", "5%", "0", "1e-9"],
         &["-1", "x%", "nan"],
     ),
-    ("--max-trials", &["40", "100"], &["1", "x"]),
+    ("--max-trials", &["4", "8"], &["1", "x"]),
 ];
 const SIM_D: &[&str] = &["20", "40", "30", "20,30,40", "1", "-5", "100001"];
 const THEORY_D: &[&str] = &["1000", "2", "100000", "1e3", "50..60/2", "-5"];
@@ -266,6 +266,10 @@ fn single_index_case(rng: &mut Rng, out: &str) -> Vec<String> {
     args.push(pick(rng, if theory_only { THEORY_D } else { SIM_D }));
     args.push("--trials".into());
     args.push(pick(rng, TRIALS));
+    if args.last().is_some_and(|t| t == "auto") && !args.iter().any(|a| a == "--max-trials") {
+        // Bounded like the fixed counts (≤ 3): an undecidable margin spends the whole budget.
+        args.extend(["--max-trials".to_string(), "8".to_string()]);
+    }
     if theory_only {
         args.push("--theory-only".into());
     }
