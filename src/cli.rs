@@ -42,6 +42,16 @@ pub enum Command {
         after_help = "Example (3 shards, e.g. a SLURM array or GNU parallel):\n  verify single-index --kappa 1..30 --trials 200 --shard 0/3 --out s0   # likewise 1/3 -> s1, 2/3 -> s2\n  verify merge s0 s1 s2 --out merged\n\nThe shards' checkpoints name the command, so the same works for `verify spike` and\n`verify linear-rep contraction`. Refused: shards of another run or split, a shard given twice,\na missing or unfinished shard, an input file changed since, --out equal to a shard folder."
     )]
     Merge(MergeArgs),
+    /// Run a sweep on a SLURM cluster: a job array of K resumable shards and a merge job that
+    /// depends on it (afterok), writing the result set of the unsharded run into --out.
+    #[command(after_help = SLURM_HELP)]
+    Slurm(SlurmArgs),
+    /// Progress of a run from its checkpoints: per shard units done / total, finished or not
+    /// (a `verify slurm` run, a sharded run's folder, or any run's --out).
+    #[command(
+        after_help = "Examples:\n  verify status out/single_index          # after `verify slurm ... -- single-index`\n  verify status out/shard0                # one shard folder, or any run's --out"
+    )]
+    Status(StatusArgs),
     /// Run a sweep described in a TOML experiment file (keys are the flags), or re-run a result JSON.
     #[command(
         allow_negative_numbers = true,
@@ -75,6 +85,20 @@ pub enum Command {
     #[command(allow_negative_numbers = true, after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
 }
+
+const SLURM_HELP: &str = "\
+Examples:
+  verify slurm --shards 3 --wait -- single-index --kappa 1,10 --psi 2,4 --level direction --d 200 --trials 12 --out out/si
+  verify slurm --shards 50 --partition short -- spike --d 500,1000,2000,4000 --trials 200 --out out/spike
+  verify slurm --shards 8 --dry-run -- run sweep.toml     # write the scripts only
+
+Shardable commands: single-index (fixed --trials), spike, linear-rep contraction, and `run FILE`
+of one of these. Writes, under the command's --out: slurm/array.sbatch (task i runs the command
+with --shard i/K --resume into shards/i; a requeued task resumes), slurm/merge.sbatch (verify
+merge of shards/0..K-1 into --out), slurm/logs/, slurm/jobs.json. Time and memory per task come
+from the command's own cost estimate unless --time/--mem are given.
+Exit codes: 0 submitted (or --dry-run); with --wait the merged verdict's (0 agree, 1 disagree,
+4 inconclusive), 3 if a task or the merge failed; 2 bad input or no sbatch.";
 
 const LINEAR_REP_EXAMPLES: &str = "\
 Examples:
@@ -713,6 +737,59 @@ pub struct AuditArgs {
     /// No progress notes.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SlurmArgs {
+    /// Number of shards K: array tasks 0..K−1, each running every K-th (point, trial) unit.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub shards: u64,
+    /// Return when the merge is done, with the merged verdict's exit code.
+    #[arg(long)]
+    pub wait: bool,
+    /// Write the scripts and print the sbatch commands; submit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// SLURM partition (default: the cluster's default partition).
+    #[arg(long, value_name = "P", value_parser = slurm_word)]
+    pub partition: Option<String>,
+    /// Wall-clock limit per task, in SLURM's form (MINUTES, HH:MM:SS, D-HH:MM, …; default: the
+    /// run's own estimate).
+    #[arg(long, value_name = "T", value_parser = slurm_word)]
+    pub time: Option<String>,
+    /// Memory per task (e.g. 4G, 800M; default: the run's own estimate).
+    #[arg(long, value_name = "M", value_parser = slurm_word)]
+    pub mem: Option<String>,
+    /// Threads per task (its rayon pool; SLURM's --cpus-per-task).
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub cpus_per_task: u64,
+    /// Seconds between checks of the merge job with --wait.
+    #[arg(long, value_name = "S", default_value = "5", value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
+    pub poll: u64,
+    /// The command to run and its arguments (after `--`), e.g. `-- single-index --kappa 1..10`.
+    #[arg(last = true, required = true, value_name = "COMMAND ARGS")]
+    pub command: Vec<String>,
+}
+
+/// A value written into an `#SBATCH` line: one word of letters, digits and `-_:.+,`.
+fn slurm_word(s: &str) -> Result<String, String> {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:.+,".contains(c))
+    {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "must be one word of letters, digits and -_:.+, (as SLURM writes it), got {s:?}"
+        ))
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StatusArgs {
+    /// The run's output folder (with shards/ from `verify slurm`), or a shard folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]

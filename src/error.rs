@@ -14,6 +14,9 @@ pub enum CliError {
     /// A solver or factorisation that failed.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A cluster job that failed or never ran (the message says which and where its log is).
+    #[error("{0}")]
+    Cluster(String),
     /// A file that could not be read or written (the message names the path).
     #[error(transparent)]
     Report(#[from] reports::ReportError),
@@ -23,7 +26,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,
-            CliError::Numerical(_) | CliError::Report(_) => 3,
+            CliError::Numerical(_) | CliError::Cluster(_) | CliError::Report(_) => 3,
         }
     }
 }

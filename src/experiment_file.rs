@@ -94,7 +94,9 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
     Ok(argv)
 }
 
-pub fn run(r: &RunArgs) -> Result<Outcome, CliError> {
+/// The full command line `verify run` stands for (the file's command with --out and --quiet
+/// applied).
+pub fn command_line(r: &RunArgs) -> Result<Vec<String>, CliError> {
     let mut argv = argv_of(&r.file)?;
     if let Some(out) = &r.out {
         if let Some(i) = argv.iter().position(|a| a == "--out") {
@@ -105,6 +107,11 @@ pub fn run(r: &RunArgs) -> Result<Outcome, CliError> {
     if r.quiet {
         argv.push("--quiet".into());
     }
+    Ok(argv)
+}
+
+pub fn run(r: &RunArgs) -> Result<Outcome, CliError> {
+    let argv = command_line(r)?;
     let cli = Cli::try_parse_from(&argv).map_err(|e| {
         CliError::Usage(format!(
             "run: {} does not describe a valid run:\n{e}",

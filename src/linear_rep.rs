@@ -758,7 +758,7 @@ fn simulate_and_write(a: &LinearRepArgs) -> Result<HeadToHeadOutput, CliError> {
 pub const CONTRACTION_LOG_KIND: &str = "verify linear-rep contraction units";
 
 /// Validated arguments → the contraction model and its grid (κ(Σ) outer, κ(F*) inner).
-fn contraction_setup(
+pub(crate) fn contraction_setup(
     a: &ContractionArgs,
 ) -> Result<(ContractionModel, Vec<ContractionPoint>), CliError> {
     let methods = a.methods.0.clone();
@@ -872,7 +872,7 @@ fn contraction_settings(a: &ContractionArgs) -> ContractionSettings {
     }
 }
 
-fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
+pub(crate) fn contraction_argv(a: &ContractionArgs) -> Vec<String> {
     let mut v: Vec<String> = vec!["verify".into(), "linear-rep".into(), "contraction".into()];
     for (k, val) in [
         ("--kappa-head", a.kappa_head.text.clone()),

@@ -9,6 +9,7 @@ mod merge;
 mod phase;
 mod reproduce;
 mod single_index;
+mod slurm;
 mod spectrum_check;
 mod spike_check;
 
@@ -43,13 +44,14 @@ fn on_interrupt() {
 }
 
 /// The folder a command writes its results into (`verify run` locks the command it runs).
-fn out_of(c: &Command) -> Option<&Path> {
+pub(crate) fn out_of(c: &Command) -> Option<&Path> {
     Some(match c {
         Command::SingleIndex(a) => &a.out,
         Command::Reproduce(a) => &a.out,
         Command::Merge(a) => &a.out,
         Command::Audit(a) => &a.out,
-        Command::Run(_) => return None,
+        // slurm writes only its scripts (and checks --out is free); status only reads.
+        Command::Run(_) | Command::Slurm(_) | Command::Status(_) => return None,
         Command::Spectrum(a) => &a.out,
         Command::Spike(a) => &a.out,
         Command::Phase(a) => &a.out,
@@ -74,6 +76,8 @@ pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Merge(args) => merge::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Run(args) => experiment_file::run(&args),
+        Command::Slurm(args) => slurm::run(&args),
+        Command::Status(args) => slurm::status(&args),
         Command::Spectrum(args) => spectrum_check::run(&args),
         Command::Spike(args) => spike_check::run(&args),
         Command::Phase(args) => phase::run(&args),

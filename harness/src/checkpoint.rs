@@ -212,6 +212,15 @@ pub fn run_checkpointed<M: Model>(
         .iter()
         .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))
         .collect();
+    if !kept.is_empty() {
+        // Said even with --quiet: a requeued cluster task's log shows it continued.
+        eprintln!(
+            "resuming {}: {} of {} units already done",
+            plan.out.display(),
+            kept.len(),
+            mine.len()
+        );
+    }
     let log_path = plan.out.join(crate::publish::PARTIAL_UNITS_FILE);
     let log = reports::UnitLog::create(&log_path, &plan.header, &kept)?;
     let todo: Vec<Unit> = mine

@@ -44,6 +44,7 @@ pub mod args;
 pub mod audit;
 pub mod check;
 pub mod checkpoint;
+pub mod cluster;
 mod error;
 pub mod inputs;
 pub mod lock;

@@ -6,8 +6,8 @@
 //!
 //! While a run is under way its checkpoint is [`PARTIAL_UNITS_FILE`]; publishing a finished
 //! run makes it the set's [`UNITS_FILE`]. Where the swap is impossible (another operating
-//! system, a filesystem without the exchange, `--out` holding sub-folders or being a mount
-//! point) files are replaced one by one, each still atomically.
+//! system, a filesystem without the exchange, `--out` being a mount point) files are replaced
+//! one by one, each still atomically. Sub-folders are carried over as trees of hard links.
 
 use crate::error::HarnessError;
 use reports::ReportError;
@@ -140,7 +140,7 @@ impl Staging {
     }
 
     /// Make the staging folder; None when `out` cannot be swapped (no parent we can write in,
-    /// sub-folders, a filesystem without hard links).
+    /// a filesystem without hard links).
     fn stage(&self) -> Result<Option<PathBuf>, HarnessError> {
         let (Some(parent), Some(name)) = (self.real.parent(), self.real.file_name()) else {
             return Ok(None);
@@ -158,11 +158,8 @@ impl Staging {
         let has_partial = self.real.join(PARTIAL_UNITS_FILE).exists();
         for e in &entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            let linkable = e.file_type().is_ok_and(|t| !t.is_dir());
-            let carried = carried_name(&name, self.checkpoint, has_partial);
-            let linked = match carried {
-                Some(target) if linkable => std::fs::hard_link(e.path(), dir.join(target)).is_ok(),
-                Some(_) => false,
+            let linked = match carried_name(&name, self.checkpoint, has_partial) {
+                Some(target) => link_entry(e, &dir.join(target)),
                 None => true,
             };
             if !linked {
@@ -235,6 +232,31 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Carry `e` into the staging folder as `target`: a file as a hard link, a sub-folder (the
+/// shards and scripts of `verify slurm`, phase's checks) as a tree of hard links (a staging
+/// folder an interrupted run left in it is not carried). False when it cannot be linked.
+fn link_entry(e: &std::fs::DirEntry, target: &Path) -> bool {
+    let Ok(kind) = e.file_type() else {
+        return false;
+    };
+    if !kind.is_dir() {
+        return std::fs::hard_link(e.path(), target).is_ok();
+    }
+    if std::fs::create_dir(target).is_err() {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir(e.path()) else {
+        return false;
+    };
+    entries.into_iter().all(|sub| {
+        let Ok(sub) = sub else { return false };
+        let name = sub.file_name().to_string_lossy().into_owned();
+        is_temporary(&name)
+            || (name.starts_with('.') && name.contains(".staging-"))
+            || link_entry(&sub, &target.join(&name))
+    })
 }
 
 /// Remove staging folders an interrupted run left beside `out` (the caller holds `out`'s lock,
@@ -403,18 +425,28 @@ mod tests {
     }
 
     #[test]
-    fn sub_folders_fall_back_to_file_by_file() {
+    fn sub_folders_are_carried_as_linked_trees_and_swapped_whole() {
         let base = scratch("sub");
         let out = base.join("out");
-        std::fs::create_dir_all(out.join("keep")).unwrap();
+        std::fs::create_dir_all(out.join("shards/0")).unwrap();
+        std::fs::create_dir_all(out.join("shards/.1.staging-9")).unwrap();
+        std::fs::write(out.join("shards/0/units.jsonl"), "shard 0").unwrap();
+        std::fs::write(out.join("shards/0/.x.csv.tmp3"), "junk").unwrap();
         std::fs::write(out.join("units.jsonl"), "old").unwrap();
         publish::<_, HarnessError>(&out, Checkpoint::None, |dir| {
-            assert_eq!(dir, out.canonicalize().unwrap());
+            assert_ne!(dir, out.canonicalize().unwrap(), "staged, not in place");
             reports::write_atomic(&dir.join("b.csv"), b"new").unwrap();
             Ok(())
         })
         .unwrap();
-        assert_eq!(names(&out), ["b.csv", "keep"]);
+        assert_eq!(names(&out), ["b.csv", "shards"]);
+        assert_eq!(names(&out.join("shards")), ["0"]);
+        assert_eq!(names(&out.join("shards/0")), ["units.jsonl"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("shards/0/units.jsonl")).unwrap(),
+            "shard 0"
+        );
+        assert_eq!(names(&base), ["out"], "no staging folder left");
         std::fs::remove_dir_all(&base).unwrap();
     }
 

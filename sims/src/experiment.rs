@@ -60,6 +60,21 @@ pub trait Model: Sync {
     /// The finite-size allowance b per method: how far the finite-size mean may sit from the
     /// limit formula through finite-size bias alone.
     fn allowance(&self, point: &Self::Point) -> Vec<f64>;
+    /// What one trial at `point` costs, for sizing cluster jobs (`verify slurm`); None (the
+    /// default) when the model gives no estimate.
+    fn unit_cost(&self, _point: &Self::Point) -> Option<UnitCost> {
+        None
+    }
+}
+
+/// The cost of one Monte Carlo trial, counted from the operations it performs: an order of
+/// magnitude for sizing a cluster job's time and memory, not a prediction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitCost {
+    /// Floating-point operations (a multiply-add counts two).
+    pub flops: f64,
+    /// Peak bytes the trial holds (its largest buffers).
+    pub bytes: f64,
 }
 
 /// What the Monte Carlo gave at one grid point.

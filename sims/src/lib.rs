@@ -16,7 +16,7 @@ pub mod verdict;
 
 pub use experiment::{
     all_units, assess, run_units, shard_units, simulate, summarize_units, Model, PointSims,
-    SimError, Unit,
+    SimError, Unit, UnitCost,
 };
 pub use one_step::{OneStep, PAPER_METHODS};
 pub use rng::{unit_rng, UnitRng};

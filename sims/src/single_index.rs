@@ -729,6 +729,33 @@ impl Model for SingleIndexModel {
             })
             .collect()
     }
+
+    fn unit_cost(&self, p: &SingleIndexPoint) -> Option<crate::UnitCost> {
+        Some(single_index_cost(p, self.level, self.methods.len()))
+    }
+}
+
+/// The operation count of one single-index trial: sampling X (n × d) and the labels, XᵀX and its
+/// factorisation (every preconditioner), and per method at the network level the products with
+/// the first layer (n × d × N) and the d × d × N preconditioning.
+pub fn single_index_cost(p: &SingleIndexPoint, level: Level, methods: usize) -> crate::UnitCost {
+    let (n, d) = (p.n() as f64, p.d as f64);
+    let shared = 10.0 * n * d + 2.0 * n * d * d + d * d * d;
+    let shared_bytes = 8.0 * (n * d + 2.0 * d * d);
+    let (per_method, net_bytes) = match level {
+        Level::Direction => (4.0 * n * d, 0.0),
+        Level::Network => {
+            let w = p.width as f64;
+            (
+                2.0 * n * d * w + d * d * w,
+                8.0 * (2.0 * n * w + 2.0 * d * w),
+            )
+        }
+    };
+    crate::UnitCost {
+        flops: shared + methods as f64 * per_method,
+        bytes: shared_bytes + net_bytes,
+    }
 }
 
 /// The extra allowance of input whitening, 2 / (d (1 − 1/ψ)): Σ̂⁻¹'s finite-size corrections grow

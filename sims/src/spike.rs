@@ -75,6 +75,13 @@ impl Model for SpikeModel {
         self.base.parallel_inside(p)
     }
 
+    fn unit_cost(&self, p: &SingleIndexPoint) -> Option<crate::UnitCost> {
+        // One network step plus the operator norm of a d × N residual (a few products with it).
+        let mut c = crate::single_index::single_index_cost(p, crate::Level::Network, 1);
+        c.flops += 200.0 * (p.d * p.width) as f64;
+        Some(c)
+    }
+
     fn allowance(&self, _: &SingleIndexPoint) -> Vec<f64> {
         vec![0.0]
     }

@@ -1,0 +1,422 @@
+//! `verify slurm` and `verify status`. Without a cluster: the scripts `--dry-run` writes, the
+//! refusals, and `status` of a sharded run. On a real single-node SLURM (`.ci/slurm-up.sh` starts
+//! one; it needs root and Debian's packages): a 3-shard `--wait` run leaves the files of the
+//! unsharded run byte for byte with the same exit code, and an array task requeued mid-run
+//! (`scontrol requeue`) resumes its checkpoint rather than restarting. Where no cluster can be
+//! started the cluster tests print SKIPPED with the reason, loudly.
+
+mod common;
+
+use common::{scratch, stderr, stdout, verify, verify_env};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The run: 2 κ × 2 ψ at d = 200, 12 trials (some rows inconclusive: exit 4).
+const RUN: &[&str] = &[
+    "single-index",
+    "--kappa",
+    "1,10",
+    "--psi",
+    "2,4",
+    "--level",
+    "direction",
+    "--d",
+    "200",
+    "--trials",
+    "12",
+];
+
+const RESULT_FILES: &[&str] = &[
+    "single_index.csv",
+    "single_index.json",
+    "units.jsonl",
+    "report.md",
+    "single_index_kappa.svg",
+    "single_index_psi.svg",
+];
+
+fn with_out(args: &[&str], out: &Path) -> Vec<String> {
+    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    v.extend(["--out".into(), out.display().to_string()]);
+    v
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(|s| s.as_str()).collect()
+}
+
+#[test]
+fn dry_run_writes_both_scripts_and_submits_nothing() {
+    let base = scratch("slurm-dry");
+    let out = base.join("si");
+    let mut args = vec![
+        "slurm",
+        "--shards",
+        "3",
+        "--dry-run",
+        "--partition",
+        "short",
+        "--",
+    ];
+    let inner = with_out(RUN, &out);
+    args.extend(strs(&inner));
+    // No sbatch on PATH: a dry run does not need one.
+    let o = verify_env(&args, &[("PATH", "/nonexistent")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let array = std::fs::read_to_string(out.join("slurm/array.sbatch")).unwrap();
+    let merge = std::fs::read_to_string(out.join("slurm/merge.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-2"), "{array}");
+    assert!(array.contains("#SBATCH --partition=short"), "{array}");
+    assert!(array.contains("--resume --shard \"$i/3\""), "{array}");
+    assert!(array.contains("--d 200 --trials 12"), "{array}");
+    assert!(merge.contains(" merge "), "{merge}");
+    assert!(
+        stdout(&o).contains("--dependency=afterok:"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!out.join("slurm/jobs.json").exists());
+    // --time and --mem replace the estimate.
+    let mut args = vec![
+        "slurm",
+        "--shards",
+        "2",
+        "--dry-run",
+        "--time",
+        "2:00:00",
+        "--mem",
+        "3G",
+        "--",
+    ];
+    args.extend(strs(&inner));
+    let o = verify(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let array = std::fs::read_to_string(out.join("slurm/array.sbatch")).unwrap();
+    assert!(
+        array.lines().any(|l| l == "#SBATCH --time=2:00:00"),
+        "{array}"
+    );
+    assert!(array.lines().any(|l| l == "#SBATCH --mem=3G"), "{array}");
+    // A command without a sharded form runs whole as one job.
+    let phase_out = base.join("phase").display().to_string();
+    let o = verify(&[
+        "slurm",
+        "--shards",
+        "1",
+        "--dry-run",
+        "--",
+        "phase",
+        "--out",
+        &phase_out,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let job = std::fs::read_to_string(base.join("phase/slurm/job.sbatch")).unwrap();
+    assert!(
+        job.lines()
+            .any(|l| l.ends_with(&format!("verify phase --out {phase_out}"))),
+        "{job}"
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn refusals_name_the_problem() {
+    let base = scratch("slurm-refuse");
+    let out = base.join("x").display().to_string();
+    // (command line, with OUT for the output folder; what the message must name)
+    let cases = [
+        (
+            "slurm --shards 2 -- single-index --trials 12 --out OUT",
+            "sbatch",
+        ),
+        (
+            "slurm --shards 2 --dry-run -- phase --out OUT",
+            "no sharded form",
+        ),
+        (
+            "slurm --shards 2 --dry-run -- single-index --trials auto --out OUT",
+            "--trials auto",
+        ),
+        (
+            "slurm --shards 2 --dry-run -- single-index --shard 0/2 --out OUT",
+            "--shard",
+        ),
+        (
+            "slurm --shards 2 --dry-run -- single-index --kappa 0 --out OUT",
+            "--kappa",
+        ),
+        (
+            "slurm --shards 1 --dry-run -- merge OUT --out OUT",
+            "not a run",
+        ),
+        ("slurm --shards 0 --dry-run -- single-index", "--shards"),
+        (
+            "slurm --shards 2 --dry-run --partition a;b -- single-index",
+            "--partition",
+        ),
+        ("slurm --shards 2", "COMMAND"),
+    ];
+    for (line, needle) in cases {
+        let line = line.replace("OUT", &out);
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let o = verify_env(&args, &[("PATH", "/nonexistent")]);
+        assert_eq!(o.status.code(), Some(2), "{line}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{line}: {}", stderr(&o));
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn status_counts_each_shards_units() {
+    let base = scratch("slurm-status");
+    let out = base.join("run");
+    // Shard 0 of 3 finished, shard 2 never started, as `verify slurm` lays them out.
+    let shard0 = with_out(RUN, &out.join("shards/0"));
+    let mut args = strs(&shard0);
+    args.extend(["--shard", "0/3", "--quiet", "--format", "none"]);
+    let o = verify(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = verify(&["status", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    // 2 × 2 points × 12 trials = 48 units; shard 0 of 3 holds 16.
+    assert!(text.contains("16/16  finished"), "{text}");
+    assert!(text.contains("merged run: not yet"), "{text}");
+    assert!(text.contains("1 of 3 shards finished"), "{text}");
+    // Resubmitting the same run keeps (resumes) the finished shard; another run is refused.
+    let mut args = vec!["slurm", "--shards", "3", "--dry-run", "--"];
+    let same = with_out(RUN, &out);
+    args.extend(strs(&same));
+    assert_eq!(verify(&args).status.code(), Some(0));
+    let mut args = vec!["slurm", "--shards", "4", "--dry-run", "--"];
+    args.extend(strs(&same));
+    let o = verify(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("another run or split"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verify(&["status", base.join("nothing").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// One cluster test at a time (they share the node's CPUs).
+static CLUSTER: Mutex<()> = Mutex::new(());
+
+/// Start the local cluster; None (after saying why, loudly) when it cannot be started.
+fn cluster() -> Option<std::sync::MutexGuard<'static, ()>> {
+    let guard = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/slurm-up.sh");
+    let o = Command::new("bash").arg(&script).output();
+    match o {
+        Ok(o) if o.status.success() => Some(guard),
+        Ok(o) => {
+            eprintln!(
+                "\n========== SKIPPED: no SLURM cluster could be started ==========\n{}\n================================================================\n",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "\n========== SKIPPED: cannot run {}: {e} ==========\n",
+                script.display()
+            );
+            None
+        }
+    }
+}
+
+/// Run `verify args`, killing it (and failing) after `limit`.
+fn verify_within(args: &[String], limit: Duration) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let start = Instant::now();
+    let watchdog = std::thread::spawn(move || {
+        while start.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(200));
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                return;
+            }
+        }
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    });
+    let o = child.wait_with_output().unwrap();
+    let _ = watchdog.join();
+    assert!(
+        start.elapsed() < limit,
+        "verify {args:?} did not finish within {limit:?}"
+    );
+    o
+}
+
+/// SLURM's state of a job ("" once it has left the queue).
+fn job_state(job: &str) -> String {
+    Command::new("squeue")
+        .args(["-h", "-j", job, "-o", "%T"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn scontrol(args: &[&str]) -> bool {
+    Command::new("scontrol")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The unsharded run's exit code and folder.
+fn unsharded(args: &[&str], out: &Path) -> Option<i32> {
+    let mut v = with_out(args, out);
+    v.extend(["--quiet".into(), "--format".into(), "none".into()]);
+    verify(&strs(&v)).status.code()
+}
+
+#[test]
+fn a_slurm_run_with_wait_equals_the_unsharded_run() {
+    let Some(_cluster) = cluster() else { return };
+    let base = scratch("slurm-wait");
+    let (whole, sharded) = (base.join("whole"), base.join("sharded"));
+    let code = unsharded(RUN, &whole);
+    let mut args: Vec<String> = ["slurm", "--shards", "3", "--wait", "--poll", "1", "--"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(with_out(RUN, &sharded));
+    let o = verify_within(&args, Duration::from_secs(600));
+    assert_eq!(o.status.code(), code, "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("verdict:"), "{}", stdout(&o));
+    common::assert_same(RESULT_FILES, &whole, &sharded);
+    let st = verify(&["status", sharded.to_str().unwrap()]);
+    assert!(
+        stdout(&st).contains("3 of 3 shards finished"),
+        "{}",
+        stdout(&st)
+    );
+    // A command without a sharded form, as one job: its files and exit code.
+    let spectrum = base.join("spectrum").display().to_string();
+    let args: Vec<String> = [
+        "slurm", "--shards", "1", "--wait", "--poll", "1", "--", "spectrum", "--d", "300", "--out",
+        &spectrum,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = verify_within(&args, Duration::from_secs(300));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(base.join("spectrum/spectrum.csv").exists());
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// The number of unit lines in a running shard's checkpoint (0 when there is none yet).
+fn partial_units(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("units.partial.jsonl"))
+        .map(|t| t.lines().count().saturating_sub(1))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_requeued_array_task_resumes_its_shard() {
+    let Some(_cluster) = cluster() else { return };
+    let base = scratch("slurm-requeue");
+    // ~0.3 s per unit, 50 units per shard: long enough to requeue a task mid-way.
+    let run: &[&str] = &[
+        "single-index",
+        "--kappa",
+        "10",
+        "--psi",
+        "2",
+        "--level",
+        "network",
+        "--d",
+        "800",
+        "--trials",
+        "100",
+        "--seed",
+        "3",
+    ];
+    let (whole, sharded) = (base.join("whole"), base.join("sharded"));
+    let code = unsharded(run, &whole);
+    let mut args: Vec<String> = ["slurm", "--shards", "2", "--"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(with_out(run, &sharded));
+    let o = verify_within(&args, Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let jobs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sharded.join("slurm/jobs.json")).unwrap())
+            .unwrap();
+    let (array, merge) = (
+        jobs["job"].as_str().unwrap(),
+        jobs["merge_job"].as_str().unwrap(),
+    );
+    let task = format!("{array}_0");
+    let shard0: PathBuf = sharded.join("shards/0");
+    let start = Instant::now();
+    while partial_units(&shard0) < 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "shard 0 never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        scontrol(&["requeue", &task]),
+        "scontrol requeue {task} failed"
+    );
+    // SLURM holds a requeued job back (about two minutes); once it is pending again, let it
+    // start at once.
+    let start = Instant::now();
+    while job_state(&task) != "PENDING"
+        || !scontrol(&["update", &format!("jobid={task}"), "StartTime=now"])
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "cannot release {task}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let start = Instant::now();
+    while !std::fs::read_to_string(sharded.join("slurm/merge.exit"))
+        .is_ok_and(|t| !t.trim().is_empty())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "merge job {merge} never finished"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let merged_code: i32 = std::fs::read_to_string(sharded.join("slurm/merge.exit"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(Some(merged_code), code);
+    let log = std::fs::read_to_string(sharded.join("slurm/logs/shard-0.log")).unwrap();
+    assert!(
+        log.contains("(restart 1)"),
+        "the task did not run again:\n{log}"
+    );
+    let resumed = log
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("resuming {}: ", shard0.display())))
+        .and_then(|rest| rest.split(' ').next()?.parse::<usize>().ok());
+    assert!(
+        resumed.is_some_and(|k| k >= 4),
+        "the requeued task did not resume its checkpoint:\n{log}"
+    );
+    common::assert_same(&["single_index.csv", "units.jsonl"], &whole, &sharded);
+    std::fs::remove_dir_all(&base).unwrap();
+}
