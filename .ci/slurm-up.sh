@@ -29,9 +29,6 @@ if [ ! -s /etc/munge/munge.key ]; then
     dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
 fi
 chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key
-if ! pgrep -x munged >/dev/null; then
-    runuser -u munge -- /usr/sbin/munged || fail "munged did not start"
-fi
 
 # slurm: one node with this machine's CPUs and most of its memory, one default partition.
 host=$(hostname -s)
@@ -64,16 +61,20 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP"
 if [ "$(cat /etc/slurm/slurm.conf 2>/dev/null)" != "$conf" ]; then
     printf '%s\n' "$conf" >/etc/slurm/slurm.conf
     [ -f /etc/slurm/cgroup.conf ] || printf 'CgroupPlugin=cgroup/v1\n' >/etc/slurm/cgroup.conf
-    pkill -x slurmctld; pkill -x slurmd; sleep 1
+    "$(dirname "$0")/slurm-down.sh"
 fi
-pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld || fail "slurmctld did not start ($state/slurmctld.log)"
-pgrep -x slurmd >/dev/null || /usr/sbin/slurmd || fail "slurmd did not start ($state/slurmd.log)"
 
-for _ in $(seq 1 60); do
-    st=$(sinfo -h -o %T 2>/dev/null | head -1)
+# Start whichever daemon is not running (again, if one was still stopping), until the node is up;
+# at most about a minute in all.
+start=$SECONDS
+while [ $((SECONDS - start)) -lt 60 ]; do
+    pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
+    pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
+    pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
+    st=$(timeout 5 sinfo -h -o %T 2>/dev/null | head -1)
     case "$st" in
         idle*|mixed*|allocated*) say "node $host is $st ($cpus CPUs, ${mem} MiB)"; exit 0 ;;
-        down*|drain*) scontrol update nodename="$host" state=resume >/dev/null 2>&1 ;;
+        down*|drain*) timeout 5 scontrol update nodename="$host" state=resume >/dev/null 2>&1 ;;
     esac
     sleep 1
 done
