@@ -2,6 +2,8 @@
 //! Reproducible, rayon-parallel Monte Carlo of one-step updates, and the generic
 //! sweep → simulate → verdict machinery that any model plugs into. Knows nothing of plotting.
 
+pub mod direction_stats;
+pub mod elementwise;
 pub mod experiment;
 pub mod kernels;
 pub mod linear_rep;

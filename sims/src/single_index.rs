@@ -104,6 +104,12 @@ pub fn kfac_factor(x: MatRef<'_, f64>, lambda: f64, par: Par) -> Result<Mat<f64>
     for i in 0..d {
         p[(i, i)] += lambda;
     }
+    cholesky_lower(p)
+}
+
+/// The Cholesky factor of P (its lower half is read), sequential (see [`kfac_factor`]).
+fn cholesky_lower(mut p: Mat<f64>) -> Result<Mat<f64>, SimError> {
+    let d = p.nrows();
     let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(
         d,
         Par::Seq,
@@ -154,6 +160,32 @@ struct Factors {
 }
 
 impl Factors {
+    /// From S = XᵀX/n (both halves) when the statistics are drawn without X.
+    fn from_second_moment(
+        s: &Mat<f64>,
+        lambda: f64,
+        methods: &[OneStep],
+    ) -> Result<Self, SimError> {
+        let chol = if methods.contains(&OneStep::Kfac) {
+            let mut p = s.clone();
+            for i in 0..p.nrows() {
+                p[(i, i)] += lambda;
+            }
+            Some(cholesky_lower(p)?)
+        } else {
+            None
+        };
+        let eigen = if methods
+            .iter()
+            .any(|m| matches!(m, OneStep::SqrtKfac | OneStep::Whiten))
+        {
+            Some(symmetric_eigen(s.as_ref(), Par::Seq)?)
+        } else {
+            None
+        };
+        Ok(Factors { chol, eigen })
+    }
+
     fn new(
         x: MatRef<'_, f64>,
         lambda: f64,
@@ -210,18 +242,36 @@ impl Factors {
     }
 }
 
-/// Direction level: ρ of each method's learned direction from one draw (paired). SGD: β̂ = Xᵀy/n
-/// (Theorem 3.9); KFAC: the ridge solution (Corollary 3.11); the others as docs/one-step-methods.md.
+/// Direction level: ρ of each method's learned direction from one draw (paired), computed from
+/// X literally. The model draws the same statistics without X ([`direction_trial_from_stats`]).
 pub fn direction_trial(
     pb: &Problem,
     lambda: f64,
     methods: &[OneStep],
     par: Par,
 ) -> Result<Vec<f64>, SimError> {
-    let n = pb.x.nrows() as f64;
-    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n);
+    direction_trial_from_stats(
+        &crate::direction_stats::stats_of(pb, par),
+        lambda,
+        methods,
+        par,
+    )
+}
+
+/// Direction level from the sufficient statistics: SGD β̂ = Xᵀy/n (Theorem 3.9); KFAC the ridge
+/// solution (Corollary 3.11); the others as docs/one-step-methods.md.
+pub fn direction_trial_from_stats(
+    st: &crate::direction_stats::DirectionStats,
+    lambda: f64,
+    methods: &[OneStep],
+    par: Par,
+) -> Result<Vec<f64>, SimError> {
+    if st.labels_all_zero {
+        return Ok(vec![0.0; methods.len()]);
+    }
+    let g = &st.gradient;
     let gm = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
-    let f = Factors::new(pb.x.as_ref(), lambda, methods, par)?;
+    let f = Factors::from_second_moment(&st.second_moment, lambda, methods)?;
     methods
         .iter()
         .map(|m| {
@@ -234,16 +284,17 @@ pub fn direction_trial(
                     let white = f.power(gm.as_ref(), 0.0, -0.5, par)?;
                     f.power(white.as_ref(), 0.0, -0.5, par)?
                 }
-                OneStep::BatchNorm => {
-                    let (z, inv_sd) = batch_norm(pb.x.as_ref());
-                    let gz = mat_t_vec(z.as_ref(), &pb.y, 1.0 / n);
-                    Mat::from_fn(g.len(), 1, |i, _| gz[i] * inv_sd[i])
-                }
+                // z = (x − μ̂)/σ̂: Zᵀy/n = (g − μ̂ ȳ)/σ̂, acting on x through 1/σ̂ again.
+                OneStep::BatchNorm => Mat::from_fn(g.len(), 1, |i, _| {
+                    let mu = st.column_means[i];
+                    let var = st.second_moment[(i, i)] - mu * mu;
+                    (g[i] - mu * st.label_mean) / var
+                }),
                 OneStep::Adam => adam_first_step(gm.as_ref()),
                 OneStep::Shampoo => shampoo(gm.as_ref(), par)?,
                 OneStep::Muon => muon(gm.as_ref(), par)?,
             };
-            Ok(correlation(dir.col_as_slice(0), &pb.beta))
+            Ok(correlation(dir.col_as_slice(0), &st.beta))
         })
         .collect()
 }
@@ -344,10 +395,7 @@ pub fn one_step_update_with(
     let mut h = Mat::<f64>::zeros(n, half);
     product(h.as_mut(), x, w, 1.0, par);
     for j in 0..half {
-        h.col_as_slice_mut(j)
-            .iter_mut()
-            .zip(y)
-            .for_each(|(v, &yi)| *v = yi * student.derivative(*v));
+        crate::elementwise::scale_by_derivative(student, h.col_as_slice_mut(j), y);
     }
     // Aᵀ = Xᵀ D / n (d × N/2).
     let mut at = Mat::<f64>::zeros(d, half);
@@ -521,10 +569,12 @@ impl SingleIndexModel {
             )
         });
         let squares = if spectral { 6.0 } else { 3.0 };
-        let mut words = n * d + squares * d * d + 4.0 * (n + d);
-        if self.level == Level::Network {
-            let half = p.width as f64 / 2.0;
-            words += 3.0 * half * (n + d);
+        let mut words = squares * d * d + 4.0 * (n + d);
+        match self.level {
+            // The statistics are drawn without X (crate::direction_stats): L and the rotated
+            // XᵀX, and a (n − 3) × d Gaussian only when n < d.
+            Level::Direction => words += 2.0 * d * d + if n < d { n * d } else { 0.0 },
+            Level::Network => words += n * d + 3.0 * p.width as f64 / 2.0 * (n + d),
         }
         let at_once = if self.parallel_inside(p) { 1.0 } else { 2.0 };
         8.0 * words * at_once
@@ -542,19 +592,23 @@ impl SingleIndexModel {
 
     /// One draw of (X, β*, y) at the point's Σ, n and teacher.
     pub fn draw(&self, p: &SingleIndexPoint, rng: &mut UnitRng) -> Result<Problem, SimError> {
-        let sqrt_eigs: Vec<f64> = self
-            .spectrum(p)
-            .eigenvalues()?
-            .into_iter()
-            .map(f64::sqrt)
-            .collect();
         Ok(draw_problem(
-            &sqrt_eigs,
+            &self.sqrt_eigs(p)?,
             p.n(),
             &self.teacher,
             self.noise,
             rng,
         ))
+    }
+
+    /// The square roots of Σ's eigenvalues at `p`.
+    pub fn sqrt_eigs(&self, p: &SingleIndexPoint) -> Result<Vec<f64>, SimError> {
+        Ok(self
+            .spectrum(p)
+            .eigenvalues()?
+            .into_iter()
+            .map(f64::sqrt)
+            .collect())
     }
 
     /// All of Lemma 3.10 / 3.12's quantities at a point.
@@ -689,6 +743,17 @@ impl Model for SingleIndexModel {
         rng: &mut UnitRng,
         par: Par,
     ) -> Result<Vec<f64>, SimError> {
+        if self.level == Level::Direction {
+            let st = crate::direction_stats::draw_stats(
+                &self.sqrt_eigs(p)?,
+                p.n(),
+                &self.teacher,
+                self.noise,
+                rng,
+                par,
+            );
+            return direction_trial_from_stats(&st, p.lambda, &self.methods, par);
+        }
         let pb = self.draw(p, rng)?;
         if pb.y.iter().all(|&v| v == 0.0) {
             // Every label zero (a teacher with a flat part, σ_ε = 0 and few samples: relu at
@@ -711,9 +776,14 @@ impl Model for SingleIndexModel {
     }
 
     /// Large problems run one trial at a time with faer parallel inside, so that memory holds one
-    /// X (n × d) and one XᵀX rather than one per thread: from n·d ≥ 2²⁴ (X of 128 MiB) on.
+    /// X (n × d) and one XᵀX rather than one per thread: from n·d ≥ 2²⁴ (X of 128 MiB) on; at the
+    /// direction level (no X) from d² ≥ 2²⁴ (d ≥ 4096).
     fn parallel_inside(&self, p: &SingleIndexPoint) -> bool {
-        p.n() * p.d >= INNER_PARALLEL_ELEMENTS
+        let elements = match self.level {
+            Level::Direction => p.d * p.d,
+            Level::Network => p.n() * p.d,
+        };
+        elements >= INNER_PARALLEL_ELEMENTS
     }
 
     fn allowance(&self, p: &SingleIndexPoint) -> Vec<f64> {
@@ -735,26 +805,31 @@ impl Model for SingleIndexModel {
     }
 }
 
-/// The operation count of one single-index trial: sampling X (n × d) and the labels, XᵀX and its
-/// factorisation (every preconditioner), and per method at the network level the products with
-/// the first layer (n × d × N) and the d × d × N preconditioning.
+/// The operation count of one single-index trial: at the network level sampling X (n × d) and
+/// the labels, XᵀX and its factorisation, and per method the products with the first layer
+/// (n × d × N) and the d × d × N preconditioning; at the direction level the O(d³ + n) draw of
+/// the statistics (`crate::direction_stats`) and the per-method solves.
 pub fn single_index_cost(p: &SingleIndexPoint, level: Level, methods: usize) -> crate::UnitCost {
     let (n, d) = (p.n() as f64, p.d as f64);
-    let shared = 10.0 * n * d + 2.0 * n * d * d + d * d * d;
-    let shared_bytes = 8.0 * (n * d + 2.0 * d * d);
-    let (per_method, net_bytes) = match level {
-        Level::Direction => (4.0 * n * d, 0.0),
+    match level {
+        // Drawn without X: Bartlett's LLᵀ (or YᵀY when n < d), the reflection, the factorisation.
+        Level::Direction => crate::UnitCost {
+            flops: 20.0 * n
+                + 20.0 * d * d
+                + d * d * d * (1.0 + f64::from(u8::from(n < d)) * 2.0 * n / d)
+                + methods as f64 * d * d,
+            bytes: 8.0 * (4.0 * d * d + if n < d { n * d } else { 0.0 }),
+        },
         Level::Network => {
             let w = p.width as f64;
-            (
-                2.0 * n * d * w + d * d * w,
-                8.0 * (2.0 * n * w + 2.0 * d * w),
-            )
+            crate::UnitCost {
+                flops: 10.0 * n * d
+                    + 2.0 * n * d * d
+                    + d * d * d
+                    + methods as f64 * (2.0 * n * d * w + d * d * w),
+                bytes: 8.0 * (n * d + 2.0 * d * d + 2.0 * n * w + 2.0 * d * w),
+            }
         }
-    };
-    crate::UnitCost {
-        flops: shared + methods as f64 * per_method,
-        bytes: shared_bytes + net_bytes,
     }
 }
 
