@@ -5,8 +5,11 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
+use sims::direction_stats::draw_stats;
 use sims::rng::unit_rng;
-use sims::single_index::{direction_trial, draw_problem, kfac_factor, network_trial};
+use sims::single_index::{
+    direction_trial, direction_trial_from_stats, draw_problem, kfac_factor, network_trial,
+};
 use sims::PAPER_METHODS;
 use std::hint::black_box;
 use theory::Activation;
@@ -123,6 +126,16 @@ fn kernels(c: &mut Criterion) {
             },
         );
     }
+    // The direction level as the model runs it: statistics drawn without X (O(d³ + n)).
+    t.bench_function("direction_stats/d1000_psi4", |bch| {
+        let mut trial = 0;
+        bch.iter(|| {
+            let mut rng = unit_rng(0, 3, trial);
+            trial += 1;
+            let st = draw_stats(&sq, N_SAMPLES, &Activation::Tanh, 0.1, &mut rng, Par::Seq);
+            black_box(direction_trial_from_stats(&st, 0.1, &PAPER_METHODS, Par::Seq).unwrap())
+        })
+    });
     t.bench_function("draw_problem_d1000_psi4", |bch| {
         let mut trial = 0;
         bch.iter(|| {

@@ -23,6 +23,7 @@ use crate::kernels::{mat_t_vec, syrk_lower, BLOCK};
 use crate::rng::UnitRng;
 use crate::single_index::Problem;
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rand::RngExt;
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
@@ -32,7 +33,8 @@ use theory::Activation;
 /// What every direction-level update is computed from.
 #[derive(Debug, Clone)]
 pub struct DirectionStats {
-    /// S = XᵀX/n (d × d, both halves).
+    /// S = XᵀX/n (d × d): its lower half (the upper half is not read, and not filled by
+    /// [`draw_stats`]).
     pub second_moment: Mat<f64>,
     /// g = Xᵀy/n (the SGD direction, Theorem 3.9).
     pub gradient: Vec<f64>,
@@ -51,7 +53,6 @@ pub fn stats_of(pb: &Problem, par: Par) -> DirectionStats {
     let (n, d) = (pb.x.nrows(), pb.x.ncols());
     let mut s = Mat::<f64>::zeros(d, d);
     syrk_lower(s.as_mut(), pb.x.as_ref(), 1.0 / n as f64, par);
-    mirror_lower(&mut s);
     let ones = vec![1.0; n];
     DirectionStats {
         second_moment: s,
@@ -63,7 +64,8 @@ pub fn stats_of(pb: &Problem, par: Par) -> DirectionStats {
     }
 }
 
-fn mirror_lower(s: &mut Mat<f64>) {
+/// Fill the upper half of a matrix from its lower half.
+pub fn mirror_lower(s: &mut Mat<f64>) {
     for j in 0..s.ncols() {
         for i in 0..j {
             s[(i, j)] = s[(j, i)];
@@ -106,42 +108,62 @@ pub(crate) fn orthonormal_basis(cols: &[&[f64]]) -> (Vec<Vec<f64>>, Vec<Vec<f64>
     (basis, coef)
 }
 
-/// W ~ Wishart_p(ν, I) (lower half filled; p × p): Bartlett's LLᵀ when ν ≥ p, else YᵀY.
-/// Draw order: Bartlett by columns (the χ² diagonal entry, then the normals below it); YᵀY by
-/// columns of Y.
-pub(crate) fn wishart_lower(p: usize, nu: usize, rng: &mut UnitRng, par: Par) -> Mat<f64> {
-    let mut w = Mat::<f64>::zeros(p, p);
+/// W ~ Wishart_p(ν, I) into the lower half of `dst` (p × p, zero on entry): Bartlett's LLᵀ
+/// when ν ≥ p, else YᵀY. Draw order: Bartlett by columns (the χ² diagonal entry, then the
+/// normals below it); YᵀY by columns of Y.
+pub(crate) fn wishart_lower_into(dst: MatMut<'_, f64>, nu: usize, rng: &mut UnitRng, par: Par) {
+    let p = dst.nrows();
     if nu == 0 || p == 0 {
-        return w;
+        return;
     }
     if nu >= p {
         let mut l = Mat::<f64>::zeros(p, p);
         for j in 0..p {
             let df = (nu - j) as f64;
             let chi2 = ChiSquared::new(df).expect("df ≥ 1").sample(rng);
-            l[(j, j)] = chi2.sqrt();
-            for i in j + 1..p {
-                l[(i, j)] = normal(rng);
-            }
+            let col = l.col_as_slice_mut(j);
+            col[j] = chi2.sqrt();
+            col[j + 1..].iter_mut().for_each(|v| *v = normal(rng));
         }
-        lower_times_transpose(w.as_mut(), l.as_ref(), par);
+        lower_times_transpose(dst, l.as_ref(), par);
     } else {
         let mut y = Mat::<f64>::zeros(nu, p);
         for j in 0..p {
-            for i in 0..nu {
-                y[(i, j)] = normal(rng);
-            }
+            y.col_as_slice_mut(j)
+                .iter_mut()
+                .for_each(|v| *v = normal(rng));
         }
-        syrk_lower(w.as_mut(), y.as_ref(), 1.0, par);
+        syrk_lower(dst, y.as_ref(), 1.0, par);
     }
+}
+
+/// [`wishart_lower_into`] a new p × p matrix.
+#[cfg(test)]
+fn wishart_lower(p: usize, nu: usize, rng: &mut UnitRng, par: Par) -> Mat<f64> {
+    let mut w = Mat::<f64>::zeros(p, p);
+    wishart_lower_into(w.as_mut(), nu, rng, par);
     w
 }
 
-/// The lower half of L Lᵀ for lower-triangular L, by fixed-width column blocks (each a
-/// rectangular product over the columns of L that can be non-zero), sequential inside: the same
-/// bits whether the blocks run in parallel or not.
+/// The lower half of L Lᵀ for lower-triangular L. Sequentially: faer's triangular product (p³/3
+/// operations). In parallel (one large trial at a time): fixed-width column blocks, each a
+/// rectangular product over the columns of L that can be non-zero (about 1.5·256/p more work),
+/// so the bits do not depend on the thread count.
 fn lower_times_transpose(mut dst: MatMut<'_, f64>, l: MatRef<'_, f64>, par: Par) {
     let p = l.nrows();
+    if par == Par::Seq {
+        return tri::matmul(
+            dst,
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            l,
+            BlockStructure::TriangularLower,
+            l.transpose(),
+            BlockStructure::TriangularUpper,
+            1.0,
+            Par::Seq,
+        );
+    }
     let block = |(b, chunk): (usize, MatMut<'_, f64>)| {
         let (j0, w) = (b * BLOCK, chunk.ncols());
         // W[i, j] = Σ_{k ≤ j} L[i, k] L[j, k] for i ≥ j in this block.
@@ -154,14 +176,7 @@ fn lower_times_transpose(mut dst: MatMut<'_, f64>, l: MatRef<'_, f64>, par: Par)
             Par::Seq,
         );
     };
-    if par == Par::Seq {
-        for b in 0..p.div_ceil(BLOCK) {
-            let j0 = b * BLOCK;
-            block((b, dst.as_mut().subcols_mut(j0, BLOCK.min(p - j0))));
-        }
-    } else {
-        dst.par_col_chunks_mut(BLOCK).enumerate().for_each(block);
-    }
+    dst.par_col_chunks_mut(BLOCK).enumerate().for_each(block);
 }
 
 /// A Householder reflection I − vvᵀ/t taking `w` to a multiple of e₁: (v, t, sign) with
@@ -175,21 +190,33 @@ fn householder(w: &[f64]) -> (Vec<f64>, f64, f64) {
     (v, t, -s)
 }
 
-/// Hh M Hh for symmetric M (full), Hh = I − vvᵀ/t.
+/// Hh M Hh for symmetric M stored in its lower half (the upper half is not touched),
+/// Hh = I − vvᵀ/t: p = Mv/t, p −= (vᵀp / 2t) v, M −= v pᵀ + p vᵀ.
 fn reflect_both_sides(m: &mut Mat<f64>, v: &[f64], t: f64) {
     if t == 0.0 {
         return;
     }
     let d = v.len();
-    // p = M v / t (M symmetric: column dots), then p −= (vᵀp / 2t) v; M −= v pᵀ + p vᵀ.
-    let mut p: Vec<f64> = (0..d).map(|j| dot(m.col_as_slice(j), v) / t).collect();
+    let mut p = vec![0.0; d];
+    for j in 0..d {
+        let col = &m.col_as_slice(j)[j..];
+        let (vj, below) = (v[j], &v[j..]);
+        // Column j below the diagonal serves row j (as M_ji) and rows i > j (as M_ij).
+        let mut pj = col[0] * vj;
+        for (k, (&mij, &vi)) in col.iter().zip(below).enumerate().skip(1) {
+            pj += mij * vi;
+            p[j + k] += mij * vj;
+        }
+        p[j] += pj;
+    }
+    p.iter_mut().for_each(|pi| *pi /= t);
     let k = dot(v, &p) / (2.0 * t);
     p.iter_mut().zip(v).for_each(|(pi, vi)| *pi -= k * vi);
     for j in 0..d {
         let (pj, vj) = (p[j], v[j]);
-        m.col_as_slice_mut(j)
+        m.col_as_slice_mut(j)[j..]
             .iter_mut()
-            .zip(v.iter().zip(&p))
+            .zip(v[j..].iter().zip(&p[j..]))
             .for_each(|(mij, (vi, pi))| *mij -= vi * pj + pi * vj);
     }
 }
@@ -241,28 +268,23 @@ pub fn draw_stats(
                 .collect()
         })
         .collect();
-    // ZᵀZ in the rotated basis: [[cᵀc, (Rᵀc)ᵀ], [Rᵀc, GGᵀ + W]].
+    // ZᵀZ in the rotated basis, lower half: [[cᵀc, ·], [Rᵀc, W + GGᵀ]].
     let mut m = Mat::<f64>::zeros(d, d);
+    m[(0, 0)] = dot(&c, &c);
     if d > 1 {
-        let mut rr = wishart_lower(d - 1, n - r.min(n), rng, par);
-        matmul(
-            rr.as_mut(),
-            Accum::Add,
-            g_mat.as_ref(),
-            g_mat.transpose(),
-            1.0,
-            Par::Seq,
-        );
+        wishart_lower_into(m.submatrix_mut(1, 1, d - 1, d - 1), n - r.min(n), rng, par);
+        m.col_as_slice_mut(0)[1..].copy_from_slice(&rt_b[0]);
         for j in 0..d - 1 {
-            for i in j..d - 1 {
-                m[(i + 1, j + 1)] = rr[(i, j)];
-                m[(j + 1, i + 1)] = rr[(i, j)];
+            let col = &mut m.col_as_slice_mut(j + 1)[j + 1..];
+            for k in 0..r {
+                let gk = g_mat.col_as_slice(k);
+                let gjk = gk[j];
+                col.iter_mut()
+                    .zip(&gk[j..])
+                    .for_each(|(mij, gik)| *mij += gik * gjk);
             }
-            m[(j + 1, 0)] = rt_b[0][j];
-            m[(0, j + 1)] = rt_b[0][j];
         }
     }
-    m[(0, 0)] = dot(&c, &c);
     reflect_both_sides(&mut m, &v, t);
     let rotated = |first: f64, rest: &[f64]| {
         let mut z: Vec<f64> = std::iter::once(first).chain(rest.iter().copied()).collect();
@@ -274,9 +296,9 @@ pub fn draw_stats(
     let z1 = rotated(c.iter().sum(), &rt_b[2]);
     for j in 0..d {
         let sj = sqrt_eigs[j] * inv_n;
-        m.col_as_slice_mut(j)
+        m.col_as_slice_mut(j)[j..]
             .iter_mut()
-            .zip(sqrt_eigs)
+            .zip(&sqrt_eigs[j..])
             .for_each(|(mij, si)| *mij *= si * sj);
     }
     DirectionStats {
@@ -322,10 +344,11 @@ mod tests {
         let rho = direction_trial_from_stats(st, lambda, methods, Par::Seq).unwrap();
         let d = st.gradient.len();
         let tr: f64 = (0..d).map(|i| st.second_moment[(i, i)]).sum();
-        let off: f64 = (0..d)
-            .flat_map(|j| (0..d).filter(move |&i| i != j).map(move |i| (i, j)))
-            .map(|(i, j)| st.second_moment[(i, j)])
-            .sum();
+        let off: f64 = 2.0
+            * (0..d)
+                .flat_map(|j| (j + 1..d).map(move |i| (i, j)))
+                .map(|(i, j)| st.second_moment[(i, j)])
+                .sum::<f64>();
         let mut f = rho.clone();
         f.extend(rho.iter().map(|r| r * r));
         f.extend([
@@ -429,19 +452,23 @@ mod tests {
     }
 
     #[test]
-    fn l_times_l_transpose_is_exact_and_thread_count_free() {
+    fn l_times_l_transpose_is_exact_and_its_parallel_form_thread_count_free() {
         let p = 600; // three column blocks, the last one partial
         let mut rng = unit_rng(9, 0, 0);
         let l = Mat::<f64>::from_fn(p, p, |i, j| if i >= j { normal(&mut rng) } else { 0.0 });
-        let mut seq = Mat::<f64>::zeros(p, p);
-        lower_times_transpose(seq.as_mut(), l.as_ref(), Par::Seq);
-        let mut par = Mat::<f64>::zeros(p, p);
-        lower_times_transpose(par.as_mut(), l.as_ref(), Par::rayon(2));
+        let run = |par: Par| {
+            let mut w = Mat::<f64>::zeros(p, p);
+            lower_times_transpose(w.as_mut(), l.as_ref(), par);
+            w
+        };
+        let (seq, one, two) = (run(Par::Seq), run(Par::rayon(1)), run(Par::rayon(2)));
         for j in 0..p {
             for i in j..p {
-                assert_eq!(seq[(i, j)].to_bits(), par[(i, j)].to_bits());
+                assert_eq!(one[(i, j)].to_bits(), two[(i, j)].to_bits());
                 let want: f64 = (0..=j).map(|k| l[(i, k)] * l[(j, k)]).sum();
-                assert!((seq[(i, j)] - want).abs() < 1e-11 * (1.0 + want.abs()));
+                for w in [&seq, &two] {
+                    assert!((w[(i, j)] - want).abs() < 1e-11 * (1.0 + want.abs()));
+                }
             }
         }
     }

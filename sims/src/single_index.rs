@@ -160,7 +160,7 @@ struct Factors {
 }
 
 impl Factors {
-    /// From S = XᵀX/n (both halves) when the statistics are drawn without X.
+    /// From S = XᵀX/n (its lower half) when the statistics are drawn without X.
     fn from_second_moment(
         s: &Mat<f64>,
         lambda: f64,
@@ -179,7 +179,9 @@ impl Factors {
             .iter()
             .any(|m| matches!(m, OneStep::SqrtKfac | OneStep::Whiten))
         {
-            Some(symmetric_eigen(s.as_ref(), Par::Seq)?)
+            let mut full = s.clone();
+            crate::direction_stats::mirror_lower(&mut full);
+            Some(symmetric_eigen(full.as_ref(), Par::Seq)?)
         } else {
             None
         };
