@@ -135,7 +135,7 @@ fn canonical_argv(a: &LinearRepArgs) -> Vec<String> {
         flags.push("--batch-whitening");
     }
     pairs.push(("--seed", a.seed.to_string()));
-    pairs.push(("--replicates", a.replicates.to_string()));
+    pairs.push(("--trials", a.replicates.to_string()));
     let mut v: Vec<String> = vec!["verify".into(), "linear-rep".into()];
     for (k, val) in pairs {
         v.push(k.into());

@@ -71,7 +71,10 @@ pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
         let _ = OUT.set(out.to_path_buf());
     }
     match command {
-        Command::SingleIndex(args) => single_index::run(&args),
+        Command::SingleIndex(mut args) => {
+            single_index::normalize_kappa(&mut args)?;
+            single_index::run(&args)
+        }
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Audit(args) => audit::run(&args),

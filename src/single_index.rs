@@ -23,6 +23,34 @@ fn available_memory() -> Option<f64> {
     Some(kib * 1024.0)
 }
 
+/// The default `--kappa`.
+const DEFAULT_KAPPA: &str = "1..10";
+
+/// κ is meaningless for a spectrum without it (identity, a file's eigenvalues): the default sweep
+/// becomes the single point κ = 1 (ten identical points and a κ axis otherwise), and several
+/// values given on purpose are refused.
+pub fn normalize_kappa(a: &mut SingleIndexArgs) -> Result<(), CliError> {
+    let kappa_free = matches!(
+        a.spectrum,
+        theory::SpectrumFamily::Identity | theory::SpectrumFamily::File { .. }
+    );
+    if !kappa_free || a.kappa.values.len() <= 1 {
+        return Ok(());
+    }
+    if a.kappa.text == DEFAULT_KAPPA {
+        a.kappa = harness::Range {
+            text: "1".into(),
+            values: vec![1.0],
+        };
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "invalid value for --kappa: the {} spectrum has no κ (its eigenvalues are fixed), so {} κ values would be the same run; give one value or leave --kappa out",
+        a.spectrum.name(),
+        a.kappa.values.len()
+    )))
+}
+
 /// Refuse, before allocating, a run whose largest point would not fit in the available memory.
 fn check_memory(model: &SingleIndexModel, points: &[SingleIndexPoint]) -> Result<(), CliError> {
     let Some(available) = available_memory() else {

@@ -93,7 +93,10 @@ fn sharded(a: &SlurmArgs) -> Result<Sharded, CliError> {
             expanded.command.retain(|w| w != "--quiet");
             sharded(&expanded)
         }
-        Command::SingleIndex(s) => single_index_job(&s, k, cpus),
+        Command::SingleIndex(mut s) => {
+            crate::single_index::normalize_kappa(&mut s)?;
+            single_index_job(&s, k, cpus)
+        }
         Command::Spike(s) => {
             refuse_shard_flags(s.run.shard)?;
             let (model, points) = crate::spike_check::setup(&s)?;

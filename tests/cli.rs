@@ -664,3 +664,147 @@ fn a_run_too_big_for_memory_is_refused_up_front() {
     assert!(!dir.join("units.jsonl").exists(), "refused before any work");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The terminal table names every swept axis: with several λ or d the rows would otherwise look
+/// identical (issue 17).
+#[test]
+fn the_table_shows_swept_lambda_and_d() {
+    let out = scratch("swept-columns");
+    let o = verify(&[
+        "single-index",
+        "--kappa",
+        "10",
+        "--lambda",
+        "0.01,0.1",
+        "--theory-only",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["kappa", "psi", "lambda", "method", "theory"],
+        "{text}"
+    );
+    assert!(text.lines().nth(1).unwrap().contains("0.01"), "{text}");
+    let o = verify(&[
+        "single-index",
+        "--kappa",
+        "10",
+        "--d",
+        "40,60",
+        "--level",
+        "direction",
+        "--trials",
+        "4",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(&header[..4], ["kappa", "psi", "d", "method"], "{text}");
+    let ds: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .take(4)
+        .collect();
+    assert_eq!(ds, ["40", "40", "60", "60"], "{text}");
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// A spectrum without κ (identity, a file's eigenvalues): the default κ sweep is one point, and
+/// several κ given on purpose are refused, naming --kappa (issue 17).
+#[test]
+fn a_spectrum_without_kappa_runs_one_kappa() {
+    let out = scratch("kappa-free");
+    let eigs = out.join("eigs.txt");
+    std::fs::write(&eigs, "1\n2\n4\n").unwrap();
+    let spectrum = format!("file:{}", eigs.display());
+    let o = verify(&[
+        "single-index",
+        "--spectrum",
+        &spectrum,
+        "--theory-only",
+        "--format",
+        "csv",
+        "--out",
+        out.join("a").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().count(),
+        3,
+        "header + sgd + kfac: {}",
+        stdout(&o)
+    );
+    for spectrum in [spectrum.as_str(), "identity"] {
+        let o = verify(&[
+            "single-index",
+            "--spectrum",
+            spectrum,
+            "--kappa",
+            "1,5",
+            "--theory-only",
+            "--out",
+            out.join("b").to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("--kappa"), "{}", stderr(&o));
+    }
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// `linear-rep contraction --help` states the allowance the verdict uses.
+#[test]
+fn contraction_help_states_the_rate_allowance() {
+    let o = verify(&["linear-rep", "contraction", "--help"]);
+    let want = format!(
+        "allowance {:e}",
+        sims::linear_rep::population::RATE_TOLERANCE
+    );
+    assert!(stdout(&o).contains(&want), "{want} not in:\n{}", stdout(&o));
+}
+
+/// One meaning per flag across commands: every command's --quiet says the same, and the number
+/// of independent runs is --trials everywhere (linear-rep's old --replicates still parses).
+#[test]
+fn shared_flags_mean_the_same_everywhere() {
+    let commands: [&[&str]; 9] = [
+        &["single-index"],
+        &["audit"],
+        &["spectrum"],
+        &["spike"],
+        &["phase"],
+        &["linear-rep"],
+        &["linear-rep", "contraction"],
+        &["reproduce"],
+        &["run"],
+    ];
+    for c in commands {
+        let o = verify(&[c, &["--help"]].concat());
+        let help = stdout(&o);
+        let quiet: Vec<&str> = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("--quiet"))
+            .take(2)
+            .collect();
+        assert!(
+            quiet
+                .join(" ")
+                .contains("No progress bar or progress notes on stderr"),
+            "{c:?}: {quiet:?}"
+        );
+        let has_trials = help.lines().any(|l| l.trim_start().starts_with("--trials"));
+        let expect_trials = !matches!(c, ["spectrum"] | ["run"]);
+        assert_eq!(has_trials, expect_trials, "{c:?} --trials");
+        assert!(
+            !help
+                .lines()
+                .any(|l| l.trim_start().starts_with("--replicates")),
+            "{c:?} still has a --replicates flag"
+        );
+    }
+}

@@ -193,7 +193,7 @@ const LINEAR_REP: &[Flag] = &[
     ("--kappa-head", None, &["1", "10"], &["0", "-1"]),
     ("--kappa-sigma", None, &["1", "10"], &["0"]),
     ("--n-target", Some("30"), &["10"], &["0"]),
-    ("--replicates", None, &["1", "2"], &["0"]),
+    ("--trials", None, &["1", "2"], &["0"]),
     ("--format", None, FORMATS, &["xml"]),
 ];
 

@@ -542,48 +542,74 @@ fn print_outcome(
     }
 }
 
-/// A fixed-width table for the terminal.
+/// How a table column gets its text from a row.
+type CellOf = Box<dyn Fn(&Row) -> String>;
+
+/// A fixed-width table for the terminal: κ, ψ, and λ and d when the run sweeps them (else the
+/// rows would look identical), then the method and the values.
 fn table(rows: &[Row], with_sim: bool) -> String {
     // "—" where a value does not exist (no formula for the method, or theory only).
     let cell = |v: Option<f64>, prec: usize| v.map_or("—".to_string(), |v| format!("{v:.prec$}"));
-    let mut out = String::new();
-    if with_sim {
-        out += &format!(
-            "{:>8} {:>8} {:>10} {:>10} {:>10} {:>9} {:>8}  {}\n",
-            "kappa", "psi", "method", "theory", "sim", "± se", "z", "verdict"
-        );
-    } else {
-        out += &format!(
-            "{:>8} {:>8} {:>10} {:>10}\n",
-            "kappa", "psi", "method", "theory"
-        );
+    let swept = |f: &dyn Fn(&Row) -> String| {
+        let first = rows.first().map(f);
+        rows.iter().any(|r| Some(f(r)) != first)
+    };
+    let mut columns: Vec<(&str, CellOf)> = vec![
+        ("kappa", Box::new(|r: &Row| r.kappa.to_string())),
+        ("psi", Box::new(|r: &Row| r.psi.to_string())),
+    ];
+    if swept(&|r: &Row| r.lambda.to_string()) {
+        // As typed (0.01) when short; --lambda opt's optimised values with 5 significant digits.
+        columns.push((
+            "lambda",
+            Box::new(|r: &Row| match r.lambda.to_string() {
+                t if t.len() <= 10 => t,
+                _ => format!("{:.4e}", r.lambda),
+            }),
+        ));
     }
-    for r in rows {
-        if with_sim {
-            out += &format!(
-                "{:>8} {:>8} {:>10} {:>10} {:>10} {:>9} {:>8}  {}\n",
-                r.kappa,
-                r.psi,
-                r.method,
-                cell(r.rho_theory, 6),
-                cell(r.rho_sim, 6),
-                cell(r.rho_sim_se, 6),
-                cell(r.z, 2),
-                match r.verdict {
-                    None if r.rho_theory.is_some() => "in the d fit",
-                    None => "simulated only",
-                    v => harness::verdict_cell(v),
-                }
-            );
-        } else {
-            out += &format!(
-                "{:>8} {:>8} {:>10} {:>10}\n",
-                r.kappa,
-                r.psi,
-                r.method,
-                cell(r.rho_theory, 6)
-            );
+    if swept(&|r: &Row| r.d.to_string()) {
+        columns.push(("d", Box::new(|r: &Row| r.d.to_string())));
+    }
+    columns.push(("method", Box::new(|r: &Row| r.method.to_string())));
+    columns.push(("theory", Box::new(move |r: &Row| cell(r.rho_theory, 6))));
+    if with_sim {
+        columns.push(("sim", Box::new(move |r: &Row| cell(r.rho_sim, 6))));
+        columns.push(("± se", Box::new(move |r: &Row| cell(r.rho_sim_se, 6))));
+        columns.push(("z", Box::new(move |r: &Row| cell(r.z, 2))));
+    }
+    let width = |name: &str| match name {
+        "method" | "theory" | "sim" | "lambda" => 10,
+        "± se" => 9,
+        _ => 8,
+    };
+    let mut out = String::new();
+    let mut line = |cells: Vec<String>, verdict: Option<&str>| {
+        let body: Vec<String> = columns
+            .iter()
+            .zip(&cells)
+            .map(|((name, _), c)| format!("{c:>w$}", w = width(name)))
+            .collect();
+        out += &body.join(" ");
+        if let Some(v) = verdict {
+            out += &format!("  {v}");
         }
+        out += "\n";
+    };
+    line(
+        columns.iter().map(|(n, _)| n.to_string()).collect(),
+        with_sim.then_some("verdict"),
+    );
+    for r in rows {
+        let verdict = match r.verdict {
+            None if r.rho_theory.is_some() => "in the d fit",
+            None => "simulated only",
+            v => harness::verdict_cell(v),
+        };
+        line(
+            columns.iter().map(|(_, f)| f(r)).collect(),
+            with_sim.then_some(verdict),
+        );
     }
     out
 }

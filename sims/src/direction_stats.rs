@@ -16,12 +16,11 @@
 //! when n − r ≥ d − 1, or as YᵀY from a (n − r) × (d − 1) Gaussian Y otherwise.
 //!
 //! Nothing here is asymptotic: the statistics have exactly the law of the literal ones
-//! ([`stats_of`] computes those from a drawn X; the tests hold the two samplers against each
-//! other and the construction's algebra against an explicit X).
+//! (`single_index::stats_of` computes those from a drawn X; `sims/tests/direction_sampler.rs`
+//! holds the two samplers against each other).
 
-use crate::kernels::{mat_t_vec, syrk_lower, BLOCK};
+use crate::kernels::{syrk_lower, BLOCK};
 use crate::rng::UnitRng;
-use crate::single_index::Problem;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -46,22 +45,6 @@ pub struct DirectionStats {
     pub beta: Vec<f64>,
     /// Every label is exactly zero (no update learns anything).
     pub labels_all_zero: bool,
-}
-
-/// The statistics of a drawn problem, computed literally from X (O(n d²)).
-pub fn stats_of(pb: &Problem, par: Par) -> DirectionStats {
-    let (n, d) = (pb.x.nrows(), pb.x.ncols());
-    let mut s = Mat::<f64>::zeros(d, d);
-    syrk_lower(s.as_mut(), pb.x.as_ref(), 1.0 / n as f64, par);
-    let ones = vec![1.0; n];
-    DirectionStats {
-        second_moment: s,
-        gradient: mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64),
-        column_means: mat_t_vec(pb.x.as_ref(), &ones, 1.0 / n as f64),
-        label_mean: pb.y.iter().sum::<f64>() / n as f64,
-        beta: pb.beta.clone(),
-        labels_all_zero: pb.y.iter().all(|&v| v == 0.0),
-    }
 }
 
 /// Fill the upper half of a matrix from its lower half.
@@ -149,7 +132,7 @@ fn wishart_lower(p: usize, nu: usize, rng: &mut UnitRng, par: Par) -> Mat<f64> {
 /// operations). In parallel (one large trial at a time): fixed-width column blocks, each a
 /// rectangular product over the columns of L that can be non-zero (about 1.5·256/p more work),
 /// so the bits do not depend on the thread count.
-fn lower_times_transpose(mut dst: MatMut<'_, f64>, l: MatRef<'_, f64>, par: Par) {
+fn lower_times_transpose(dst: MatMut<'_, f64>, l: MatRef<'_, f64>, par: Par) {
     let p = l.nrows();
     if par == Par::Seq {
         return tri::matmul(
@@ -230,6 +213,36 @@ fn reflect(x: &mut [f64], v: &[f64], t: f64) {
     x.iter_mut().zip(v).for_each(|(xi, vi)| *xi -= c * vi);
 }
 
+/// Z′ᵀZ′ in the rotated basis, lower half: [[cᵀc, ·], [Rᵀc, W + GGᵀ]] with W ~
+/// Wishart_{d−1}(ν, I) drawn here (d = 1 + the rows of G).
+fn rotated_gram(
+    c: &[f64],
+    rt_c: &[f64],
+    g_mat: &Mat<f64>,
+    nu: usize,
+    rng: &mut UnitRng,
+    par: Par,
+) -> Mat<f64> {
+    let d = g_mat.nrows() + 1;
+    let mut m = Mat::<f64>::zeros(d, d);
+    m[(0, 0)] = dot(c, c);
+    if d > 1 {
+        wishart_lower_into(m.submatrix_mut(1, 1, d - 1, d - 1), nu, rng, par);
+        m.col_as_slice_mut(0)[1..].copy_from_slice(rt_c);
+        for j in 0..d - 1 {
+            let col = &mut m.col_as_slice_mut(j + 1)[j + 1..];
+            for k in 0..g_mat.ncols() {
+                let gk = g_mat.col_as_slice(k);
+                let gjk = gk[j];
+                col.iter_mut()
+                    .zip(&gk[j..])
+                    .for_each(|(mij, gik)| *mij += gik * gjk);
+            }
+        }
+    }
+    m
+}
+
 /// The direction-level statistics of y = σ*(⟨x, β*⟩) + σ_ε ε, x ~ N(0, diag(sqrt_eigs²)), drawn
 /// from their exact joint law without X (module docs). Draw order: β*, c, ε, G, then W.
 pub fn draw_stats(
@@ -268,23 +281,7 @@ pub fn draw_stats(
                 .collect()
         })
         .collect();
-    // ZᵀZ in the rotated basis, lower half: [[cᵀc, ·], [Rᵀc, W + GGᵀ]].
-    let mut m = Mat::<f64>::zeros(d, d);
-    m[(0, 0)] = dot(&c, &c);
-    if d > 1 {
-        wishart_lower_into(m.submatrix_mut(1, 1, d - 1, d - 1), n - r.min(n), rng, par);
-        m.col_as_slice_mut(0)[1..].copy_from_slice(&rt_b[0]);
-        for j in 0..d - 1 {
-            let col = &mut m.col_as_slice_mut(j + 1)[j + 1..];
-            for k in 0..r {
-                let gk = g_mat.col_as_slice(k);
-                let gjk = gk[j];
-                col.iter_mut()
-                    .zip(&gk[j..])
-                    .for_each(|(mij, gik)| *mij += gik * gjk);
-            }
-        }
-    }
+    let mut m = rotated_gram(&c, &rt_b[0], &g_mat, n - r.min(n), rng, par);
     reflect_both_sides(&mut m, &v, t);
     let rotated = |first: f64, rest: &[f64]| {
         let mut z: Vec<f64> = std::iter::once(first).chain(rest.iter().copied()).collect();
@@ -322,93 +319,7 @@ pub fn draw_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::one_step::OneStep;
     use crate::rng::unit_rng;
-    use crate::single_index::{direction_trial_from_stats, draw_problem};
-
-    /// Mean and standard error of each column of `rows`.
-    fn mean_se(rows: &[Vec<f64>]) -> Vec<(f64, f64)> {
-        let k = rows[0].len();
-        let t = rows.len() as f64;
-        (0..k)
-            .map(|j| {
-                let m = rows.iter().map(|r| r[j]).sum::<f64>() / t;
-                let v = rows.iter().map(|r| (r[j] - m).powi(2)).sum::<f64>() / (t - 1.0);
-                (m, (v / t).sqrt())
-            })
-            .collect()
-    }
-
-    /// Per trial: ρ of every method, ρ², tr S, the off-diagonal sum of S, Σ g_j², Σ μ̂_j, ȳ.
-    fn features(st: &DirectionStats, lambda: f64, methods: &[OneStep]) -> Vec<f64> {
-        let rho = direction_trial_from_stats(st, lambda, methods, Par::Seq).unwrap();
-        let d = st.gradient.len();
-        let tr: f64 = (0..d).map(|i| st.second_moment[(i, i)]).sum();
-        let off: f64 = 2.0
-            * (0..d)
-                .flat_map(|j| (j + 1..d).map(move |i| (i, j)))
-                .map(|(i, j)| st.second_moment[(i, j)])
-                .sum::<f64>();
-        let mut f = rho.clone();
-        f.extend(rho.iter().map(|r| r * r));
-        f.extend([
-            tr,
-            off,
-            dot(&st.gradient, &st.gradient),
-            st.column_means.iter().sum(),
-            st.label_mean,
-        ]);
-        f
-    }
-
-    /// The reduced sampler against the literal one (X drawn, XᵀX formed): every feature's mean
-    /// agrees within 4.5 combined standard errors (a correct sampler fails one of the ~120
-    /// comparisons with probability ~1e-3), and tr S against its exact mean tr Σ.
-    #[test]
-    fn the_reduced_sampler_has_the_law_of_the_literal_one() {
-        let configs: [(usize, usize, Activation, f64, f64); 4] = [
-            // (d, n, teacher, noise, λ): ψ = 3; ψ < 1 (Y path); ν just below p; a teacher with a mean.
-            (24, 72, Activation::Tanh, 0.3, 0.1),
-            (24, 12, Activation::Relu, 0.0, 0.05),
-            (12, 13, Activation::Hermite(vec![0.5, 1.0, 0.7]), 0.2, 1.0),
-            (16, 64, Activation::Relu, 0.5, 0.01),
-        ];
-        for (c, (d, n, teacher, noise, lambda)) in configs.iter().enumerate() {
-            let sq: Vec<f64> = (0..*d)
-                .map(|i| (1.0 + 4.0 * (i % 2) as f64).sqrt())
-                .collect();
-            let methods: Vec<OneStep> = OneStep::ALL
-                .into_iter()
-                .filter(|m| *m != OneStep::Whiten || n > d)
-                .collect();
-            let trials = 3000;
-            let (mut lit, mut red) = (Vec::new(), Vec::new());
-            for t in 0..trials {
-                let mut rng = unit_rng(11, c as u64, t);
-                let pb = draw_problem(&sq, *n, teacher, *noise, &mut rng);
-                lit.push(features(&stats_of(&pb, Par::Seq), *lambda, &methods));
-                let mut rng = unit_rng(12, c as u64, t);
-                let st = draw_stats(&sq, *n, teacher, *noise, &mut rng, Par::Seq);
-                red.push(features(&st, *lambda, &methods));
-            }
-            let (a, b) = (mean_se(&lit), mean_se(&red));
-            for (k, ((ma, sa), (mb, sb))) in a.iter().zip(&b).enumerate() {
-                let se = (sa * sa + sb * sb).sqrt();
-                let z = if se > 0.0 { (ma - mb) / se } else { 0.0 };
-                assert!(
-                    z.abs() < 4.5 || (ma - mb).abs() < 1e-12,
-                    "config {c} feature {k}: literal {ma} ± {sa}, reduced {mb} ± {sb} (z = {z:.2})"
-                );
-            }
-            let tr_sigma: f64 = sq.iter().map(|s| s * s).sum();
-            let k = 2 * methods.len();
-            let (m, se) = b[k];
-            assert!(
-                ((m - tr_sigma) / se).abs() < 4.5,
-                "config {c}: E tr S = {m} ± {se}, exact {tr_sigma}"
-            );
-        }
-    }
 
     #[test]
     fn wishart_has_mean_nu_times_identity_on_both_branches() {

@@ -84,6 +84,22 @@ pub fn draw_problem(
     Problem { x, beta, y }
 }
 
+/// The statistics of a drawn problem, computed literally from X (O(n d²)).
+pub fn stats_of(pb: &Problem, par: Par) -> crate::direction_stats::DirectionStats {
+    let (n, d) = (pb.x.nrows(), pb.x.ncols());
+    let mut s = Mat::<f64>::zeros(d, d);
+    syrk_lower(s.as_mut(), pb.x.as_ref(), 1.0 / n as f64, par);
+    let ones = vec![1.0; n];
+    crate::direction_stats::DirectionStats {
+        second_moment: s,
+        gradient: mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64),
+        column_means: mat_t_vec(pb.x.as_ref(), &ones, 1.0 / n as f64),
+        label_mean: pb.y.iter().sum::<f64>() / n as f64,
+        beta: pb.beta.clone(),
+        labels_all_zero: pb.y.iter().all(|&v| v == 0.0),
+    }
+}
+
 /// ρ(u) = |⟨u, β*⟩| / (‖u‖ ‖β*‖).
 pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
     let den = norm(u) * norm(beta);
@@ -252,12 +268,7 @@ pub fn direction_trial(
     methods: &[OneStep],
     par: Par,
 ) -> Result<Vec<f64>, SimError> {
-    direction_trial_from_stats(
-        &crate::direction_stats::stats_of(pb, par),
-        lambda,
-        methods,
-        par,
-    )
+    direction_trial_from_stats(&stats_of(pb, par), lambda, methods, par)
 }
 
 /// Direction level from the sufficient statistics: SGD β̂ = Xᵀy/n (Theorem 3.9); KFAC the ridge
