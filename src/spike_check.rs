@@ -137,6 +137,24 @@ fn spike_rows(a: &SpikeArgs, points: &[SingleIndexPoint], values: &[Vec<f64>]) -
 }
 
 /// The ratio against d on log-log axes with the fitted power law.
+/// The d^(−1/2) reference: c · d^(−1/2) through the fitted line at the smallest d, over the
+/// swept d (dense, so the line is straight on log-log axes).
+fn d_half_reference(rows: &[SpikeRow], fit: &PowerLaw) -> Vec<(f64, f64)> {
+    let (Some(lo), Some(hi)) = (
+        rows.iter().map(|r| r.d).min(),
+        rows.iter().map(|r| r.d).max(),
+    ) else {
+        return Vec::new();
+    };
+    let (lo, hi) = (lo as f64, hi as f64);
+    let c = fit.at(lo) * lo.sqrt();
+    (0..=32)
+        .map(|k| lo * (hi / lo).powf(k as f64 / 32.0))
+        .map(|d| (d, c / d.sqrt()))
+        .filter(|p| p.1.is_finite() && p.1 > 0.0)
+        .collect()
+}
+
 fn spike_figure(a: &SpikeArgs, rows: &[SpikeRow], fit: &PowerLaw) -> reports::Figure {
     let trials = a.trials;
     let ds: Vec<usize> = rows.iter().map(|r| r.d).collect();
@@ -162,9 +180,15 @@ fn spike_figure(a: &SpikeArgs, rows: &[SpikeRow], fit: &PowerLaw) -> reports::Fi
             theory: Vec::new(),
             sims: rows.iter().map(|r| reports::SimPoint { x: r.d as f64, mean: r.ratio_mean, half_width: 2.0 * r.ratio_se, mark: reports::Mark::Agree }).collect(),
             fit: Some(rows.iter().map(|r| (r.d as f64, fit.at(r.d as f64))).collect()),
+        }, reports::Series {
+            label: "reference: slope −1/2".into(),
+            marker: 1,
+            theory: d_half_reference(rows, fit),
+            sims: Vec::new(),
+            fit: None,
         }],
         bar_meaning: "± 2 SE".into(),
-        line_meaning: "theory (limit formula)".into(),
+        line_meaning: "c·d^(−1/2) reference".into(),
         x_ticks: if ds.len() <= 10 { ds.iter().map(|&d| d as f64).collect() } else { Vec::new() },
     }
 }

@@ -128,12 +128,13 @@ fn a_single_point_has_no_figure_but_theory_only_has_curves() {
     assert!(!out.join("single_index_kappa.svg").exists());
     let svg = std::fs::read_to_string(out.join("single_index_psi.svg")).unwrap();
     let doc = parse(&svg);
+    // Markers mean simulation: a theory-only figure has none, not even in its legend.
     assert_eq!(
         doc.descendants()
             .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("5"))
             .count(),
-        1,
-        "legend marker only"
+        0,
+        "no markers without simulation"
     );
     std::fs::remove_dir_all(out).ok();
 }

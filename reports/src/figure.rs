@@ -411,27 +411,94 @@ where
     }
 }
 
+/// How a series' legend entry is drawn: the line as the plot draws it, and a marker only when the
+/// series has simulation points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LegendLine {
+    /// A theory curve in a palette colour.
+    Solid,
+    /// A theory curve past the palette, or a fit-only series (its fit is dashed).
+    Dashed,
+    /// Neither a curve nor a fit.
+    None,
+}
+
+/// `text` broken at spaces into lines of at most `max` characters (a longer word is split), so a
+/// legend entry never runs off the canvas.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > max {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.drain(..max).collect());
+        }
+        let word: String = word.into_iter().collect();
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > max && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Characters of a legend label (15 px sans-serif) and of a legend note (13 px) that fit in the
+/// legend column beside their sample (≈ 8 and 7 px a character, measured on the rendered PNG).
+const LABEL_CHARS: usize = ((LEGEND_WIDTH - 54 - 6) / 8) as usize;
+const NOTE_CHARS: usize = ((LEGEND_WIDTH - 10 - 6) / 7) as usize;
+
+/// The legend entry of series `i`: (line, marker).
+fn legend_sample(s: &Series, i: usize) -> (LegendLine, bool) {
+    let line = if !s.theory.is_empty() {
+        if i < PALETTE.len() {
+            LegendLine::Solid
+        } else {
+            LegendLine::Dashed
+        }
+    } else if s.fit.is_some() {
+        LegendLine::Dashed
+    } else {
+        LegendLine::None
+    };
+    (line, !s.sims.is_empty())
+}
+
 fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<(), String> {
     let font = ("sans-serif", 15).into_font();
     let small = ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80));
     let mut y = 30;
     for (i, s) in fig.series.iter().enumerate() {
         let c = color(i);
-        if i < PALETTE.len() {
-            area.draw(&PathElement::new(vec![(10, y), (46, y)], c.stroke_width(2)))
+        let (line, marker) = legend_sample(s, i);
+        let segments: &[(i32, i32)] = match line {
+            LegendLine::Solid => &[(10, 46)],
+            LegendLine::Dashed => &[(10, 16), (20, 26), (30, 36), (40, 46)],
+            LegendLine::None => &[],
+        };
+        for &(x0, x1) in segments {
+            area.draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(2)))
                 .map_err(|e| e.to_string())?;
-        } else {
-            for x0 in [10, 18, 26, 34, 42] {
-                area.draw(&PathElement::new(
-                    vec![(x0, y), (x0 + 4, y)],
-                    c.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?;
-            }
         }
-        draw_marker(area, s.marker, (28, y), c)?;
-        area.draw(&Text::new(s.label.clone(), (54, y - 8), font.clone()))
-            .map_err(|e| e.to_string())?;
+        if marker {
+            draw_marker(area, s.marker, (28, y), c)?;
+        }
+        for (k, part) in wrap(&s.label, LABEL_CHARS).into_iter().enumerate() {
+            if k > 0 {
+                y += 18;
+            }
+            area.draw(&Text::new(part, (54, y - 8), font.clone()))
+                .map_err(|e| e.to_string())?;
+        }
         y += 28;
     }
     y += 10;
@@ -445,8 +512,8 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, fig: &Figure) -> Result<()
     if fig.series.iter().any(|s| !s.sims.is_empty()) {
         lines.push(format!("markers: simulation mean {}", fig.bar_meaning));
     }
-    for line in lines {
-        area.draw(&Text::new(line.to_string(), (10, y), small.clone()))
+    for line in lines.iter().flat_map(|l| wrap(l, NOTE_CHARS)) {
+        area.draw(&Text::new(line, (10, y), small.clone()))
             .map_err(|e| e.to_string())?;
         y += 20;
     }
@@ -490,6 +557,66 @@ mod tests {
         assert_eq!(short_number(0.30000000000000004), "0.3");
         assert_eq!(short_number(1234.0), "1234");
         assert_eq!(short_number(0.000123), "0.000123");
+    }
+
+    #[test]
+    fn legend_entries_draw_what_the_plot_draws() {
+        let series = |theory: bool, sims: bool, fit: bool| Series {
+            label: "s".into(),
+            marker: 0,
+            theory: if theory {
+                vec![(1.0, 1.0), (2.0, 2.0)]
+            } else {
+                Vec::new()
+            },
+            sims: if sims {
+                vec![SimPoint::exact(1.0, 1.0)]
+            } else {
+                Vec::new()
+            },
+            fit: fit.then(|| vec![(1.0, 1.0), (2.0, 2.0)]),
+        };
+        // A fit-only series (the spike's simulation and its fit): dashed, with its markers.
+        assert_eq!(
+            legend_sample(&series(false, true, true), 0),
+            (LegendLine::Dashed, true)
+        );
+        // A theory curve without simulation (linear-rep panels): a line and no marker.
+        assert_eq!(
+            legend_sample(&series(true, false, false), 0),
+            (LegendLine::Solid, false)
+        );
+        assert_eq!(
+            legend_sample(&series(true, true, false), 0),
+            (LegendLine::Solid, true)
+        );
+        // Past the palette the plot dashes the curve, and so does the legend.
+        assert_eq!(
+            legend_sample(&series(true, true, false), PALETTE.len()),
+            (LegendLine::Dashed, true)
+        );
+        assert_eq!(
+            legend_sample(&series(false, true, false), 0),
+            (LegendLine::None, true)
+        );
+    }
+
+    #[test]
+    fn legend_text_is_wrapped_inside_the_legend_column() {
+        let label = "C (dist² + d_yσ_ε²k/n_T), C = 0.3158 the smallest that holds everywhere";
+        let lines = wrap(label, LABEL_CHARS);
+        assert!(lines.len() > 1);
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= LABEL_CHARS),
+            "{lines:?}"
+        );
+        assert_eq!(lines.join(" "), label, "nothing lost");
+        assert_eq!(wrap("short", 20), ["short"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), [""]);
+        // Every character of the longest line fits: 8 px a character at 15 px, 7 at 13 px.
+        assert!(54 + 8 * LABEL_CHARS as u32 <= LEGEND_WIDTH);
+        assert!(10 + 7 * NOTE_CHARS as u32 <= LEGEND_WIDTH);
     }
 
     #[test]
