@@ -163,7 +163,7 @@ pub fn run(a: &PhaseArgs) -> Result<Outcome, CliError> {
             title: "Phase diagram: the KFAC advantage ρ_KFAC − ρ_SGD (theory)".into(),
             caption: format!(
                 "{} spectrum · σ* = {} · σ_ε = {} · λ = {} · checks: {} level, d = {}, {} trials, seed {}",
-                a.spectrum.name(),
+                a.spectrum.caption_name(),
                 a.activation,
                 a.noise,
                 a.lambda,

@@ -107,7 +107,7 @@ fn write_outputs(
         title: "Eigenvalues of S = XᵀX/n: one sample against the limit".into(),
         caption: format!(
             "{} spectrum{kappa_part} · ψ = n/d = {} · d = {d} · n = {n} · seed {}",
-            a.spectrum.name(),
+            a.spectrum.caption_name(),
             a.psi,
             a.seed
         ),

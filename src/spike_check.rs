@@ -162,7 +162,7 @@ fn spike_figure(a: &SpikeArgs, rows: &[SpikeRow], fit: &PowerLaw) -> reports::Fi
         title: "Theorem 3.9: the first step is rank one plus a vanishing remainder".into(),
         caption: format!(
             "{} spectrum · κ = {} · ψ = {} · σ* = {} · σ = {} · σ_ε = {} · N = d · {trials} trials · seed {}",
-            a.spectrum.name(),
+            a.spectrum.caption_name(),
             a.kappa,
             a.psi,
             a.activation,

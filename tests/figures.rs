@@ -308,3 +308,31 @@ fn a_lambda_sweep_adds_the_lambda_figure() {
     assert!(kappa_svg.contains("λ = 0.01 (first of 0.01,0.1,1)"));
     std::fs::remove_dir_all(out).ok();
 }
+
+/// A file spectrum is named in a figure's caption by its file name, not its absolute path (which
+/// the CSV, JSON and report keep).
+#[test]
+fn a_file_spectrum_caption_shows_the_file_name() {
+    let out = scratch("figures-file-caption");
+    let eigs = out.join("my_eigs.txt");
+    std::fs::write(&eigs, "1\n3\n").unwrap();
+    let spectrum = format!("file:{}", eigs.display());
+    let o = verify(&[
+        "single-index",
+        "--spectrum",
+        &spectrum,
+        "--psi",
+        "1,2",
+        "--theory-only",
+        "--quiet",
+        "--out",
+        out.join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let svg = std::fs::read_to_string(out.join("r/single_index_psi.svg")).unwrap();
+    assert!(svg.contains("file:my_eigs.txt spectrum"), "caption lacks the file name");
+    assert!(!svg.contains(&out.display().to_string()), "caption shows the path");
+    let csv = std::fs::read_to_string(out.join("r/single_index.csv")).unwrap();
+    assert!(csv.contains(&eigs.display().to_string()), "the CSV keeps the path");
+    std::fs::remove_dir_all(out).ok();
+}

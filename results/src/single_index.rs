@@ -702,7 +702,7 @@ fn caption(
     width: Option<usize>,
     lambda: Option<String>,
 ) -> String {
-    let mut parts = vec![format!("{} spectrum", a.spectrum.name())];
+    let mut parts = vec![format!("{} spectrum", a.spectrum.caption_name())];
     if let Some((name, v)) = fixed {
         parts.push(format!("{name} = {v}"));
     }

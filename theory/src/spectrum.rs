@@ -232,6 +232,19 @@ impl SpectrumFamily {
         }
     }
 
+    /// The name for a figure's caption: a file by its name alone (its full path is in the
+    /// result files and the report).
+    pub fn caption_name(&self) -> String {
+        match self {
+            Self::File { path, .. } => format!(
+                "file:{}",
+                path.file_name()
+                    .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into())
+            ),
+            other => other.name(),
+        }
+    }
+
     /// The file the spectrum was read from, if any.
     pub fn input_file(&self) -> Option<&std::path::Path> {
         match self {
