@@ -123,13 +123,25 @@ fn theory_grid(
 }
 
 /// The check points to mark: (κ, ψ, both rows agree, the simulated paired difference).
-fn check_marks(rows: &[Row]) -> Vec<(f64, f64, bool, String)> {
+/// One check per (κ, ψ): disagree if either row disagrees, else inconclusive if either is, else
+/// agree (and the simulated KFAC advantage as its label).
+fn check_marks(rows: &[Row]) -> Vec<(f64, f64, reports::Mark, String)> {
+    let worst = |a: &Row, b: &Row| {
+        let (x, y) = (a.verdict, b.verdict);
+        if x == Some(sims::Outcome::Disagree) || y == Some(sims::Outcome::Disagree) {
+            reports::Mark::Disagree
+        } else if x == Some(sims::Outcome::Inconclusive) || y == Some(sims::Outcome::Inconclusive) {
+            reports::Mark::Inconclusive
+        } else {
+            reports::Mark::Agree
+        }
+    };
     rows.chunks(2)
         .filter_map(|pair| match pair {
             [sgd, kfac] => Some((
                 sgd.kappa,
                 sgd.psi,
-                sgd.pass != Some(false) && kfac.pass != Some(false),
+                worst(sgd, kfac),
                 kfac.diff_sim
                     .map(|v| format!("{v:+.3}"))
                     .unwrap_or_default(),

@@ -263,6 +263,37 @@ fn phase_diagram_has_cells_checks_and_files() {
     assert!(labels >= 7, "{t:?}");
     let checks = std::fs::read_to_string(out.join("checks/single_index.csv")).unwrap();
     assert_eq!(checks.lines().count(), 1 + 4 * 2);
+    // Each check point is drawn by its verdict: a red cross (two red lines) only for a point with
+    // a disagreeing row, a grey ring for an inconclusive one (before the fix every point that was
+    // not "agree" was drawn as disagreeing). The legend shows one of each symbol.
+    let verdicts: Vec<String> = checks
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(27).unwrap_or_default().to_string())
+        .collect();
+    let points: Vec<&[String]> = verdicts.chunks(2).collect();
+    let disagree = points
+        .iter()
+        .filter(|p| p.iter().any(|v| v == "disagree"))
+        .count();
+    let inconclusive = points
+        .iter()
+        .filter(|p| !p.iter().any(|v| v == "disagree") && p.iter().any(|v| v == "inconclusive"))
+        .count();
+    let red_lines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("line") && n.attribute("stroke") == Some("#FF0000"))
+        .count();
+    assert_eq!(red_lines, 2 * (disagree + 1), "{verdicts:?}");
+    let grey_rings = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("stroke") == Some("#6E6E6E"))
+        .count();
+    assert_eq!(grey_rings, inconclusive + 1, "{verdicts:?}");
+    assert!(
+        inconclusive >= 1,
+        "6 trials at d = 60 leave some point undecided: {verdicts:?}"
+    );
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -330,9 +361,18 @@ fn a_file_spectrum_caption_shows_the_file_name() {
     ]);
     assert_eq!(o.status.code(), Some(0));
     let svg = std::fs::read_to_string(out.join("r/single_index_psi.svg")).unwrap();
-    assert!(svg.contains("file:my_eigs.txt spectrum"), "caption lacks the file name");
-    assert!(!svg.contains(&out.display().to_string()), "caption shows the path");
+    assert!(
+        svg.contains("file:my_eigs.txt spectrum"),
+        "caption lacks the file name"
+    );
+    assert!(
+        !svg.contains(&out.display().to_string()),
+        "caption shows the path"
+    );
     let csv = std::fs::read_to_string(out.join("r/single_index.csv")).unwrap();
-    assert!(csv.contains(&eigs.display().to_string()), "the CSV keeps the path");
+    assert!(
+        csv.contains(&eigs.display().to_string()),
+        "the CSV keeps the path"
+    );
     std::fs::remove_dir_all(out).ok();
 }

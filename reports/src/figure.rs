@@ -803,8 +803,9 @@ pub struct HeatmapFigure {
     pub cells: Vec<(f64, f64, f64, f64, f64)>,
     /// What the colour shows (legend title).
     pub value_label: String,
-    /// (x, y, agrees, text) per check point.
-    pub checks: Vec<(f64, f64, bool, String)>,
+    /// (x, y, verdict, text) per check point: agree (green dot), disagree (red cross),
+    /// inconclusive (grey ring).
+    pub checks: Vec<(f64, f64, Mark, String)>,
     /// Tick positions on the y axis (empty: automatic).
     pub y_ticks: Vec<f64>,
 }
@@ -870,30 +871,22 @@ pub fn render_heatmap_svg(fig: &HeatmapFigure) -> Result<String, String> {
         }
         let small = ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80));
         let y = top + height + 30;
-        legend
-            .draw(&Circle::new((18, y + 6), 6, RGBColor(0, 158, 115).filled()))
-            .map_err(|x| e(&x))?;
-        legend
-            .draw(&Text::new(
-                "simulation agrees".to_string(),
-                (32, y),
-                small.clone(),
-            ))
-            .map_err(|x| e(&x))?;
-        legend
-            .draw(&Cross::new((18, y + 30), 7, RED.stroke_width(3)))
-            .map_err(|x| e(&x))?;
-        legend
-            .draw(&Text::new(
-                "simulation disagrees".to_string(),
-                (32, y + 24),
-                small.clone(),
-            ))
-            .map_err(|x| e(&x))?;
+        let mut row = y;
+        for (mark, text) in [
+            (Mark::Agree, "simulation agrees"),
+            (Mark::Disagree, "simulation disagrees"),
+            (Mark::Inconclusive, "inconclusive (not shown to agree)"),
+        ] {
+            draw_check(&legend, (18, row + 6), mark).map_err(|x| e(&x))?;
+            legend
+                .draw(&Text::new(text.to_string(), (32, row), small.clone()))
+                .map_err(|x| e(&x))?;
+            row += 24;
+        }
         legend
             .draw(&Text::new(
                 "labels: simulated ρ_KFAC − ρ_SGD".to_string(),
-                (10, y + 50),
+                (10, row + 2),
                 small,
             ))
             .map_err(|x| e(&x))?;
@@ -936,15 +929,9 @@ where
             Rectangle::new([(x0, y0), (x1, y1)], heat_colour(v, max_abs).filled())
         }))
         .map_err(|x| e(&x))?;
-    for (x, y, ok, text) in &fig.checks {
+    for (x, y, mark, text) in &fig.checks {
+        draw_check(chart.plotting_area(), (*x, *y), *mark).map_err(|x| e(&x))?;
         let area = chart.plotting_area();
-        if *ok {
-            area.draw(&Circle::new((*x, *y), 6, RGBColor(0, 158, 115).filled()))
-                .map_err(|x| e(&x))?;
-        } else {
-            area.draw(&Cross::new((*x, *y), 7, RED.stroke_width(3)))
-                .map_err(|x| e(&x))?;
-        }
         area.draw(
             &(EmptyElement::at((*x, *y))
                 + Text::new(text.clone(), (9, -16), ("sans-serif", 13).into_font())),
@@ -952,6 +939,26 @@ where
         .map_err(|x| e(&x))?;
     }
     Ok(())
+}
+
+/// A check point's symbol: a green dot (agree), a red cross (disagree), a grey ring
+/// (inconclusive).
+fn draw_check<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    mark: Mark,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    CT::From: Clone + 'static,
+{
+    match mark {
+        Mark::Agree => area.draw(&Circle::new(at, 6, RGBColor(0, 158, 115).filled())),
+        Mark::Disagree => area.draw(&Cross::new(at, 7, RED.stroke_width(3))),
+        Mark::Inconclusive => {
+            area.draw(&Circle::new(at.clone(), 7, WHITE.filled()))?;
+            area.draw(&Circle::new(at, 7, RGBColor(110, 110, 110).stroke_width(3)))
+        }
+    }
 }
 
 /// Write a heatmap figure to `path` atomically.

@@ -238,8 +238,10 @@ impl SpectrumFamily {
         match self {
             Self::File { path, .. } => format!(
                 "file:{}",
-                path.file_name()
-                    .map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into())
+                path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |f| f.to_string_lossy().into()
+                )
             ),
             other => other.name(),
         }
