@@ -151,6 +151,22 @@ fn check_marks(rows: &[Row]) -> Vec<(f64, f64, reports::Mark, String)> {
         .collect()
 }
 
+/// ψ ticks: 1, 2, 5 × 10^k inside the extent, and the extent's own ends (unless a tick sits
+/// within 15% of one).
+fn psi_ticks(p0: f64, p1: f64) -> Vec<f64> {
+    let mut ticks = reports::figure::log_ticks(&(p0..p1));
+    for end in [p0, p1] {
+        if ticks
+            .iter()
+            .all(|t| (t / end).ln().abs() > 0.15_f64.ln_1p())
+        {
+            ticks.push(end);
+        }
+    }
+    ticks.sort_by(f64::total_cmp);
+    ticks
+}
+
 pub fn run(a: &PhaseArgs) -> Result<Outcome, CliError> {
     let (k0, k1) = extent(&a.kappa.values);
     let (p0, p1) = extent(&a.psi.values);
@@ -190,7 +206,7 @@ pub fn run(a: &PhaseArgs) -> Result<Outcome, CliError> {
             cells,
             value_label: "ρ_KFAC − ρ_SGD".into(),
             checks: check_marks(&rows),
-            y_ticks: Vec::new(),
+            y_ticks: psi_ticks(p0, p1),
         };
         reports::write_heatmap_svg(&dir.join("phase.svg"), &fig)?;
         Ok(())

@@ -251,7 +251,8 @@ fn phase_diagram_has_cells_checks_and_files() {
         t.iter().any(|s| s == "ρ_KFAC − ρ_SGD") && t.iter().any(|s| s == "κ (anisotropy of Σ)"),
         "{t:?}"
     );
-    // Four check points labelled with their simulated advantage ("+0.123"), plus three colour-bar ticks.
+    // Four check points labelled with their simulated advantage ("+0.123"), plus the colour bar's
+    // ticks (its ends, and 0 between them when the map has both signs).
     let labels = t
         .iter()
         .filter(|s| {
@@ -260,7 +261,7 @@ fn phase_diagram_has_cells_checks_and_files() {
                 && s[1..].parse::<f64>().is_ok()
         })
         .count();
-    assert!(labels >= 7, "{t:?}");
+    assert!(labels >= 6, "{t:?}");
     let checks = std::fs::read_to_string(out.join("checks/single_index.csv")).unwrap();
     assert_eq!(checks.lines().count(), 1 + 4 * 2);
     // Each check point is drawn by its verdict: a red cross (two red lines) only for a point with
@@ -293,6 +294,17 @@ fn phase_diagram_has_cells_checks_and_files() {
     assert!(
         inconclusive >= 1,
         "6 trials at d = 60 leave some point undecided: {verdicts:?}"
+    );
+    // ψ is labelled at both ends of the map (0.25 and 8), with the 1-2-5 ticks between.
+    for tick in ["0.25", "0.5", "1", "2", "5", "8"] {
+        assert!(t.iter().any(|s| s == tick), "no ψ tick {tick}: {t:?}");
+    }
+    // The advantage is positive over this whole map: the colour bar runs from its maximum to 0,
+    // with no unused negative half.
+    assert!(t.iter().any(|s| s == "+0.000"), "{t:?}");
+    assert!(
+        !t.iter().any(|s| s.starts_with("-0.") && s.len() == 6),
+        "{t:?}"
     );
     std::fs::remove_dir_all(out).ok();
 }
