@@ -843,7 +843,8 @@ pub struct SpectrumArgs {
     /// Keep the spectrum as given instead of normalising it to tr Σ = d.
     #[arg(long)]
     pub no_normalize: bool,
-    /// Histogram bins.
+    /// Histogram bins, each holding an equal share of the eigenvalues (a narrow bulk is resolved
+    /// like a wide one); a gap between bulks gets an empty bin of its own.
     #[arg(long, value_name = "INT", default_value = "60", value_parser = clap::value_parser!(u64).range(2..=10_000))]
     pub bins: u64,
     /// Seed of the sample.

@@ -117,7 +117,7 @@ fn write_outputs(
             .iter()
             .map(|r| (r.bin_lo, r.bin_hi, r.sample_density))
             .collect(),
-        curve: c.curve.clone(),
+        curve: trimmed(&c.curve),
         bins_label: "sample eigenvalues".into(),
         curve_label: "Silverstein limit".into(),
         notes: {
@@ -142,6 +142,18 @@ fn write_outputs(
 }
 
 /// The distances, for standard output.
+/// The limiting density up to the first point past its last positive value: the law is computed
+/// out to a crude bound on the support ((1 + √γ)² max λ), and the figure's axis should end where
+/// the spectrum does.
+fn trimmed(curve: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let peak = curve.iter().map(|p| p.1).fold(0.0, f64::max);
+    let last = curve
+        .iter()
+        .rposition(|p| p.1 > 1e-6 * peak)
+        .map_or(curve.len(), |i| (i + 2).min(curve.len()));
+    curve[..last].to_vec()
+}
+
 fn summary_text(a: &SpectrumArgs, d: usize, n: usize, c: &SpectrumComparison) -> String {
     let mut out = format!(
         "spectrum {} (kappa {}), psi {}, d {d}, n {n}\n",

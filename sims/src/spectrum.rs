@@ -127,8 +127,8 @@ fn interpolate_cdf(grid: &[(f64, f64)], x: f64) -> f64 {
 }
 
 /// Compare sampled eigenvalues `eig` (ascending; d of them, from n samples) with the limiting law
-/// of population spectrum `h` at γ = d/n: KS distance, a histogram of `bins` bins and its L1
-/// distance to the limiting density.
+/// of population spectrum `h` at γ = d/n: KS distance, a histogram of `bins` equal-count bins
+/// ([`equal_count_edges`]) and its L1 distance to the limiting density.
 pub fn compare_with_limit(
     mut eig: Vec<f64>,
     h: &SpectralMeasure,
@@ -154,27 +154,29 @@ pub fn compare_with_limit(
     let cdf = |x: f64| interpolate_cdf(&cdf_grid, x);
     let cdf_left = |x: f64| if x <= 0.0 { 0.0 } else { cdf(x) };
     let ks = ks_distance(&eig, cdf, cdf_left);
-    let width = top * 1.02 / bins as f64;
-    let mut counts = vec![0usize; bins];
-    for &x in eig.iter().filter(|&&x| !is_zero(x)) {
-        counts[((x / width) as usize).min(bins - 1)] += 1;
-    }
-    let bins: Vec<Bin> = (0..bins)
-        .map(|b| {
-            let (lo, hi) = (b as f64 * width, (b + 1) as f64 * width);
+    let nonzero: Vec<f64> = eig.iter().copied().filter(|&x| !is_zero(x)).collect();
+    let edges = equal_count_edges(&nonzero, bins, top * 1.02);
+    let bins: Vec<Bin> = edges
+        .windows(2)
+        .enumerate()
+        .map(|(b, e)| {
+            let (lo, hi) = (e[0], e[1]);
+            let width = (hi - lo).max(f64::MIN_POSITIVE);
+            let count = nonzero.iter().filter(|&&x| lo <= x && x < hi).count()
+                + usize::from(b + 2 == edges.len()) * nonzero.iter().filter(|&&x| x >= hi).count();
             // Bin average of the limiting density's continuous part: its CDF increment.
             let below = if b == 0 { zero_mass_limit } else { cdf(lo) };
             Bin {
                 bin_lo: lo,
                 bin_hi: hi,
-                sample_density: counts[b] as f64 / (d as f64 * width),
+                sample_density: count as f64 / (d as f64 * width),
                 theory_density: (cdf(hi) - below).max(0.0) / width,
             }
         })
         .collect();
     let l1 = bins
         .iter()
-        .map(|r| (r.sample_density - r.theory_density).abs() * width)
+        .map(|r| (r.sample_density - r.theory_density).abs() * (r.bin_hi - r.bin_lo))
         .sum();
     Ok(SpectrumComparison {
         ks_distance: ks,
@@ -184,6 +186,36 @@ pub fn compare_with_limit(
         bins,
         curve,
     })
+}
+
+/// Edges of `bins` histogram bins over [0, top] holding equal numbers of the (ascending, positive)
+/// `values`, cut halfway between neighbours: a narrow bulk gets as many bins as a wide one holding
+/// as many eigenvalues (equal-width bins gave the small bulk of a two-point spectrum 4 bins). A
+/// cut that falls in a gap wider than 20 mean spacings becomes an empty bin spanning the gap.
+/// Fewer values than bins: one bin per value.
+pub fn equal_count_edges(values: &[f64], bins: usize, top: f64) -> Vec<f64> {
+    let m = values.len();
+    let bins = bins.clamp(1, m.max(1));
+    let spacing = top / m.max(1) as f64;
+    let mut edges = vec![0.0];
+    let push = |e: f64, edges: &mut Vec<f64>| {
+        if e > *edges.last().unwrap_or(&0.0) {
+            edges.push(e);
+        }
+    };
+    for b in 1..bins {
+        let k = b * m / bins;
+        let (a, c) = (values[k - 1], values[k]);
+        if c - a > 20.0 * spacing {
+            // A gap between bulks: its own empty bin, not two bins straddling it.
+            push(a + 0.5 * spacing, &mut edges);
+            push(c - 0.5 * spacing, &mut edges);
+        } else {
+            push(0.5 * (a + c), &mut edges);
+        }
+    }
+    push(top, &mut edges);
+    edges
 }
 
 /// The Kolmogorov–Smirnov distance sup_x |F_n(x) − F(x)| between the empirical law of `sorted`
