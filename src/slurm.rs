@@ -280,6 +280,11 @@ pub fn run(a: &SlurmArgs) -> Result<Outcome, CliError> {
             "slurm: sbatch is not on PATH (is this a SLURM login node?); --dry-run writes the scripts without submitting".into(),
         ));
     }
+    if a.wait && !a.dry_run && !on_path("squeue") {
+        return Err(CliError::Usage(
+            "slurm: --wait follows the jobs with squeue, which is not on PATH; drop --wait and use `verify status`".into(),
+        ));
+    }
     // No local run may be writing into --out now (released at once: the jobs take it).
     drop(harness::OutLock::acquire(&s.out)?);
     let layout = ClusterLayout::new(&s.out)?;

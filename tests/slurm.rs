@@ -165,6 +165,25 @@ fn refusals_name_the_problem() {
         assert_eq!(o.status.code(), Some(2), "{line}: {}", stderr(&o));
         assert!(stderr(&o).contains(needle), "{line}: {}", stderr(&o));
     }
+    // An sbatch but no squeue: --wait could not follow the jobs, so it is refused before submitting.
+    let bin = base.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("sbatch"),
+        "#!/bin/sh\necho submitted >> \"$0.log\"\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("sbatch"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    let line = format!("slurm --shards 2 --wait -- single-index --trials 4 --out {out}");
+    let args: Vec<&str> = line.split_whitespace().collect();
+    let o = verify_env(&args, &[("PATH", bin.to_str().unwrap())]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("squeue"), "{}", stderr(&o));
+    assert!(!bin.join("sbatch.log").exists(), "nothing was submitted");
     std::fs::remove_dir_all(&base).unwrap();
 }
 
