@@ -107,7 +107,7 @@ fn main() {
         .enumerate()
         .map(|(i, &(d, trials))| reports::Series {
             label: format!("d = {d}, {trials} trials"),
-            marker: i,
+            style: reports::Style::nth(i),
             theory: rates
                 .iter()
                 .filter(|r| r.d == d && r.trials == trials)

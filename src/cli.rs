@@ -331,11 +331,13 @@ pub struct LinearRepArgs {
     /// Spread h of the heads F = A expm(B), B iid N(0, h²/k) (0.5: κ(F) ≈ 4; 1: ≈ 11).
     #[arg(long, value_name = "F", default_value = "0.5", value_parser = nonneg_float, allow_hyphen_values = true)]
     pub head_spread: f64,
-    /// Prescribe κ(F*) instead: singular values geometric from 1 to 1/κ (both tasks).
-    #[arg(long, value_name = "F", value_parser = positive_float, allow_hyphen_values = true)]
+    /// Prescribe κ(F*) ≥ 1 instead: singular values geometric from 1 to 1/κ (both tasks). One
+    /// value, written as a RANGE of one (sweeps over κ are `linear-rep contraction`).
+    #[arg(long, value_name = "RANGE", value_parser = one_kappa, allow_hyphen_values = true)]
     pub kappa_head: Option<f64>,
-    /// Prescribe κ(Σ) instead of the setting's anisotropy: eigenvalues logspace(0, −log10 κ).
-    #[arg(long, value_name = "F", value_parser = positive_float, allow_hyphen_values = true)]
+    /// Prescribe κ(Σ) ≥ 1 instead of the setting's anisotropy: eigenvalues logspace(0, −log10 κ).
+    /// One value, as for --kappa-head.
+    #[arg(long, value_name = "RANGE", value_parser = one_kappa, allow_hyphen_values = true)]
     pub kappa_sigma: Option<f64>,
     /// Target samples for the transfer head refit.
     #[arg(long, value_name = "INT", default_value = "200", value_parser = whole(1, 10_000_000))]
@@ -412,6 +414,19 @@ pub struct ContractionArgs {
 
 fn kappa_range(s: &str) -> Result<Range, String> {
     range_where(s, |v| v >= 1.0, ">= 1")
+}
+
+/// A condition number in linear-rep's head-to-head: the RANGE grammar of `contraction`, but one
+/// value (one instance per run).
+fn one_kappa(s: &str) -> Result<f64, String> {
+    let r = kappa_range(s)?;
+    match r.values[..] {
+        [v] => Ok(v),
+        _ => Err(format!(
+            "takes one value here, got {} ({s}); sweep κ with `verify linear-rep contraction`",
+            r.values.len()
+        )),
+    }
 }
 
 const REPRODUCE_HELP: &str = "\
@@ -813,6 +828,9 @@ pub struct RunArgs {
     /// Output folder (overrides the file's `out`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// What goes to standard output (overrides the file's `format`; default table).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// No progress bar or progress notes on stderr (errors and warnings are still shown).
     #[arg(long)]
     pub quiet: bool,

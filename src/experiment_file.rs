@@ -94,8 +94,8 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
     Ok(argv)
 }
 
-/// The full command line `verify run` stands for (the file's command with --out and --quiet
-/// applied).
+/// The full command line `verify run` stands for (the file's command with --out, --format and
+/// --quiet applied).
 pub fn command_line(r: &RunArgs) -> Result<Vec<String>, CliError> {
     let mut argv = argv_of(&r.file)?;
     if let Some(out) = &r.out {
@@ -103,6 +103,16 @@ pub fn command_line(r: &RunArgs) -> Result<Vec<String>, CliError> {
             argv.drain(i..(i + 2).min(argv.len()));
         }
         argv.extend(["--out".to_string(), out.display().to_string()]);
+    }
+    if let Some(format) = r.format {
+        if let Some(i) = argv.iter().position(|a| a == "--format") {
+            argv.drain(i..(i + 2).min(argv.len()));
+        }
+        argv.retain(|a| !a.starts_with("--format="));
+        let name = clap::ValueEnum::to_possible_value(&format)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        argv.extend(["--format".to_string(), name]);
     }
     if r.quiet {
         argv.push("--quiet".into());

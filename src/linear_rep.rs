@@ -299,7 +299,7 @@ fn metric_series(runs: &[Vec<Trajectory>], metric: &str) -> Vec<reports::Series>
                 .collect();
             reports::Series {
                 label: label(reps[0].method),
-                marker: i,
+                style: look(reps[0].method, i),
                 theory: curve.iter().map(|&(x, m, _)| (x, m)).collect(),
                 sims,
                 fit: None,
@@ -369,6 +369,11 @@ fn write_panels(
     Ok(files)
 }
 
+/// A linear-rep method's look in every figure (the palette in docs/figures.md).
+fn look(m: sims::linear_rep::Method, i: usize) -> reports::Style {
+    reports::method_style(m.name()).unwrap_or(reports::Style::nth(i))
+}
+
 /// Figure 5: dist at the last iteration against the learning rate (diverged = 1).
 fn write_lr_sweep(
     a: &LinearRepArgs,
@@ -381,18 +386,26 @@ fn write_lr_sweep(
         .iter()
         .enumerate()
         .map(|(i, m)| {
+            // A learning rate at which every replicate diverged has no distance: it is drawn as
+            // an arrow at the top edge (and breaks the line), not as a point at 1.
             let pts: Vec<(f64, f64, f64)> = lrs
                 .iter()
                 .filter_map(|&lr| {
                     summaries
                         .iter()
                         .find(|s| s.setting == setting && s.method == m.name() && s.lr == lr)
-                        .map(|s| (lr, s.final_dist, s.final_dist_se.unwrap_or(0.0)))
+                        .map(|s| {
+                            if s.diverged_runs == s.replicates {
+                                (lr, f64::INFINITY, 0.0)
+                            } else {
+                                (lr, s.final_dist, s.final_dist_se.unwrap_or(0.0))
+                            }
+                        })
                 })
                 .collect();
             reports::Series {
                 label: label(*m),
-                marker: i,
+                style: look(*m, i),
                 theory: pts.iter().map(|p| (p.0, p.1)).collect(),
                 sims: pts
                     .iter()
@@ -410,7 +423,7 @@ fn write_lr_sweep(
     let fig = reports::Figure {
         title: format!("Distance after {} iterations vs learning rate ({setting})", iters_of(a)),
         caption: format!(
-            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · NGD uses the swept lr too · diverged runs at 1 · {} replicate(s) from seed {}",
+            "{setting} · d_x = {} · d_y = {} · k = {} · n = {} · σ_ε = {} · NGD uses the swept lr too · a diverged replicate counts as 1 · {} replicate(s) from seed {}",
             a.dims.dx, a.dims.dy, a.dims.k, a.batch, a.noise, a.replicates, a.seed
         ),
         x_label: "learning rate (log scale)".into(),
@@ -453,7 +466,7 @@ fn write_transfer_bound(
         series: vec![
             reports::Series {
                 label: "logged iterations".into(),
-                marker: 0,
+                style: reports::Style::nth(0),
                 theory: Vec::new(),
                 sims: pts
                     .iter()
@@ -463,7 +476,7 @@ fn write_transfer_bound(
             },
             reports::Series {
                 label: format!("C (dist² + d_yσ_ε²k/n_T), C = {:.2}", fit.constant),
-                marker: 1,
+                style: reports::Style::nth(1),
                 theory: line,
                 sims: Vec::new(),
                 fit: None,

@@ -202,6 +202,7 @@ pub fn run(a: &PhaseArgs) -> Result<Outcome, CliError> {
             ),
             x_label: "κ (anisotropy of Σ)".into(),
             y_label: "ψ = n/d (log scale)".into(),
+            check_label: "simulated ρ_KFAC − ρ_SGD".into(),
             log_y: true,
             cells,
             value_label: "ρ_KFAC − ρ_SGD".into(),

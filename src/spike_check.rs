@@ -176,13 +176,13 @@ fn spike_figure(a: &SpikeArgs, rows: &[SpikeRow], fit: &PowerLaw) -> reports::Fi
         log_y: true,
         series: vec![reports::Series {
             label: format!("simulation: slope {:.2}", fit.slope),
-            marker: 0,
+            style: reports::Style::nth(0),
             theory: Vec::new(),
             sims: rows.iter().map(|r| reports::SimPoint { x: r.d as f64, mean: r.ratio_mean, half_width: 2.0 * r.ratio_se, mark: reports::Mark::Agree }).collect(),
             fit: Some(rows.iter().map(|r| (r.d as f64, fit.at(r.d as f64))).collect()),
         }, reports::Series {
             label: "reference: slope −1/2".into(),
-            marker: 1,
+            style: reports::Style { line: reports::LineKind::Dotted, ..reports::Style::nth(7) },
             theory: d_half_reference(rows, fit),
             sims: Vec::new(),
             fit: None,

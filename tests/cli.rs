@@ -806,5 +806,46 @@ fn shared_flags_mean_the_same_everywhere() {
                 .any(|l| l.trim_start().starts_with("--replicates")),
             "{c:?} still has a --replicates flag"
         );
+        // What goes to stdout is --format wherever a command prints rows (reproduce runs several
+        // commands and prints each one's table); the simulation level is --level, never --network.
+        let has_format = help.lines().any(|l| l.trim_start().starts_with("--format"));
+        assert_eq!(has_format, !matches!(c, ["reproduce"]), "{c:?} --format");
+        assert!(!help.contains("--network"), "{c:?} has a --network flag");
+        // κ flags take the RANGE grammar in both linear-rep commands.
+        for flag in ["--kappa-head", "--kappa-sigma"] {
+            if let Some(l) = help.lines().find(|l| l.trim_start().starts_with(flag)) {
+                assert!(l.contains("<RANGE>"), "{c:?}: {l}");
+            }
+        }
     }
+    let o = verify(&["linear-rep", "--kappa-head", "1,10"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--kappa-head") && stderr(&o).contains("linear-rep contraction"));
+}
+
+/// `verify run FILE --format csv` prints the rows as CSV whatever the file says.
+#[test]
+fn run_takes_format_like_the_other_commands() {
+    let dir = scratch("run-format");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sweep.toml");
+    std::fs::write(
+        &file,
+        "kappa = \"1,2\"\ntheory-only = true\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = verify(&[
+        "run",
+        file.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("spectrum,kappa,psi"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 4, "header and 2 κ × 2 methods");
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -28,6 +28,9 @@ fn spike_resumes_after_kill() {
         6,
         &["spike.csv", "spike.json", "spike.svg"],
     );
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -54,6 +57,9 @@ const CONTRACTION_FILES: [&str; 4] = [
 fn contraction_resumes_after_kill() {
     let base = scratch("contraction-resume");
     kill_and_resume(&base, &CONTRACTION, 120, 20, &CONTRACTION_FILES);
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -93,6 +99,9 @@ fn contraction_shards_merge_into_the_unsharded_output() {
     // Merging into one of the shard folders is refused.
     let o = verify(&["merge", &dir("s0"), &dir("s1"), "--out", &dir("s0")]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -172,6 +181,9 @@ fn a_changed_spectrum_file_is_refused_by_resume_merge_and_rerun() {
         verify(&["run", json.to_str().unwrap(), "--out", &dir("rerun2")]),
         "run",
     );
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -256,6 +268,9 @@ fn damaged_checkpoints_are_refused_by_resume_and_merge() {
     let o = verify(&["merge", &dir("s0"), &dir("s1"), "--out", &dir("m")]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("does not belong"), "{}", stderr(&o));
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -316,6 +331,9 @@ fn a_second_run_into_a_busy_folder_is_refused() {
         "{}",
         stderr(&third)
     );
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -339,5 +357,8 @@ fn ctrl_c_says_resume_continues_and_releases_the_folder() {
     assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
     let o = verify(&[&sweep[..], &["--out", out.to_str().unwrap(), "--resume"]].concat());
     assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }

@@ -80,21 +80,27 @@ fn one_figure_per_swept_axis_with_curves_points_and_labels() {
             .map(|n| n.attribute("stroke").unwrap())
             .collect();
         assert_eq!(colours.len(), n_series, "{axis}: distinct colours");
-        // Markers: SGD circles and KFAC triangles (plus one of each in the legend per series).
+        // Markers: one filled marker per simulated point and one per legend entry; the j-th
+        // value of the other axis has the j-th shape for both methods (circle first).
+        let filled = |n: &roxmltree::Node| {
+            n.attribute("fill")
+                .is_some_and(|f| f != "none" && f != "#FFFFFF")
+        };
         let circles = doc
             .descendants()
-            .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("5"))
+            .filter(|n| n.has_tag_name("circle") && filled(n))
             .count();
-        let triangles = doc
+        let polygons = doc
             .descendants()
-            .filter(|n| n.has_tag_name("polygon"))
+            .filter(|n| n.has_tag_name("polygon") && filled(n))
             .count();
-        let per_method = n_series / 2 * (points_per_series + 1);
+        let per_series = points_per_series + 1;
         assert_eq!(
-            (circles, triangles),
-            (per_method, per_method),
+            (circles, circles + polygons),
+            (2 * per_series, n_series * per_series),
             "{axis}: markers"
         );
+        assert_clean(&svg);
     }
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
@@ -107,6 +113,9 @@ fn one_figure_per_swept_axis_with_curves_points_and_labels() {
             && report.contains("--d 60 --trials 4 --level direction --methods sgd,kfac --seed 0"),
         "report lacks the command: {report}"
     );
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -136,6 +145,9 @@ fn a_single_point_has_no_figure_but_theory_only_has_curves() {
         0,
         "no markers without simulation"
     );
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -180,6 +192,9 @@ fn a_dimension_sweep_adds_the_finite_size_figure() {
     // The main results hold every d.
     let rows = std::fs::read_to_string(out.join("single_index.csv")).unwrap();
     assert_eq!(rows.lines().count(), 1 + 2 * 3);
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -216,6 +231,9 @@ fn spike_check_shows_the_remainder_shrinking() {
     let o = verify(&["spike", "--d", "100", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--d"));
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -306,6 +324,9 @@ fn phase_diagram_has_cells_checks_and_files() {
         !t.iter().any(|s| s.starts_with("-0.") && s.len() == 6),
         "{t:?}"
     );
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -349,6 +370,9 @@ fn a_lambda_sweep_adds_the_lambda_figure() {
     // The κ figure shows the first λ only, and says so.
     let kappa_svg = std::fs::read_to_string(out.join("single_index_kappa.svg")).unwrap();
     assert!(kappa_svg.contains("λ = 0.01 (first of 0.01,0.1,1)"));
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -386,5 +410,8 @@ fn a_file_spectrum_caption_shows_the_file_name() {
         csv.contains(&eigs.display().to_string()),
         "the CSV keeps the path"
     );
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }

@@ -92,6 +92,9 @@ fn head_to_head_writes_the_long_form_and_the_figures() {
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -139,6 +142,9 @@ fn sweeps_settings_and_batch_norm_variants_run() {
     for m in ["amgd", "amgd-bn", "amgd-whiten", "kfac"] {
         assert!(csv.contains(&format!("gaussian-low,{m},")), "{m}");
     }
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -171,6 +177,9 @@ fn same_seed_same_bytes_on_any_thread_count_and_any_setting_subset() {
         .filter(|l| l.starts_with("gaussian-low"))
         .collect();
     assert_eq!(format!("{header}\n{}\n", subset.join("\n")), alone);
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -212,6 +221,9 @@ fn bad_input_names_the_flag() {
         let o = verify(&a);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
+    }
+    if out.exists() {
+        assert_clean_figures(&out);
     }
     std::fs::remove_dir_all(out).ok();
 }
@@ -279,6 +291,9 @@ fn contraction_rates_match_their_theory_and_reject_a_wrong_exponent() {
         }
     }
     assert!(out.join("contraction.svg").exists());
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -318,6 +333,9 @@ fn result_files_and_experiment_files_rerun() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(base.join("rates/contraction.csv").exists());
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -364,6 +382,9 @@ fn replicates_extend_the_single_run() {
             "{s}"
         );
     }
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -389,6 +410,9 @@ fn json_stdout_is_the_long_form() {
         "diverged",
     ] {
         assert!(rows[0].get(key).is_some(), "{key}");
+    }
+    if out.exists() {
+        assert_clean_figures(&out);
     }
     std::fs::remove_dir_all(out).ok();
 }

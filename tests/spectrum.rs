@@ -60,6 +60,9 @@ fn sampled_spectra_match_the_limit_for_every_family() {
             assert!(svg.contains("Silverstein limit") && svg.contains("KS distance"));
         }
     }
+    if base.exists() {
+        assert_clean_figures(&base);
+    }
     std::fs::remove_dir_all(base).ok();
 }
 
@@ -77,6 +80,9 @@ fn bad_spectrum_input_exits_2() {
         let o = verify(&a);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(flag), "{args:?}: {}", stderr(&o));
+    }
+    if out.exists() {
+        assert_clean_figures(&out);
     }
     std::fs::remove_dir_all(out).ok();
 }
@@ -109,6 +115,9 @@ fn kappa_one_families_are_the_identity() {
         // One sample at d = 300: the KS distance to the true limit is a few 1/d.
         assert!(ks < 10.0 / 300.0, "{family}: KS {ks}");
     }
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }
 
@@ -139,5 +148,8 @@ fn the_histogram_resolves_both_bulks_and_the_gap() {
             && edge(b, "sample_density") == 0.0),
         "no empty bin in the gap"
     );
+    if out.exists() {
+        assert_clean_figures(&out);
+    }
     std::fs::remove_dir_all(out).ok();
 }

@@ -152,7 +152,7 @@ fn axis_series<C: Check>(
                 } else {
                     format!("{} ({})", quantities[*k], fixed_text.join(", "))
                 },
-                marker: *k,
+                style: reports::Style::nth(*k),
                 theory: dense_theory(c, &Params(mine[0].params.clone()), axis, lo, hi, log, *k),
                 sims: mine
                     .iter()

@@ -338,6 +338,26 @@ fn fitted_slopes(rows: &[RateRow]) -> Vec<(&'static str, f64, f64)> {
     out
 }
 
+/// A series' legend name: the method, and κ(Σ) for AMGD's per-κ(Σ) curves.
+fn series_name(m: &str, kappa_sigma: Option<f64>) -> String {
+    match m {
+        "kfac" => "KFAC (η_F = η)".to_string(),
+        "kfac-etaf1" => "KFAC (η_F = 1)".to_string(),
+        "dfw" => "DFW".to_string(),
+        _ => format!("AMGD, κ(Σ) = {}", kappa_sigma.unwrap_or(f64::NAN)),
+    }
+}
+
+/// A method's look in the contraction figure: its palette style, AMGD's per-κ(Σ) curves as the
+/// `variant` (j, n) of it.
+fn contraction_style(m: &str, i: usize, variant: Option<(usize, usize)>) -> reports::Style {
+    let base = reports::method_style(m).unwrap_or(reports::Style::nth(i));
+    match variant {
+        Some((j, n)) => base.variant(j, n),
+        None => base,
+    }
+}
+
 /// 1 − rate against κ(F*) on log-log axes: measured markers, theory lines; KFAC and DFW pooled
 /// over κ(Σ) (their rates do not depend on it), AMGD one series per κ(Σ).
 fn contraction_figure(
@@ -354,7 +374,10 @@ fn contraction_figure(
             groups.push(key);
         }
     }
+    let amgd_count = groups.iter().filter(|g| g.1.is_some()).count();
     for (i, (m, ks)) in groups.iter().enumerate() {
+        // AMGD's curves per κ(Σ) in AMGD's hue, lighter to darker as κ(Σ) grows.
+        let amgd_index = groups[..i].iter().filter(|g| g.1.is_some()).count();
         let mine: Vec<&RateRow> = rows
             .iter()
             .filter(|r| r.method == *m && ks.is_none_or(|k| r.kappa_sigma == k))
@@ -373,18 +396,13 @@ fn contraction_figure(
             .filter(|s| s.0 == *m && ks.is_none_or(|k| s.1 == k))
             .map(|s| s.2)
             .next();
-        let name = match *m {
-            "kfac" => "KFAC (η_F = η)".to_string(),
-            "kfac-etaf1" => "KFAC (η_F = 1)".to_string(),
-            "dfw" => "DFW".to_string(),
-            _ => format!("AMGD, κ(Σ) = {}", ks.unwrap_or(f64::NAN)),
-        };
+        let name = series_name(m, *ks);
         series.push(reports::Series {
             label: match slope {
                 Some(s) if *m != "kfac" && *m != "kfac-etaf1" => format!("{name}: slope {s:.2}"),
                 _ => name,
             },
-            marker: i,
+            style: contraction_style(m, i, ks.map(|_| (amgd_index, amgd_count))),
             theory,
             sims: mine
                 .iter()

@@ -148,7 +148,7 @@ pub fn series(
     points: &[AtD],
     e: &ExtrapolatedRow,
     label: String,
-    marker: usize,
+    style: reports::Style,
 ) -> reports::Series {
     let group: Vec<&AtD> = points
         .iter()
@@ -174,7 +174,7 @@ pub fn series(
     });
     reports::Series {
         label,
-        marker,
+        style,
         theory: vec![(0.0, e.rho_theory), (x_max, e.rho_theory)],
         sims,
         fit: Some(vec![(0.0, e.rho_inf), (x_max, e.rho_inf + e.slope * x_max)]),

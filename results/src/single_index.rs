@@ -678,6 +678,14 @@ fn method_short(method: OneStep) -> &'static str {
 }
 
 /// The legend name of a method, with where its formula comes from (or that it has none).
+/// The method's look in every figure (the palette in docs/figures.md), as variant `j` of `n`
+/// when its curves are shown at several values of another parameter.
+fn method_look(method: OneStep, j: usize, n: usize) -> reports::Style {
+    reports::method_style(method.name())
+        .unwrap_or(reports::Style::nth(0))
+        .variant(j, n)
+}
+
 fn method_label(method: OneStep, level: Level) -> &'static str {
     let simulated = !sims::single_index::has_theory(method, level);
     match method {
@@ -808,8 +816,8 @@ fn lambda_series(
         })
         .collect();
     let mut series = Vec::new();
-    for (k, &method) in model.methods.iter().enumerate() {
-        for (&(kappa, psi), (grid, limits)) in shown.iter().zip(&grids) {
+    for &method in &model.methods {
+        for (j, (&(kappa, psi), (grid, limits))) in shown.iter().zip(&grids).enumerate() {
             let theory = theory_curve(model, method, &xs, grid, limits);
             let sims = rows
                 .iter()
@@ -836,7 +844,7 @@ fn lambda_series(
             };
             series.push(reports::Series {
                 label: format!("{}{which}", method_label(method, model.level)),
-                marker: k,
+                style: method_look(method, j, shown.len()),
                 theory,
                 sims,
                 fit: None,
@@ -1012,8 +1020,8 @@ fn axis_series(
     let limits: Vec<Vec<Option<theory::SingleIndexLimits>>> =
         grids.iter().map(|g| curve_limits(model, g)).collect();
     let mut series = Vec::new();
-    for (k, &method) in model.methods.iter().enumerate() {
-        for ((&o, grid), limits) in shown.iter().zip(&grids).zip(&limits) {
+    for &method in &model.methods {
+        for (j, ((&o, grid), limits)) in shown.iter().zip(&grids).zip(&limits).enumerate() {
             let sims = rows
                 .iter()
                 .filter(|r| {
@@ -1038,7 +1046,7 @@ fn axis_series(
             };
             series.push(reports::Series {
                 label,
-                marker: k,
+                style: method_look(method, j, shown.len()),
                 theory: theory_curve(model, method, &xs, grid, limits),
                 sims,
                 fit: None,
@@ -1163,6 +1171,8 @@ struct FiniteSizeRow {
     se: f64,
     /// Least-squares slope of log |error| on log d for this (method, κ, ψ).
     slope: f64,
+    /// Its standard error, propagated from the points' SEs (large at the noise floor).
+    slope_se: f64,
 }
 
 /// One (method, κ, ψ) series of the finite-size figure: (d, |ρ̄_sim − ρ_theory|, SE) sorted by
@@ -1187,6 +1197,36 @@ fn finite_size_points(
     (pts, PowerLaw::fit(&usable))
 }
 
+/// One (method, κ, ψ) of the finite-size figure: |error| ± 2 SE at each d and the fitted power
+/// law (drawn through the geometric means of the points).
+fn finite_size_series(
+    label: String,
+    style: reports::Style,
+    pts: &[(usize, f64, f64)],
+    fit: &PowerLaw,
+) -> reports::Series {
+    reports::Series {
+        label,
+        style,
+        theory: Vec::new(),
+        sims: pts
+            .iter()
+            .filter(|p| p.1 > 0.0)
+            .map(|p| reports::SimPoint {
+                x: p.0 as f64,
+                mean: p.1,
+                half_width: 2.0 * p.2,
+                mark: reports::Mark::Agree,
+            })
+            .collect(),
+        fit: Some(
+            pts.iter()
+                .map(|p| (p.0 as f64, fit.at(p.0 as f64)))
+                .collect(),
+        ),
+    }
+}
+
 /// `single_index_finite_size.svg` and `finite_size.csv`: how fast the simulation approaches the
 /// formula, |ρ̄_sim − ρ_theory| against d on log-log axes, with the fitted power-law slope.
 fn write_finite_size(
@@ -1198,10 +1238,16 @@ fn write_finite_size(
     let (combos, shown) = kappa_psi_combos(a, model);
     let mut table = Vec::new();
     let mut series = Vec::new();
-    for (k, &method) in model.methods.iter().enumerate() {
+    for &method in &model.methods {
         for &(kappa, psi) in &combos {
             let (pts, fit) = finite_size_points(rows, method, kappa, psi);
             let slope = fit.map_or(f64::NAN, |f| f.slope);
+            let positive: Vec<(f64, f64, f64)> = pts
+                .iter()
+                .filter(|p| p.1 > 0.0)
+                .map(|p| (p.0 as f64, p.1, p.2))
+                .collect();
+            let slope_se = fit.map_or(f64::NAN, |_| PowerLaw::slope_se(&positive));
             table.extend(pts.iter().map(|p| FiniteSizeRow {
                 method: method.name(),
                 kappa,
@@ -1210,37 +1256,25 @@ fn write_finite_size(
                 abs_error: p.1,
                 se: p.2,
                 slope,
+                slope_se,
             }));
             let Some(fit) = fit.filter(|f| f.slope.is_finite() && shown.contains(&(kappa, psi)))
             else {
                 continue;
             };
+            let j = shown.iter().position(|c| *c == (kappa, psi)).unwrap_or(0);
             let which = if shown.len() > 1 {
                 format!(", κ = {kappa}, ψ = {psi}")
             } else {
                 String::new()
             };
-            series.push(reports::Series {
-                label: format!("{}{which}: slope {slope:.2}", method_short(method)),
-                marker: k,
-                theory: Vec::new(),
-                sims: pts
-                    .iter()
-                    .filter(|p| p.1 > 0.0)
-                    .map(|p| reports::SimPoint {
-                        x: p.0 as f64,
-                        mean: p.1,
-                        half_width: 2.0 * p.2,
-                        mark: reports::Mark::Agree,
-                    })
-                    .collect(),
-                // The fitted line through the geometric means of the points.
-                fit: Some(
-                    pts.iter()
-                        .map(|p| (p.0 as f64, fit.at(p.0 as f64)))
-                        .collect(),
-                ),
-            });
+            let label = format!(
+                "{}{which}: slope {slope:.2} ± {:.2}",
+                method_short(method),
+                2.0 * slope_se
+            );
+            let style = method_look(method, j, shown.len());
+            series.push(finite_size_series(label, style, &pts, &fit));
         }
     }
     reports::write_csv(&a.out.join("finite_size.csv"), &table)?;
@@ -1259,7 +1293,7 @@ fn write_finite_size(
         log_x: true,
         log_y: true,
         series,
-        bar_meaning: "± 2 SE".into(),
+        bar_meaning: "± 2 SE; slopes ± 2 SE".into(),
         line_meaning: "theory (limit formula)".into(),
         x_ticks: if a.d.values.len() <= 10 {
             a.d.values.iter().map(|&d| d as f64).collect()
@@ -1308,7 +1342,10 @@ fn write_extrapolation(
         .enumerate()
         .map(|(i, x)| {
             let label = format!("{}, κ = {}, ψ = {}", x.method, x.kappa, x.psi);
-            crate::extrapolation::series(&points, x, label, i)
+            let style = reports::method_style(x.method)
+                .map(|s| s.variant(i, shown.len()))
+                .unwrap_or(reports::Style::nth(i));
+            crate::extrapolation::series(&points, x, label, style)
         })
         .collect();
     let fig = reports::Figure {

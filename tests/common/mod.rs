@@ -107,3 +107,29 @@ pub fn kill_and_resume(base: &Path, args: &[&str], units: usize, kill_at: usize,
     assert_same(files, &whole, &cut);
     assert!(cut.join("units.jsonl").exists() && !log.exists());
 }
+
+/// The figure has none of the problems `reports::inspect::check_svg` looks for (text off the
+/// canvas, markers outside the plot, curves leaving it, a series drawn over another).
+#[allow(dead_code)]
+pub fn assert_clean(svg: &str) {
+    let problems = reports::inspect::check_svg(svg);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every SVG under `dir` (recursively) is clean; returns how many were checked.
+#[allow(dead_code)]
+pub fn assert_clean_figures(dir: &Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            n += assert_clean_figures(&p);
+        } else if p.extension().is_some_and(|e| e == "svg") {
+            let svg = std::fs::read_to_string(&p).unwrap();
+            let problems = reports::inspect::check_svg(&svg);
+            assert!(problems.is_empty(), "{}: {problems:#?}", p.display());
+            n += 1;
+        }
+    }
+    n
+}
