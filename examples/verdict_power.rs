@@ -48,6 +48,7 @@ fn main() {
         noise: 0.1,
         level: Level::Direction,
         allowance_scale: 1.0,
+        alignment: sims::Alignment::Euclidean,
         methods: sims::PAPER_METHODS.to_vec(),
     };
     let mut rates = Vec::new();

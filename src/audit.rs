@@ -96,6 +96,7 @@ pub fn run(a: &AuditArgs) -> Result<Outcome, CliError> {
     let spectrum = a.out.join("audit_spectrum.txt");
     reports::write_atomic(&spectrum, spectrum_text(a.seed).as_bytes())?;
     let space = sims::SingleIndexSpace {
+        alignment: a.alignment.model(),
         spectrum_file: Some(spectrum.canonicalize().map_err(|source| {
             CliError::Report(reports::ReportError::Io {
                 path: spectrum.clone(),
@@ -173,8 +174,12 @@ fn report(a: &AuditArgs, rows: &[AuditRow], outcome: Outcome) -> reports::RunRep
             a.max_trials,
             a.alpha,
             a.margin,
-            a.wrong.map_or(String::new(), |w| format!(" --wrong {w:?}"))
-        ),
+            a.wrong.map_or(String::new(), |w| format!(" --wrong {w:?}")),
+        ) + if a.alignment == crate::cli::AlignmentArg::Sigma {
+            " --alignment sigma"
+        } else {
+            ""
+        },
         verdict: outcome.as_str().to_uppercase(),
         config: vec![
             ("configurations".into(), a.configs.to_string()),

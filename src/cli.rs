@@ -602,6 +602,25 @@ fn spectrum(s: &str) -> Result<SpectrumFamily, String> {
     SpectrumFamily::parse(s).map_err(|e| e.to_string())
 }
 
+/// Which alignment of the learned direction with β* is measured and predicted.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlignmentArg {
+    /// |cos(β̂, β*)|.
+    Euclidean,
+    /// |β̂ᵀΣβ*| / (‖Σ^{1/2}β̂‖ ‖Σ^{1/2}β*‖).
+    Sigma,
+}
+
+impl AlignmentArg {
+    /// The simulation's alignment.
+    pub fn model(self) -> sims::Alignment {
+        match self {
+            AlignmentArg::Euclidean => sims::Alignment::Euclidean,
+            AlignmentArg::Sigma => sims::Alignment::Sigma,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LevelArg {
     /// β̂_SGD = Xᵀy/n and β̂_KFAC = ridge, directly.
@@ -657,6 +676,11 @@ pub struct SingleIndexArgs {
     /// Simulation level.
     #[arg(long, value_enum, default_value = "network")]
     pub level: LevelArg,
+    /// The alignment measured and predicted: `euclidean` |cos(β̂, β*)| (the paper's), or `sigma`
+    /// |β̂ᵀΣβ*| / (‖Σ^{1/2}β̂‖ ‖Σ^{1/2}β*‖), what a readout on the data sees
+    /// (docs/sigma-alignment.md).
+    #[arg(long, value_enum, default_value = "euclidean")]
+    pub alignment: AlignmentArg,
     /// One-step updates to compare, comma-separated, or `all`: sgd, kfac (the paper's), sqrt-kfac,
     /// whiten, batch-norm, adam, shampoo, muon (docs/one-step-methods.md; rows without a derived
     /// formula are simulated and reported but not judged). Differences are against the first.
@@ -743,6 +767,9 @@ pub struct AuditArgs {
     /// Replace one formula by a deliberately wrong variant (the audit must then disagree).
     #[arg(long, value_enum)]
     pub wrong: Option<WrongFormula>,
+    /// The alignment every configuration measures and predicts (as single-index --alignment).
+    #[arg(long, value_enum, default_value = "euclidean")]
+    pub alignment: AlignmentArg,
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "out/audit")]
     pub out: PathBuf,

@@ -155,6 +155,7 @@ pub fn setup(a: &SingleIndexArgs) -> Result<(SingleIndexModel, Vec<SingleIndexPo
         noise: a.noise,
         level: level(a.level),
         allowance_scale: a.allowance_scale,
+        alignment: a.alignment.model(),
         methods: a.methods.methods.clone(),
     };
     check_output_size(a)?;
@@ -241,6 +242,9 @@ pub fn canonical_argv(a: &SingleIndexArgs) -> Vec<String> {
     ] {
         v.push(k.into());
         v.push(val);
+    }
+    if a.alignment == crate::cli::AlignmentArg::Sigma {
+        v.extend(["--alignment".into(), "sigma".into()]);
     }
     if a.theory_only {
         v.push("--theory-only".into());

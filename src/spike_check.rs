@@ -70,6 +70,7 @@ pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliEr
         noise: a.noise,
         level: Level::Network,
         allowance_scale: 1.0,
+        alignment: sims::Alignment::Euclidean,
         methods: sims::PAPER_METHODS.to_vec(),
     };
     let mut ds = a.d.values.clone();

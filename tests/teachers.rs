@@ -40,6 +40,7 @@ fn model(teacher: Activation, family: SpectrumFamily, level: Level, psi: f64) ->
         noise: 0.1,
         level,
         allowance_scale: 1.0,
+        alignment: sims::Alignment::Euclidean,
         methods,
     }
 }

@@ -22,6 +22,7 @@ fn default_model() -> SingleIndexModel {
         noise: 0.1,
         level: Level::Network,
         allowance_scale: 1.0,
+        alignment: sims::Alignment::Euclidean,
         methods: sims::PAPER_METHODS.to_vec(),
     }
 }

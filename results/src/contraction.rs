@@ -156,6 +156,49 @@ fn contraction_rows(
     Ok(rows)
 }
 
+/// report.md of a contraction run.
+fn contraction_report(
+    a: &ContractionSettings,
+    verdict: &str,
+    slopes: &[(&str, f64, f64)],
+    table_rows: Vec<Vec<String>>,
+) -> reports::RunReport {
+    let notes = slopes
+        .iter()
+        .map(|(m, ks, s)| format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}"))
+        .collect();
+    reports::RunReport {
+        title: "verify linear-rep contraction".into(),
+        command: shell_line(&a.command),
+        verdict: verdict.to_uppercase(),
+        config: vec![
+            ("lr".into(), a.lr.to_string()),
+            ("delta".into(), a.delta.to_string()),
+            ("max iterations".into(), a.max_iter.to_string()),
+            (
+                "dims".into(),
+                format!("d_x = {}, d_y = {}, k = {}", a.dims.dx, a.dims.dy, a.dims.k),
+            ),
+            ("seed".into(), a.seed.to_string()),
+        ],
+        table_header: [
+            "method",
+            "κ(F*)",
+            "κ(Σ)",
+            "rate",
+            "theory",
+            "iterations",
+            "verdict",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        table_rows,
+        figures: vec!["contraction.svg".into()],
+        notes,
+    }
+}
+
 /// From the unit values (all units in grid order) to rows, verdict, files and standard output;
 /// shared by a whole run, a resumed run and `verify merge`.
 pub fn contraction_finish(
@@ -168,7 +211,6 @@ pub fn contraction_finish(
     let slopes = fitted_slopes(&rows);
     let outcome = sims::Outcome::of_run(rows.iter().map(|r| r.verdict));
     let verdict = outcome.as_str();
-    let argv = a.command.clone();
     let table_rows = contraction_table(&rows);
     harness::publish::<_, HarnessError>(&a.out, harness::Checkpoint::Finished, |dir| {
         reports::write_csv(&dir.join("contraction.csv"), &rows)?;
@@ -178,44 +220,9 @@ pub fn contraction_finish(
         )?;
         let fig = contraction_figure(a, &rows, &slopes);
         reports::write_svg(&dir.join("contraction.svg"), &fig)?;
-        let notes = slopes
-            .iter()
-            .map(|(m, ks, s)| {
-                format!("{m}, κ(Σ) = {ks}: log-log slope of 1 − rate on κ(F*) = {s:.3}")
-            })
-            .collect();
         reports::write_markdown(
             &dir.join("report.md"),
-            &reports::RunReport {
-                title: "verify linear-rep contraction".into(),
-                command: shell_line(&argv),
-                verdict: verdict.to_uppercase(),
-                config: vec![
-                    ("lr".into(), a.lr.to_string()),
-                    ("delta".into(), a.delta.to_string()),
-                    ("max iterations".into(), a.max_iter.to_string()),
-                    (
-                        "dims".into(),
-                        format!("d_x = {}, d_y = {}, k = {}", a.dims.dx, a.dims.dy, a.dims.k),
-                    ),
-                    ("seed".into(), a.seed.to_string()),
-                ],
-                table_header: [
-                    "method",
-                    "κ(F*)",
-                    "κ(Σ)",
-                    "rate",
-                    "theory",
-                    "iterations",
-                    "verdict",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-                table_rows: table_rows.clone(),
-                figures: vec!["contraction.svg".into()],
-                notes,
-            },
+            &contraction_report(a, verdict, &slopes, table_rows.clone()),
         )?;
         Ok(())
     })?;

@@ -434,7 +434,7 @@ fn write_result_set(
     remove_stale_outputs(a, &figures, file.extrapolation.is_some())?;
     reports::write_markdown(
         &a.out.join("report.md"),
-        &run_report(a, &a.command, file.verdict, rows, figures),
+        &run_report(a, model, file.verdict, rows, figures),
     )
     .map_err(Into::into)
 }
@@ -677,7 +677,26 @@ fn method_short(method: OneStep) -> &'static str {
     }
 }
 
-/// The legend name of a method, with where its formula comes from (or that it has none).
+/// The legend name of a method: with its lemma for the Euclidean alignment; with the Σ-weighted
+/// one every formula is from docs/sigma-alignment.md.
+fn series_label(model: &SingleIndexModel, method: OneStep) -> String {
+    match model.alignment {
+        sims::Alignment::Euclidean => method_label(method, model.level).to_string(),
+        sims::Alignment::Sigma if sims::single_index::has_theory(method, model.level) => {
+            format!("{} (ρ_Σ formula)", method_short(method))
+        }
+        sims::Alignment::Sigma => format!("{} (simulation only)", method_short(method)),
+    }
+}
+
+/// What ρ is: the Euclidean |cos(β̂, β*)| or the Σ-weighted alignment (docs/sigma-alignment.md).
+fn alignment_label(model: &SingleIndexModel) -> &'static str {
+    match model.alignment {
+        sims::Alignment::Euclidean => "|cos(β̂, β*)|",
+        sims::Alignment::Sigma => "ρ_Σ = |β̂ᵀΣβ*| / (‖Σ^½β̂‖ ‖Σ^½β*‖)",
+    }
+}
+
 /// The method's look in every figure (the palette in docs/figures.md), as variant `j` of `n`
 /// when its curves are shown at several values of another parameter.
 fn method_look(method: OneStep, j: usize, n: usize) -> reports::Style {
@@ -686,6 +705,7 @@ fn method_look(method: OneStep, j: usize, n: usize) -> reports::Style {
         .variant(j, n)
 }
 
+/// The legend name of a method, with where its formula comes from (or that it has none).
 fn method_label(method: OneStep, level: Level) -> &'static str {
     let simulated = !sims::single_index::has_theory(method, level);
     match method {
@@ -843,7 +863,7 @@ fn lambda_series(
                 String::new()
             };
             series.push(reports::Series {
-                label: format!("{}{which}", method_label(method, model.level)),
+                label: format!("{}{which}", series_label(model, method)),
                 style: method_look(method, j, shown.len()),
                 theory,
                 sims,
@@ -876,7 +896,7 @@ fn write_lambda_sweep(
         title: "Learned direction vs the KFAC ridge λ".into(),
         caption: cap,
         x_label: "λ (log scale; SGD does not use it)".into(),
-        y_label: "|cos(β̂, β*)|".into(),
+        y_label: alignment_label(model).into(),
         log_x: true,
         log_y: false,
         series,
@@ -1040,9 +1060,9 @@ fn axis_series(
                 })
                 .collect();
             let label = if shown.len() > 1 {
-                format!("{}, {other_sym} = {o}", method_label(method, model.level))
+                format!("{}, {other_sym} = {o}", series_label(model, method))
             } else {
-                method_label(method, model.level).to_string()
+                series_label(model, method).to_string()
             };
             series.push(reports::Series {
                 label,
@@ -1098,7 +1118,7 @@ fn axis_figure(
         } else {
             "ψ = n/d (log scale)".into()
         },
-        y_label: "|cos(β̂, β*)|".into(),
+        y_label: alignment_label(model).into(),
         log_x: log,
         log_y: false,
         series,
@@ -1448,21 +1468,21 @@ fn report_table(rows: &[Row]) -> Vec<Vec<String>> {
 
 fn run_report(
     a: &Settings,
-    argv: &[String],
+    model: &SingleIndexModel,
     verdict: &str,
     rows: &[Row],
     figures: Vec<String>,
 ) -> reports::RunReport {
     reports::RunReport {
         title: "verify single-index".into(),
-        command: shell_line(argv),
+        command: shell_line(&a.command),
         verdict: verdict.to_uppercase(),
         config: report_config(a, rows),
         table_header: ["κ", "ψ", "method", "ρ theory", "ρ sim", "SE", "z", "verdict"].iter().map(|s| s.to_string()).collect(),
         table_rows: report_table(rows),
         figures,
         notes: vec![
-            format!("ρ = |cos(β̂, β*)|; z = (ρ̄_sim − ρ_theory)/SE. {} (b: the finite-size allowance; docs/verdict.md)", harness::VERDICT_NOTE),
+            format!("ρ = {}; z = (ρ̄_sim − ρ_theory)/SE. {} (b: the finite-size allowance; docs/verdict.md)", alignment_label(model), harness::VERDICT_NOTE),
             if rows.len() > REPORT_ROWS {
                 format!("The table shows the first {REPORT_ROWS} of {} rows; single_index.csv and single_index.json have them all.", rows.len())
             } else {

@@ -166,6 +166,7 @@ fn theory_grid(c: &mut Criterion) {
         noise: 0.1,
         level: Level::Direction,
         allowance_scale: 1.0,
+        alignment: sims::Alignment::Euclidean,
         methods: sims::PAPER_METHODS.to_vec(),
     };
     let points: Vec<SingleIndexPoint> = (0..200)

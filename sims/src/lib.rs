@@ -22,7 +22,7 @@ pub use experiment::{
 };
 pub use one_step::{OneStep, PAPER_METHODS};
 pub use rng::{unit_rng, UnitRng};
-pub use single_index::{Level, SingleIndexModel, SingleIndexPoint};
+pub use single_index::{Alignment, Level, SingleIndexModel, SingleIndexPoint};
 pub use space::{ParameterSpace, SingleIndexSpace};
 pub use stats::Summary;
 pub use verdict::{Margin, Outcome, Verdict};

@@ -100,6 +100,47 @@ pub fn stats_of(pb: &Problem, par: Par) -> crate::direction_stats::DirectionStat
     }
 }
 
+/// Which alignment between a learned direction and β* is measured (and predicted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Alignment {
+    /// ρ = |⟨u, β*⟩| / (‖u‖ ‖β*‖), the paper's measure.
+    #[default]
+    Euclidean,
+    /// ρ_Σ = |uᵀΣβ*| / (‖Σ^{1/2}u‖ ‖Σ^{1/2}β*‖): the alignment a readout on x ~ N(0, Σ) sees
+    /// (docs/sigma-alignment.md).
+    Sigma,
+}
+
+impl Alignment {
+    /// `euclidean` or `sigma`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alignment::Euclidean => "euclidean",
+            Alignment::Sigma => "sigma",
+        }
+    }
+}
+
+/// The alignment of u with β*: Euclidean without `sigma`, else Σ-weighted with Σ =
+/// diag(`sigma`) (the eigenvalues, in the coordinates of u and β*).
+pub fn alignment(u: &[f64], beta: &[f64], sigma: Option<&[f64]>) -> f64 {
+    let Some(t) = sigma else {
+        return correlation(u, beta);
+    };
+    let (mut ub, mut uu, mut bb) = (0.0, 0.0, 0.0);
+    for ((&ui, &bi), &ti) in u.iter().zip(beta).zip(t) {
+        ub += ti * ui * bi;
+        uu += ti * ui * ui;
+        bb += ti * bi * bi;
+    }
+    let den = uu.sqrt() * bb.sqrt();
+    if den > 0.0 {
+        (ub.abs() / den).min(1.0)
+    } else {
+        0.0
+    }
+}
+
 /// ρ(u) = |⟨u, β*⟩| / (‖u‖ ‖β*‖).
 pub fn correlation(u: &[f64], beta: &[f64]) -> f64 {
     let den = norm(u) * norm(beta);
@@ -279,6 +320,18 @@ pub fn direction_trial_from_stats(
     methods: &[OneStep],
     par: Par,
 ) -> Result<Vec<f64>, SimError> {
+    direction_trial_aligned(st, lambda, methods, None, par)
+}
+
+/// As [`direction_trial_from_stats`], each direction's alignment measured as [`alignment`] does
+/// (Σ-weighted with the eigenvalues `sigma`).
+pub fn direction_trial_aligned(
+    st: &crate::direction_stats::DirectionStats,
+    lambda: f64,
+    methods: &[OneStep],
+    sigma: Option<&[f64]>,
+    par: Par,
+) -> Result<Vec<f64>, SimError> {
     if st.labels_all_zero {
         return Ok(vec![0.0; methods.len()]);
     }
@@ -307,7 +360,7 @@ pub fn direction_trial_from_stats(
                 OneStep::Shampoo => shampoo(gm.as_ref(), par)?,
                 OneStep::Muon => muon(gm.as_ref(), par)?,
             };
-            Ok(correlation(dir.col_as_slice(0), &st.beta))
+            Ok(alignment(dir.col_as_slice(0), &st.beta, sigma))
         })
         .collect()
 }
@@ -441,6 +494,19 @@ pub fn network_trial(
     rng: &mut UnitRng,
     par: Par,
 ) -> Result<Vec<f64>, SimError> {
+    network_trial_aligned(pb, (student, width), lambda, methods, None, rng, par)
+}
+
+/// As [`network_trial`], each learned direction's alignment measured as [`alignment`] does.
+pub fn network_trial_aligned(
+    pb: &Problem,
+    (student, width): (&Activation, usize),
+    lambda: f64,
+    methods: &[OneStep],
+    sigma: Option<&[f64]>,
+    rng: &mut UnitRng,
+    par: Par,
+) -> Result<Vec<f64>, SimError> {
     let (n, d) = (pb.x.nrows(), pb.x.ncols());
     let w = draw_first_layer(d, width / 2, rng);
     let at = one_step_update_with(pb.x.as_ref(), &pb.y, w.as_ref(), student, par);
@@ -476,7 +542,7 @@ pub fn network_trial(
                 OneStep::Muon => muon(at.as_ref(), par)?,
             };
             let v = top_left_singular_vector(update.as_ref(), &g, par)?;
-            Ok(correlation(&v, &pb.beta))
+            Ok(alignment(&v, &pb.beta, sigma))
         })
         .collect()
 }
@@ -503,6 +569,8 @@ pub struct SingleIndexModel {
     pub allowance_scale: f64,
     /// The compared one-step updates ([`crate::PAPER_METHODS`] by default).
     pub methods: Vec<OneStep>,
+    /// The alignment measured and predicted (Euclidean: the paper's ρ).
+    pub alignment: Alignment,
 }
 
 /// A grid point of the single-index sweep.
@@ -690,28 +758,62 @@ impl SingleIndexModel {
         if !has_theory(m, self.level) {
             return Ok(None);
         }
+        if self.alignment == Alignment::Sigma {
+            return self.sigma_theory(p, m).map(Some);
+        }
         let value = match m {
             OneStep::Sgd | OneStep::Shampoo | OneStep::Muon => l.rho_sgd,
             OneStep::Kfac => l.rho_kfac,
-            OneStep::SqrtKfac | OneStep::Whiten | OneStep::BatchNorm | OneStep::Adam => {
-                let h = self.spectrum(p).measure()?;
-                let mo = self.teacher.moments(h.tau1())?;
-                let params = SingleIndexParams {
-                    spectrum: &h,
-                    psi: p.psi,
-                    teacher: &self.teacher,
-                    noise: self.noise,
-                    lambda: p.lambda,
-                };
-                match m {
-                    OneStep::SqrtKfac => theory::rho_sqrt_kfac(&params, &mo)?,
-                    OneStep::Whiten => theory::rho_whitened(&params, &mo)?,
-                    OneStep::BatchNorm => theory::rho_batch_norm(&params, &mo)?,
-                    _ => theory::rho_adam_sign(&params, &mo)?,
-                }
-            }
+            OneStep::SqrtKfac | OneStep::Whiten | OneStep::BatchNorm | OneStep::Adam => self
+                .with_params(p, |params, mo| match m {
+                    OneStep::SqrtKfac => theory::rho_sqrt_kfac(params, mo),
+                    OneStep::Whiten => theory::rho_whitened(params, mo),
+                    OneStep::BatchNorm => theory::rho_batch_norm(params, mo),
+                    _ => theory::rho_adam_sign(params, mo),
+                })?,
         };
         Ok(Some(value))
+    }
+}
+
+impl SingleIndexModel {
+    /// Σ's eigenvalues at `p` when the alignment is Σ-weighted (None: Euclidean).
+    fn sigma_weights(&self, p: &SingleIndexPoint) -> Result<Option<Vec<f64>>, SimError> {
+        Ok(match self.alignment {
+            Alignment::Euclidean => None,
+            Alignment::Sigma => Some(self.sqrt_eigs(p)?.iter().map(|s| s * s).collect()),
+        })
+    }
+
+    /// `f` of the point's formula inputs: its spectrum's measure, ψ, the teacher, the noise, λ,
+    /// and the teacher's moments.
+    fn with_params<T>(
+        &self,
+        p: &SingleIndexPoint,
+        f: impl FnOnce(&SingleIndexParams, &theory::TeacherMoments) -> theory::Result<T>,
+    ) -> Result<T, SimError> {
+        let h = self.spectrum(p).measure()?;
+        let mo = self.teacher.moments(h.tau1())?;
+        let params = SingleIndexParams {
+            spectrum: &h,
+            psi: p.psi,
+            teacher: &self.teacher,
+            noise: self.noise,
+            lambda: p.lambda,
+        };
+        Ok(f(&params, &mo)?)
+    }
+
+    /// The limit of method `m`'s Σ-weighted alignment at `p` (theory::sigma_alignment).
+    fn sigma_theory(&self, p: &SingleIndexPoint, m: OneStep) -> Result<f64, SimError> {
+        self.with_params(p, |params, mo| match m {
+            OneStep::Sgd | OneStep::Shampoo | OneStep::Muon => theory::rho_sigma_sgd(params, mo),
+            OneStep::Kfac => theory::rho_sigma_kfac(params, mo),
+            OneStep::SqrtKfac => theory::rho_sigma_sqrt_kfac(params, mo),
+            OneStep::Whiten => theory::rho_sigma_whitened(params, mo),
+            OneStep::BatchNorm => theory::rho_sigma_batch_norm(params, mo),
+            OneStep::Adam => theory::rho_sigma_adam_sign(params, mo),
+        })
     }
 }
 
@@ -735,8 +837,13 @@ impl Model for SingleIndexModel {
             Level::Direction => String::new(),
             Level::Network => format!("|student={}|width={}", self.student, p.width),
         };
+        // Σ-weighted runs measure another quantity: their units never mix with Euclidean ones.
+        let align = match self.alignment {
+            Alignment::Euclidean => "",
+            Alignment::Sigma => "|alignment=sigma",
+        };
         format!(
-            "single-index|{}|{}|norm={}|kappa={:?}|psi={:?}|lambda={:?}|d={}|n={}|teacher={}|noise={:?}{net}",
+            "single-index|{}|{}|norm={}|kappa={:?}|psi={:?}|lambda={:?}|d={}|n={}|teacher={}|noise={:?}{net}{align}",
             self.level.name(),
             self.family.name(),
             self.normalize,
@@ -765,7 +872,8 @@ impl Model for SingleIndexModel {
                 rng,
                 par,
             );
-            return direction_trial_from_stats(&st, p.lambda, &self.methods, par);
+            let sigma = self.sigma_weights(p)?;
+            return direction_trial_aligned(&st, p.lambda, &self.methods, sigma.as_deref(), par);
         }
         let pb = self.draw(p, rng)?;
         if pb.y.iter().all(|&v| v == 0.0) {
@@ -774,14 +882,21 @@ impl Model for SingleIndexModel {
             // and every method's ρ is 0.
             return Ok(vec![0.0; self.methods.len()]);
         }
+        let sigma = self.sigma_weights(p)?;
         match self.level {
-            Level::Direction => direction_trial(&pb, p.lambda, &self.methods, par),
-            Level::Network => network_trial(
-                &pb,
-                &self.student,
-                p.width,
+            Level::Direction => direction_trial_aligned(
+                &stats_of(&pb, par),
                 p.lambda,
                 &self.methods,
+                sigma.as_deref(),
+                par,
+            ),
+            Level::Network => network_trial_aligned(
+                &pb,
+                (&self.student, p.width),
+                p.lambda,
+                &self.methods,
+                sigma.as_deref(),
                 rng,
                 par,
             ),
@@ -892,6 +1007,7 @@ mod tests {
                 noise: 0.0,
                 level,
                 allowance_scale: 1.0,
+                alignment: Alignment::Euclidean,
                 methods: OneStep::ALL
                     .into_iter()
                     .filter(|&m| has_theory(m, level) && m != OneStep::Whiten)

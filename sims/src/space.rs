@@ -35,6 +35,8 @@ pub trait ParameterSpace {
 pub struct SingleIndexSpace {
     /// A spectrum file to draw as one of the families (None: the built-in families only).
     pub spectrum_file: Option<PathBuf>,
+    /// The alignment every drawn configuration measures and predicts.
+    pub alignment: crate::Alignment,
 }
 
 /// Whitening is drawn only at ψ above this: as ψ → 1 the sample covariance turns singular and
@@ -126,6 +128,7 @@ impl ParameterSpace for SingleIndexSpace {
             noise,
             level,
             allowance_scale: 1.0,
+            alignment: self.alignment,
             methods,
         };
         let point = SingleIndexPoint {

@@ -7,6 +7,7 @@ pub mod activation;
 pub mod error;
 pub mod linear_rep;
 pub mod one_step;
+pub mod sigma_alignment;
 pub mod single_index;
 pub mod spectrum;
 pub mod stieltjes;
@@ -15,6 +16,10 @@ pub use activation::{Activation, TeacherMoments};
 pub use error::{Result, TheoryError};
 pub use one_step::{
     rho_adam_sign, rho_batch_norm, rho_sqrt_kfac, rho_whitened, sqrt_resolvent_moment,
+};
+pub use sigma_alignment::{
+    rho_sigma_adam_sign, rho_sigma_batch_norm, rho_sigma_kfac, rho_sigma_sgd, rho_sigma_sqrt_kfac,
+    rho_sigma_whitened,
 };
 pub use single_index::{
     optimal_ridge, rho_kfac, rho_sgd, single_index_limits, single_index_limits_with_moments,
