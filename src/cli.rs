@@ -433,6 +433,8 @@ const REPRODUCE_HELP: &str = "\
 Runs ordinary `verify` commands, each into its own subfolder (about 3 minutes on 2 cores):
   figure3-right/  correlation against kappa = 1..10 at psi = 2    (paper: Figure 3, right)
   figure3-left/   correlation against psi = 0.25..8 at kappa = 10 (paper: Figure 3, left)
+  power/, power-sigma/  correlation (and Sigma-weighted) against p of (XᵀX/n + λI)^-p, direction level
+                  (beyond the paper)
   figure1-9/      linear-rep head-to-head, four data settings     (Figures 1 and 9)
   figure2/, figure2-lr1/  AMGD vs batch-norm/whitening vs KFAC    (Figure 2)
   figure5/        distance after 375 iterations against lr        (Figure 5)
@@ -553,9 +555,28 @@ impl std::fmt::Display for MethodList {
 }
 
 fn method_list(s: &str) -> Result<MethodList, String> {
-    parse_names(s, &OneStep::ALL, OneStep::name).map(|methods| MethodList {
+    if s.trim() == "all" {
+        return parse_names(s, &OneStep::ALL, OneStep::name)
+            .map(|methods| MethodList { methods, all: true });
+    }
+    // In the order given; members of the power family, `kfac-power:P`, are parsed on their own.
+    let mut methods: Vec<OneStep> = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let m = if part.starts_with("kfac-power:") {
+            OneStep::parse(part).ok_or_else(|| {
+                format!("'{part}': kfac-power:P needs 0 <= P <= 1 with at most three decimals (kfac-power:0.25)")
+            })?
+        } else {
+            parse_names(part, &OneStep::ALL, OneStep::name)?[0]
+        };
+        if methods.contains(&m) {
+            return Err(format!("method '{part}' is listed twice"));
+        }
+        methods.push(m);
+    }
+    Ok(MethodList {
         methods,
-        all: s.trim() == "all",
+        all: false,
     })
 }
 
@@ -682,7 +703,8 @@ pub struct SingleIndexArgs {
     #[arg(long, value_enum, default_value = "euclidean")]
     pub alignment: AlignmentArg,
     /// One-step updates to compare, comma-separated, or `all`: sgd, kfac (the paper's), sqrt-kfac,
-    /// whiten, batch-norm, adam, shampoo, muon (docs/one-step-methods.md; rows without a derived
+    /// whiten, batch-norm, adam, shampoo, muon, and the power family kfac-power:P = (XᵀX/n +
+    /// λI)^{-P} for 0 ≤ P ≤ 1 (not in `all`) (docs/one-step-methods.md; rows without a derived
     /// formula are simulated and reported but not judged). Differences are against the first.
     #[arg(long, value_name = "LIST", default_value = "sgd,kfac", value_parser = method_list)]
     pub methods: MethodList,

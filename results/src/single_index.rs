@@ -674,6 +674,7 @@ fn method_short(method: OneStep) -> &'static str {
         OneStep::Adam => "Adam",
         OneStep::Shampoo => "Shampoo",
         OneStep::Muon => "Muon",
+        OneStep::KfacPower(_) => method.name(),
     }
 }
 
@@ -700,9 +701,31 @@ fn alignment_label(model: &SingleIndexModel) -> &'static str {
 /// The method's look in every figure (the palette in docs/figures.md), as variant `j` of `n`
 /// when its curves are shown at several values of another parameter.
 fn method_look(method: OneStep, j: usize, n: usize) -> reports::Style {
-    reports::method_style(method.name())
-        .unwrap_or(reports::Style::nth(0))
-        .variant(j, n)
+    let base = match method.exponent() {
+        // The power family runs from SGD's colour (p = 0) to KFAC's (p = 1), dash-dotted.
+        Some(p) => power_style(p),
+        None => reports::method_style(method.name()).unwrap_or(reports::Style::nth(0)),
+    };
+    base.variant(j, n)
+}
+
+/// The look of `kfac-power:p`: SGD's blue blended into KFAC's vermillion by p, dash-dotted,
+/// square markers.
+fn power_style(p: f64) -> reports::Style {
+    let (a, b) = (
+        reports::method_style("sgd").map(|s| s.colour),
+        reports::method_style("kfac").map(|s| s.colour),
+    );
+    let (a, b) = (
+        a.unwrap_or(reports::Colour(0, 0, 0)),
+        b.unwrap_or(reports::Colour(0, 0, 0)),
+    );
+    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * p).round() as u8;
+    reports::Style {
+        colour: reports::Colour(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2)),
+        line: reports::LineKind::DashDot,
+        marker: reports::MarkerShape::Square,
+    }
 }
 
 /// The legend name of a method, with where its formula comes from (or that it has none).
@@ -719,6 +742,7 @@ fn method_label(method: OneStep, level: Level) -> &'static str {
         OneStep::Shampoo => "Shampoo (= SGD's direction)",
         OneStep::Muon if simulated => "Muon (simulation only)",
         OneStep::Muon => "Muon (= SGD's direction)",
+        OneStep::KfacPower(_) => method.name(),
     }
 }
 
@@ -1177,7 +1201,122 @@ fn write_figures(
             )?);
         }
     }
+    let family = model
+        .methods
+        .iter()
+        .filter(|m| power_of(**m).is_some())
+        .count();
+    if family >= 3 && model.methods.iter().any(|m| m.exponent().is_some()) {
+        files.push(write_power_figure(a, model, rows, &at)?);
+    }
     Ok(files)
+}
+
+/// The exponent p of a member of the power family (XᵀX/n + λI)^{-p}: SGD 0, KFAC 1.
+fn power_of(method: OneStep) -> Option<f64> {
+    match method {
+        OneStep::Sgd => Some(0.0),
+        OneStep::Kfac => Some(1.0),
+        m => m.exponent(),
+    }
+}
+
+/// The (κ, ψ) the power-family figure shows: one curve each (not one per method), at most six.
+fn power_combos(a: &Settings, model: &SingleIndexModel) -> Vec<KappaPsi> {
+    let (combos, _) = kappa_psi_combos(a, model);
+    let idx: Vec<f64> = (0..combos.len()).map(|i| i as f64).collect();
+    subsample(&idx, 6)
+        .into_iter()
+        .map(|i| combos[i as usize])
+        .collect()
+}
+
+/// The power family's series: per shown (κ, ψ), the theory over p ∈ [0, 1] and the simulated
+/// members (SGD at p = 0, KFAC at p = 1) at the shown d and λ.
+fn power_series(
+    a: &Settings,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    at: &Shown,
+) -> Vec<reports::Series> {
+    let shown = power_combos(a, model);
+    let many = shown.len() > 1;
+    let mut series = Vec::new();
+    for (j, &(kappa, psi)) in shown.iter().enumerate() {
+        let mine: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.kappa == kappa && r.psi == psi && r.d == at.d && at.at_lambda(r))
+            .filter(|r| OneStep::parse(r.method).and_then(power_of).is_some())
+            .collect();
+        let Some(first) = mine.first() else { continue };
+        let point = SingleIndexPoint {
+            kappa,
+            psi,
+            lambda: first.lambda,
+            d: at.d,
+            width: at.width,
+        };
+        let theory = (0..=40)
+            .filter_map(|i| {
+                let p = i as f64 / 40.0;
+                model.power_theory(&point, p).ok().map(|y| (p, y))
+            })
+            .collect();
+        let sims = mine
+            .iter()
+            .filter_map(|r| {
+                Some(reports::SimPoint {
+                    x: OneStep::parse(r.method).and_then(power_of)?,
+                    mean: r.rho_sim?,
+                    half_width: 2.0 * r.rho_sim_se?,
+                    mark: harness::figure_mark(r.verdict),
+                })
+            })
+            .collect();
+        series.push(reports::Series {
+            label: if many {
+                format!("κ = {kappa}, ψ = {psi}")
+            } else {
+                "power family".into()
+            },
+            style: reports::Style::nth(j),
+            theory,
+            sims,
+            fit: None,
+        });
+    }
+    series
+}
+
+/// `single_index_power.svg`: ρ against the exponent p of (XᵀX/n + λI)^{-p} — where is the best
+/// p, and is it KFAC's 1?
+fn write_power_figure(
+    a: &Settings,
+    model: &SingleIndexModel,
+    rows: &[Row],
+    at: &Shown,
+) -> Result<String, HarnessError> {
+    let series = power_series(a, model, rows, at);
+    let shown = power_combos(a, model);
+    let mut cap = caption(a, model, None, Some(at.width), Some(at.lambda_text.clone()));
+    if shown.len() == 1 {
+        cap = format!("κ = {} · ψ = {} · {cap}", shown[0].0, shown[0].1);
+    }
+    let fig = reports::Figure {
+        title: "Learned direction along the power family (XᵀX/n + λI)^(−p)".into(),
+        caption: cap,
+        x_label: "p (0: SGD, ½: √KFAC, 1: KFAC)".into(),
+        y_label: alignment_label(model).into(),
+        log_x: false,
+        log_y: false,
+        series,
+        bar_meaning: "± 2 SE".into(),
+        line_meaning: "theory (power-family formula)".into(),
+        x_ticks: Vec::new(),
+    };
+    let name = "single_index_power.svg".to_string();
+    reports::write_svg(&a.out.join(&name), &fig)?;
+    Ok(name)
 }
 
 /// One (method, κ, ψ) series of the finite-size figure: |ρ̄_sim − ρ_theory| against d.

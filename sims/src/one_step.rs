@@ -25,6 +25,9 @@ pub enum OneStep {
     Shampoo,
     /// One step of Muon: G orthogonalised by five quintic Newton–Schulz iterations.
     Muon,
+    /// G (XᵀX/n + λI)^{-p}, the power family between SGD (p = 0) and KFAC (p = 1); p in
+    /// thousandths (`kfac-power:0.25` is 250).
+    KfacPower(u16),
 }
 
 impl OneStep {
@@ -51,18 +54,54 @@ impl OneStep {
             OneStep::Adam => "adam",
             OneStep::Shampoo => "shampoo",
             OneStep::Muon => "muon",
+            OneStep::KfacPower(k) => power_name(k),
         }
     }
 
-    /// The update of a name (`sgd`, `sqrt-kfac`, …).
+    /// The update of a name (`sgd`, `sqrt-kfac`, `kfac-power:0.25`, …).
     pub fn parse(s: &str) -> Option<Self> {
+        if let Some(p) = s.strip_prefix("kfac-power:") {
+            return Self::power(p.parse().ok()?);
+        }
         OneStep::ALL.into_iter().find(|m| m.name() == s)
+    }
+
+    /// `kfac-power:p` for 0 ≤ p ≤ 1 with at most three decimals (None otherwise).
+    pub fn power(p: f64) -> Option<Self> {
+        let k = (p * 1000.0).round();
+        ((0.0..=1.0).contains(&p) && (p * 1000.0 - k).abs() < 1e-9)
+            .then_some(OneStep::KfacPower(k as u16))
+    }
+
+    /// The exponent p of a power-family member.
+    pub fn exponent(self) -> Option<f64> {
+        match self {
+            OneStep::KfacPower(k) => Some(k as f64 / 1000.0),
+            _ => None,
+        }
     }
 
     /// Whether the method uses the ridge λ.
     pub fn uses_lambda(self) -> bool {
-        matches!(self, OneStep::Kfac | OneStep::SqrtKfac)
+        matches!(
+            self,
+            OneStep::Kfac | OneStep::SqrtKfac | OneStep::KfacPower(_)
+        )
     }
+}
+
+/// The interned name of `kfac-power:p` (p = k/1000): one string per exponent for the process.
+fn power_name(k: u16) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<u16, &'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    names
+        .entry(k)
+        .or_insert_with(|| Box::leak(format!("kfac-power:{}", k as f64 / 1000.0).into_boxed_str()))
 }
 
 /// The paper's two methods, the default comparison.

@@ -232,10 +232,12 @@ impl Factors {
         } else {
             None
         };
-        let eigen = if methods
-            .iter()
-            .any(|m| matches!(m, OneStep::SqrtKfac | OneStep::Whiten))
-        {
+        let eigen = if methods.iter().any(|m| {
+            matches!(
+                m,
+                OneStep::SqrtKfac | OneStep::Whiten | OneStep::KfacPower(_)
+            )
+        }) {
             let mut full = s.clone();
             crate::direction_stats::mirror_lower(&mut full);
             Some(symmetric_eigen(full.as_ref(), Par::Seq)?)
@@ -256,10 +258,12 @@ impl Factors {
         } else {
             None
         };
-        let eigen = if methods
-            .iter()
-            .any(|m| matches!(m, OneStep::SqrtKfac | OneStep::Whiten))
-        {
+        let eigen = if methods.iter().any(|m| {
+            matches!(
+                m,
+                OneStep::SqrtKfac | OneStep::Whiten | OneStep::KfacPower(_)
+            )
+        }) {
             Some(symmetric_eigen(
                 sample_second_moment(x, par).as_ref(),
                 Par::Seq,
@@ -359,6 +363,9 @@ pub fn direction_trial_aligned(
                 OneStep::Adam => adam_first_step(gm.as_ref()),
                 OneStep::Shampoo => shampoo(gm.as_ref(), par)?,
                 OneStep::Muon => muon(gm.as_ref(), par)?,
+                OneStep::KfacPower(k) => {
+                    f.power(gm.as_ref(), lambda, -(*k as f64) / 1000.0, par)?
+                }
             };
             Ok(alignment(dir.col_as_slice(0), &st.beta, sigma))
         })
@@ -540,6 +547,9 @@ pub fn network_trial_aligned(
                 OneStep::Adam => adam_first_step(at.as_ref()),
                 OneStep::Shampoo => shampoo(at.as_ref(), par)?,
                 OneStep::Muon => muon(at.as_ref(), par)?,
+                OneStep::KfacPower(k) => {
+                    f.power(at.as_ref(), lambda, -(*k as f64) / 1000.0, par)?
+                }
             };
             let v = top_left_singular_vector(update.as_ref(), &g, par)?;
             Ok(alignment(&v, &pb.beta, sigma))
@@ -646,7 +656,11 @@ impl SingleIndexModel {
         let spectral = self.methods.iter().any(|m| {
             matches!(
                 m,
-                OneStep::SqrtKfac | OneStep::Whiten | OneStep::Shampoo | OneStep::Muon
+                OneStep::SqrtKfac
+                    | OneStep::Whiten
+                    | OneStep::Shampoo
+                    | OneStep::Muon
+                    | OneStep::KfacPower(_)
             )
         });
         let squares = if spectral { 6.0 } else { 3.0 };
@@ -764,13 +778,17 @@ impl SingleIndexModel {
         let value = match m {
             OneStep::Sgd | OneStep::Shampoo | OneStep::Muon => l.rho_sgd,
             OneStep::Kfac => l.rho_kfac,
-            OneStep::SqrtKfac | OneStep::Whiten | OneStep::BatchNorm | OneStep::Adam => self
-                .with_params(p, |params, mo| match m {
-                    OneStep::SqrtKfac => theory::rho_sqrt_kfac(params, mo),
-                    OneStep::Whiten => theory::rho_whitened(params, mo),
-                    OneStep::BatchNorm => theory::rho_batch_norm(params, mo),
-                    _ => theory::rho_adam_sign(params, mo),
-                })?,
+            OneStep::SqrtKfac
+            | OneStep::Whiten
+            | OneStep::BatchNorm
+            | OneStep::Adam
+            | OneStep::KfacPower(_) => self.with_params(p, |params, mo| match m {
+                OneStep::SqrtKfac => theory::rho_sqrt_kfac(params, mo),
+                OneStep::KfacPower(k) => theory::rho_power(params, mo, k as f64 / 1000.0, false),
+                OneStep::Whiten => theory::rho_whitened(params, mo),
+                OneStep::BatchNorm => theory::rho_batch_norm(params, mo),
+                _ => theory::rho_adam_sign(params, mo),
+            })?,
         };
         Ok(Some(value))
     }
@@ -804,6 +822,13 @@ impl SingleIndexModel {
         Ok(f(&params, &mo)?)
     }
 
+    /// The limit of `kfac-power:power`'s alignment at `p`, in the model's alignment, for any
+    /// 0 ≤ power ≤ 1 (theory::power_family; a figure's dense curve over p).
+    pub fn power_theory(&self, p: &SingleIndexPoint, power: f64) -> Result<f64, SimError> {
+        let sigma = self.alignment == Alignment::Sigma;
+        self.with_params(p, |params, mo| theory::rho_power(params, mo, power, sigma))
+    }
+
     /// The limit of method `m`'s Σ-weighted alignment at `p` (theory::sigma_alignment).
     fn sigma_theory(&self, p: &SingleIndexPoint, m: OneStep) -> Result<f64, SimError> {
         self.with_params(p, |params, mo| match m {
@@ -813,6 +838,7 @@ impl SingleIndexModel {
             OneStep::Whiten => theory::rho_sigma_whitened(params, mo),
             OneStep::BatchNorm => theory::rho_sigma_batch_norm(params, mo),
             OneStep::Adam => theory::rho_sigma_adam_sign(params, mo),
+            OneStep::KfacPower(k) => theory::rho_power(params, mo, k as f64 / 1000.0, true),
         })
     }
 }

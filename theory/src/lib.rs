@@ -7,6 +7,7 @@ pub mod activation;
 pub mod error;
 pub mod linear_rep;
 pub mod one_step;
+pub mod power_family;
 pub mod sigma_alignment;
 pub mod single_index;
 pub mod spectrum;
@@ -17,6 +18,7 @@ pub use error::{Result, TheoryError};
 pub use one_step::{
     rho_adam_sign, rho_batch_norm, rho_sqrt_kfac, rho_whitened, sqrt_resolvent_moment,
 };
+pub use power_family::{power_nodes, rho_power, PowerNodes};
 pub use sigma_alignment::{
     rho_sigma_adam_sign, rho_sigma_batch_norm, rho_sigma_kfac, rho_sigma_sgd, rho_sigma_sqrt_kfac,
     rho_sigma_whitened,
