@@ -430,7 +430,7 @@ fn one_kappa(s: &str) -> Result<f64, String> {
 }
 
 const REPRODUCE_HELP: &str = "\
-Runs ordinary `verify` commands, each into its own subfolder (about 3 minutes on 2 cores):
+Runs ordinary `verify` commands, each into its own subfolder (about 5 minutes on 2 cores):
   figure3-right/  correlation against kappa = 1..10 at psi = 2    (paper: Figure 3, right)
   figure3-left/   correlation against psi = 0.25..8 at kappa = 10 (paper: Figure 3, left)
   power/, power-sigma/  correlation (and Sigma-weighted) against p of (XᵀX/n + λI)^-p, direction level
