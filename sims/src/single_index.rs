@@ -795,12 +795,13 @@ impl SingleIndexModel {
 }
 
 impl SingleIndexModel {
-    /// Σ's eigenvalues at `p` when the alignment is Σ-weighted (None: Euclidean).
-    fn sigma_weights(&self, p: &SingleIndexPoint) -> Result<Option<Vec<f64>>, SimError> {
-        Ok(match self.alignment {
+    /// Σ's eigenvalues (from their square roots) when the alignment is Σ-weighted (None:
+    /// Euclidean).
+    fn sigma_weights(&self, sqrt_eigs: &[f64]) -> Option<Vec<f64>> {
+        match self.alignment {
             Alignment::Euclidean => None,
-            Alignment::Sigma => Some(self.sqrt_eigs(p)?.iter().map(|s| s * s).collect()),
-        })
+            Alignment::Sigma => Some(sqrt_eigs.iter().map(|s| s * s).collect()),
+        }
     }
 
     /// `f` of the point's formula inputs: its spectrum's measure, ψ, the teacher, the noise, λ,
@@ -890,15 +891,16 @@ impl Model for SingleIndexModel {
         par: Par,
     ) -> Result<Vec<f64>, SimError> {
         if self.level == Level::Direction {
+            let sqrt_eigs = self.sqrt_eigs(p)?;
             let st = crate::direction_stats::draw_stats(
-                &self.sqrt_eigs(p)?,
+                &sqrt_eigs,
                 p.n(),
                 &self.teacher,
                 self.noise,
                 rng,
                 par,
             );
-            let sigma = self.sigma_weights(p)?;
+            let sigma = self.sigma_weights(&sqrt_eigs);
             return direction_trial_aligned(&st, p.lambda, &self.methods, sigma.as_deref(), par);
         }
         let pb = self.draw(p, rng)?;
@@ -908,7 +910,10 @@ impl Model for SingleIndexModel {
             // and every method's ρ is 0.
             return Ok(vec![0.0; self.methods.len()]);
         }
-        let sigma = self.sigma_weights(p)?;
+        let sigma = match self.alignment {
+            Alignment::Euclidean => None,
+            Alignment::Sigma => self.sigma_weights(&self.sqrt_eigs(p)?),
+        };
         match self.level {
             Level::Direction => direction_trial_aligned(
                 &stats_of(&pb, par),

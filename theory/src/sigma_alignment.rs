@@ -133,7 +133,9 @@ fn sqrt_rule() -> &'static GaussLegendre {
 /// ρ_Σ of √KFAC, (S + λI)^{-1/2}Xᵀy/n, through (x + λ)^{-1/2} = (2/π) ∫₀^∞ du/(x + λ + u²)
 /// (u = c tan θ): a single integral of v C2 for the numerator and double integrals of the
 /// two-resolvent pieces v₁v₂∫t³/(D₁D₂) + P Δ/(1 − Δ) (signal) and v₁v₂ R/(1 − Δ) (noise),
-/// P = ∫t/(D₁D₂), R = ∫t²/(D₁D₂), Δ = γ v₁v₂ R.
+/// P = ∫t/(D₁D₂), R = ∫t²/(D₁D₂), Δ = γ v₁v₂ R. (`power_family::rho_power` at p = ½ computes the
+/// same limit through another representation of the square root; the two are kept apart on
+/// purpose, and their agreement is a test of both.)
 pub fn rho_sigma_sqrt_kfac(p: &SingleIndexParams, mo: &TeacherMoments) -> Result<f64> {
     let gamma = 1.0 / p.psi;
     let h = p.spectrum;
