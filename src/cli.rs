@@ -84,6 +84,16 @@ pub enum Command {
     /// Regenerate the paper's figures (Figure 3 left and right; Figures 1, 2, 5, 9) into --out.
     #[command(allow_negative_numbers = true, after_help = REPRODUCE_HELP)]
     Reproduce(ReproduceArgs),
+    /// The risk after the readout (Section C.4): test error of a second layer fitted on fresh
+    /// samples after the one-step update, on the learned direction (formula R_K(ρ_Σ)) and on the
+    /// whole network (simulation only), per method.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = READOUT_HELP,
+        mut_arg("trials", |a| a.default_value("40")),
+        mut_arg("out", |a| a.help("Output folder (created if missing) [default: out/readout]"))
+    )]
+    Readout(ReadoutArgs),
 }
 
 const SLURM_HELP: &str = "\
@@ -435,6 +445,8 @@ Runs ordinary `verify` commands, each into its own subfolder (about 5 minutes on
   figure3-left/   correlation against psi = 0.25..8 at kappa = 10 (paper: Figure 3, left)
   power/, power-sigma/  correlation (and Sigma-weighted) against p of (XᵀX/n + λI)^-p, direction level
                   (beyond the paper)
+  readout/        test error after the second layer is refitted, against kappa at psi = 2
+                  (Section C.4; d = min(--d, 300))
   figure1-9/      linear-rep head-to-head, four data settings     (Figures 1 and 9)
   figure2/, figure2-lr1/  AMGD vs batch-norm/whitening vs KFAC    (Figure 2)
   figure5/        distance after 375 iterations against lr        (Figure 5)
@@ -489,6 +501,88 @@ RANGE: a..b (step 1, inclusive), a..b:step, a..b/count (evenly spaced), a,b,c, o
 Outputs in --out: single_index.csv, single_index.json (rows + full configuration + seed).";
 
 pub use harness::range::{dimension_range, range_where, DRange, Range};
+
+/// `verify readout`'s default --kappa.
+pub const READOUT_KAPPA: &str = "1,3,10,30";
+
+const READOUT_HELP: &str = "\
+Examples:
+  verify readout                                        # kappa 1,3,10,30, psi 2, d 300, network level
+  verify readout --level direction --kappa 1..30/6 --trials 100
+  verify readout --spectrum geometric --activation relu --methods sgd,kfac --psi 0.5,3
+
+Per method two quantities: direction:M, the test error of a degree-K least-squares readout on
+M's learned direction (formula R_K(ρ_Σ), judged), and at the network level network:M, the test
+error of the whole network refitted by ridge after the step (simulation only, never judged).
+Outputs in --out: readout.csv, readout.json, readout_kappa.svg (one figure per swept axis),
+report.md. Sharding: --shard I/K per shard, then verify readout --merge DIR... --out DIR.
+Exit codes: 0 agree, 1 disagree, 2 bad input, 3 could not complete, 4 inconclusive.";
+
+/// `verify readout`: the single-index model's flags, the readout's, and the engine's shared ones.
+#[derive(Args, Debug, Clone)]
+pub struct ReadoutArgs {
+    /// Anisotropy κ of the spectrum family (RANGE, values > 0).
+    #[arg(long, value_name = "RANGE", default_value = READOUT_KAPPA, value_parser = positive_range, allow_hyphen_values = true)]
+    pub kappa: Range,
+    /// Sample ratio ψ = n/d of the step, and of the readout's fit and test samples (RANGE, > 0).
+    #[arg(long, value_name = "RANGE", default_value = "2", value_parser = positive_range, allow_hyphen_values = true)]
+    pub psi: Range,
+    /// Population spectrum of Σ: identity | two-point | two-point:P | geometric | linear | file:PATH.
+    #[arg(long, value_name = "NAME", default_value = "two-point", value_parser = spectrum)]
+    pub spectrum: SpectrumFamily,
+    /// Keep the spectrum as given instead of normalising it to tr Σ = d.
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Teacher σ*: tanh | relu | erf | sigmoid | softplus | linear | hermite:c0,c1,...
+    #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
+    pub activation: Activation,
+    /// Student σ of the network level (same names); needs E[σ'(z)] ≠ 0.
+    #[arg(long, value_name = "NAME", default_value = "tanh", value_parser = activation)]
+    pub student: Activation,
+    /// Label-noise standard deviation σ_ε (>= 0).
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = nonneg_float, allow_hyphen_values = true)]
+    pub noise: f64,
+    /// KFAC ridge λ (RANGE, values >= 0; 0 needs ψ > 1).
+    #[arg(long, value_name = "RANGE", default_value = "0.1", value_parser = nonneg_range, allow_hyphen_values = true)]
+    pub lambda: Range,
+    /// Dimension d (>= 2).
+    #[arg(long, value_name = "INT", default_value = "300", value_parser = whole(2, 20_000))]
+    pub d: u64,
+    /// Network width N (even; default d, rounded up to an even number).
+    #[arg(long, value_name = "INT", value_parser = even_width)]
+    pub width: Option<usize>,
+    /// Simulation level (the network readouts exist at the network level only).
+    #[arg(long, value_enum, default_value = "network")]
+    pub level: LevelArg,
+    /// One-step updates to compare, as single-index --methods.
+    #[arg(long, value_name = "LIST", default_value = "sgd,kfac,batch-norm,adam", value_parser = method_list)]
+    pub methods: MethodList,
+    /// Degree K of the polynomial readout on the learned direction (1 to 12).
+    #[arg(long, value_name = "INT", default_value = "6", value_parser = whole(1, theory::MAX_READOUT_DEGREE as u64))]
+    pub degree: u64,
+    /// Network readout: step size η, the RMS change of a neuron's pre-activation on the readout's
+    /// inputs (each method's update rescaled to it; > 0).
+    #[arg(long, value_name = "F", default_value = "1", value_parser = bounded_positive, allow_hyphen_values = true)]
+    pub step: f64,
+    /// Network readout: ridge of the second layer, relative to the mean feature variance (> 0).
+    #[arg(long, value_name = "F", default_value = "0.01", value_parser = bounded_positive, allow_hyphen_values = true)]
+    pub readout_ridge: f64,
+    /// The engine's shared flags.
+    #[command(flatten)]
+    pub common: harness::CommonArgs,
+}
+
+fn nonneg_range(s: &str) -> Result<Range, String> {
+    range_where(s, |v| v >= 0.0, ">= 0")
+}
+
+fn bounded_positive(s: &str) -> Result<f64, String> {
+    let v = nonneg_float(s)?;
+    if v <= 0.0 || v > 1e6 {
+        return Err(format!("must be > 0 and at most 1e6, got {s}"));
+    }
+    Ok(v)
+}
 
 fn positive_range(s: &str) -> Result<Range, String> {
     harness::range::positive(s)

@@ -7,6 +7,7 @@ mod experiment_file;
 mod linear_rep;
 mod merge;
 mod phase;
+mod readout;
 mod reproduce;
 mod single_index;
 mod slurm;
@@ -51,7 +52,10 @@ pub(crate) fn out_of(c: &Command) -> Option<&Path> {
         Command::Merge(a) => &a.out,
         Command::Audit(a) => &a.out,
         // slurm writes only its scripts (and checks --out is free); status only reads.
-        Command::Run(_) | Command::Slurm(_) | Command::Status(_) => return None,
+        // readout's engine (harness::run_check) takes the folder's lock itself.
+        Command::Run(_) | Command::Slurm(_) | Command::Status(_) | Command::Readout(_) => {
+            return None
+        }
         Command::Spectrum(a) => &a.out,
         Command::Spike(a) => &a.out,
         Command::Phase(a) => &a.out,
@@ -85,6 +89,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Spike(args) => spike_check::run(&args),
         Command::Phase(args) => phase::run(&args),
         Command::LinearRep(args) => linear_rep::run(&args),
+        Command::Readout(args) => readout::run(&args),
     }
 }
 

@@ -114,6 +114,43 @@ fn run_linear_rep(a: &ReproduceArgs) -> Result<Outcome, CliError> {
     Ok(all)
 }
 
+/// The C.4 figure: test error after the readout against κ, SGD vs KFAC vs batch-norm and Adam, at
+/// d = min(--d, 300) (a network readout per method and trial: the network level at d = 1000
+/// would take most of an hour).
+fn run_readout(a: &ReproduceArgs) -> Result<Outcome, CliError> {
+    let out = a.out.join("readout");
+    let level = match a.level {
+        LevelArg::Direction => "direction",
+        LevelArg::Network => "network",
+    };
+    let mut argv: Vec<String> = ["verify", "readout", "--kappa", "1,3,10,30", "--psi", "2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (k, v) in [
+        ("--trials", a.trials.to_string()),
+        ("--d", a.d.min(300).to_string()),
+        ("--level", level.into()),
+        ("--seed", a.seed.to_string()),
+        ("--out", out.display().to_string()),
+    ] {
+        argv.push(k.into());
+        argv.push(v);
+    }
+    if a.quiet {
+        argv.push("--quiet".into());
+    }
+    let cli = Cli::try_parse_from(&argv).map_err(|e| CliError::Usage(e.to_string()))?;
+    let Command::Readout(args) = cli.command else {
+        unreachable!("argv names readout")
+    };
+    eprintln!(
+        "== Section C.4: test error after the readout against kappa -> {}",
+        out.display()
+    );
+    crate::readout::run(&args)
+}
+
 pub fn run(a: &ReproduceArgs) -> Result<Outcome, CliError> {
     let mut all = Outcome::Agree;
     if a.part != ReproducePart::SingleIndex {
@@ -164,6 +201,7 @@ pub fn run(a: &ReproduceArgs) -> Result<Outcome, CliError> {
         let ok = crate::single_index::run(&args)?;
         all = Outcome::of_run([all, ok]);
     }
+    all = Outcome::of_run([all, run_readout(a)?]);
     results::stdout::emit(&format!(
         "\nreproduce: {} (figures and report.md in each subfolder of {})\n",
         all.as_str().to_uppercase(),

@@ -22,6 +22,8 @@ fn every_reproduced_figure_is_clean() {
     assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
     let n = assert_clean_figures(&out);
     assert!(n >= 20, "only {n} figures");
+    // Section C.4's figure is among them.
+    assert!(out.join("readout/readout_kappa.svg").exists());
     // Figure 5: runs that diverged exist in the CSV exactly when the figure says so.
     let csv = std::fs::read_to_string(out.join("figure5/linear_rep.csv")).unwrap();
     let diverged = csv.lines().any(|l| l.split(',').nth(7) == Some("true"));

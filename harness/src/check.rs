@@ -50,6 +50,29 @@ pub trait Check: Sync {
     fn allowance(&self, _p: &Params) -> Vec<f64> {
         vec![0.0; self.quantities().len()]
     }
+    /// A trial that can fail with a typed error (a singular matrix, a setting that turns out
+    /// impossible): the run stops with the error's message and exit code. The engine calls this;
+    /// by default it is [`Check::trial`].
+    fn try_trial(&self, p: &Params, rng: &mut UnitRng) -> Result<Vec<f64>, SimError> {
+        Ok(self.trial(p, rng))
+    }
+    /// What the quantities are, for the figures' y axis ("value" by default).
+    fn value_label(&self) -> String {
+        "value".into()
+    }
+    /// How quantity `k` is drawn (the generic cycle by default).
+    fn style(&self, k: usize) -> reports::Style {
+        reports::Style::nth(k)
+    }
+    /// Names of formula-only reference curves drawn beside the quantities in grey (none by
+    /// default): limits a reader compares against, never simulated or judged.
+    fn references(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+    /// The reference curves' values at `p`, one per name of [`Check::references`].
+    fn reference(&self, _p: &Params) -> Vec<Option<f64>> {
+        Vec::new()
+    }
 }
 
 /// Named axes whose Cartesian product is the set of grid points (the first axis varies fastest).
@@ -122,7 +145,7 @@ impl<C: Check> Model for AsModel<'_, C> {
         )
     }
     fn trial(&self, p: &Params, rng: &mut UnitRng, _: faer::Par) -> Result<Vec<f64>, SimError> {
-        Ok(self.0.trial(p, rng))
+        self.0.try_trial(p, rng)
     }
     fn allowance(&self, p: &Params) -> Vec<f64> {
         self.0.allowance(p)

@@ -88,34 +88,96 @@ fn envelope<C: Check>(
     })
 }
 
-/// Theory on a dense grid along `axis` (other parameters as in `at`), 97 points.
-fn dense_theory<C: Check>(
-    c: &C,
-    at: &Params,
-    axis: usize,
-    lo: f64,
-    hi: f64,
-    log: bool,
-    k: usize,
-) -> Vec<(f64, f64)> {
+/// 97 points from lo to hi, evenly spaced (in log if `log`).
+fn dense_xs((lo, hi, log): (f64, f64, bool)) -> Vec<f64> {
     (0..=96)
-        .filter_map(|i| {
+        .map(|i| {
             let t = i as f64 / 96.0;
-            let x = if log {
+            if log {
                 (lo.ln() + t * (hi / lo).ln()).exp()
             } else {
                 lo + t * (hi - lo)
-            };
-            let mut p = at.clone();
-            p.0[axis].1 = x;
-            c.theory(&p)
-                .get(k)
-                .copied()
-                .flatten()
-                .filter(|y| y.is_finite())
-                .map(|y| (x, y))
+            }
         })
         .collect()
+}
+
+/// `value` on a dense grid along `axis` (other parameters as in `at`), 97 points.
+fn dense_curve(
+    at: &Params,
+    axis: usize,
+    (lo, hi, log): (f64, f64, bool),
+    value: &dyn Fn(&Params) -> Option<f64>,
+) -> Vec<(f64, f64)> {
+    dense_xs((lo, hi, log))
+        .into_iter()
+        .filter_map(|x| {
+            let mut p = at.clone();
+            p.0[axis].1 = x;
+            value(&p).filter(|y| y.is_finite()).map(|y| (x, y))
+        })
+        .collect()
+}
+
+/// Every quantity's formula on the dense grid along `axis`, one `theory` call per x.
+fn dense_table<C: Check>(
+    c: &C,
+    at: &Params,
+    axis: usize,
+    range: (f64, f64, bool),
+) -> Vec<(f64, Vec<Option<f64>>)> {
+    dense_xs(range)
+        .into_iter()
+        .map(|x| {
+            let mut p = at.clone();
+            p.0[axis].1 = x;
+            (x, c.theory(&p))
+        })
+        .collect()
+}
+
+/// "name (a = 1, b = 2)", or the name alone.
+fn with_fixed(name: &str, fixed: &[(String, f64)]) -> String {
+    let text: Vec<String> = fixed.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+    if text.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({})", text.join(", "))
+    }
+}
+
+/// The check's reference curves (grey, formula only) for each group of the other swept axes.
+fn reference_series<C: Check>(
+    c: &C,
+    axis: usize,
+    groups: &[(Vec<(String, f64)>, Params)],
+    range: (f64, f64, bool),
+) -> Vec<Series> {
+    let kinds = [
+        reports::LineKind::Dotted,
+        reports::LineKind::Dashed,
+        reports::LineKind::DashDot,
+    ];
+    let mut out = Vec::new();
+    for (r, name) in c.references().iter().enumerate() {
+        for (g, (fixed, at)) in groups.iter().enumerate() {
+            let shade = 0.35 * g as f64 / groups.len().max(1) as f64;
+            out.push(Series {
+                label: with_fixed(name, fixed),
+                style: reports::Style {
+                    colour: reports::Colour(110, 110, 110).tinted(-shade),
+                    line: kinds[r % kinds.len()],
+                    marker: reports::MarkerShape::nth(r),
+                },
+                theory: dense_curve(at, axis, range, &|p| {
+                    c.reference(p).get(r).copied().flatten()
+                }),
+                sims: Vec::new(),
+                fit: None,
+            });
+        }
+    }
+    out
 }
 
 /// One series per (quantity, values of the other swept axes): theory on a dense grid along the
@@ -139,21 +201,29 @@ fn axis_series<C: Check>(
             keys.push(key);
         }
     }
+    // Every quantity's formula at once per dense x and group of the other axes (a check's
+    // theory may share work between its quantities).
+    let mut dense: Vec<(Vec<(String, f64)>, Vec<(f64, Vec<Option<f64>>)>)> = Vec::new();
     keys.iter()
         .map(|(k, fixed)| {
             let mine: Vec<&CheckRow> = rows
                 .iter()
                 .filter(|r| r.quantity == quantities[*k] && &others(r) == fixed)
                 .collect();
-            let fixed_text: Vec<String> = fixed.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+            if !dense.iter().any(|(f, _)| f == fixed) {
+                let at = Params(mine[0].params.clone());
+                dense.push((fixed.clone(), dense_table(c, &at, axis, (lo, hi, log))));
+            }
+            let table = &dense.iter().find(|(f, _)| f == fixed).expect("pushed").1;
+            let theory: Vec<(f64, f64)> = table
+                .iter()
+                .filter_map(|(x, v)| v.get(*k).copied().flatten().map(|y| (*x, y)))
+                .filter(|(_, y)| y.is_finite())
+                .collect();
             Series {
-                label: if fixed_text.is_empty() {
-                    quantities[*k].to_string()
-                } else {
-                    format!("{} ({})", quantities[*k], fixed_text.join(", "))
-                },
-                style: reports::Style::nth(*k),
-                theory: dense_theory(c, &Params(mine[0].params.clone()), axis, lo, hi, log, *k),
+                label: with_fixed(quantities[*k], fixed),
+                style: c.style(*k),
+                theory,
                 sims: mine
                     .iter()
                     .filter_map(|r| {
@@ -197,7 +267,16 @@ fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> 
         .filter(|(i, (_, v))| *i != axis && v.len() == 1)
         .map(|(_, (n, v))| format!("{n} = {}", v[0]))
         .collect();
-    let series = axis_series(c, axis, rows, &others, (lo, hi, log));
+    let mut series = axis_series(c, axis, rows, &others, (lo, hi, log));
+    let mut groups: Vec<(Vec<(String, f64)>, Params)> = Vec::new();
+    for r in rows {
+        let key = others(r);
+        if !groups.iter().any(|(k, _)| *k == key) {
+            groups.push((key, Params(r.params.clone())));
+        }
+    }
+    let simulated_only = series.iter().any(|s| s.theory.is_empty());
+    series.extend(reference_series(c, axis, &groups, (lo, hi, log)));
     Figure {
         title: format!("{}: formula and simulation against {name}", c.name()),
         caption: format!(
@@ -206,12 +285,16 @@ fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> 
             rows.first().map_or(0, |r| r.trials)
         ),
         x_label: name.clone(),
-        y_label: "value".into(),
+        y_label: c.value_label(),
         log_x: log,
         log_y: false,
         series,
         bar_meaning: "± 2 SE".into(),
-        line_meaning: "limit formula".into(),
+        line_meaning: if simulated_only {
+            "limit formula (no line: simulation only)".into()
+        } else {
+            "limit formula".into()
+        },
         x_ticks: Vec::new(),
     }
 }

@@ -6,5 +6,6 @@
 
 pub mod contraction;
 pub mod extrapolation;
+pub mod readout;
 pub mod single_index;
 pub mod stdout;

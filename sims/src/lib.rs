@@ -8,6 +8,7 @@ pub mod experiment;
 pub mod kernels;
 pub mod linear_rep;
 pub mod one_step;
+pub mod readout;
 pub mod rng;
 pub mod single_index;
 pub mod space;

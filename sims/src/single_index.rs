@@ -339,6 +339,21 @@ pub fn direction_trial_aligned(
     if st.labels_all_zero {
         return Ok(vec![0.0; methods.len()]);
     }
+    Ok(learned_directions(st, lambda, methods, par)?
+        .iter()
+        .map(|u| alignment(u, &st.beta, sigma))
+        .collect())
+}
+
+/// Each method's learned direction at the direction level (unnormalised): SGD β̂ = Xᵀy/n
+/// (Theorem 3.9); KFAC the ridge solution (Corollary 3.11); the others as
+/// docs/one-step-methods.md.
+pub fn learned_directions(
+    st: &crate::direction_stats::DirectionStats,
+    lambda: f64,
+    methods: &[OneStep],
+    par: Par,
+) -> Result<Vec<Vec<f64>>, SimError> {
     let g = &st.gradient;
     let gm = Mat::<f64>::from_fn(g.len(), 1, |i, _| g[i]);
     let f = Factors::from_second_moment(&st.second_moment, lambda, methods)?;
@@ -367,7 +382,7 @@ pub fn direction_trial_aligned(
                     f.power(gm.as_ref(), lambda, -(*k as f64) / 1000.0, par)?
                 }
             };
-            Ok(alignment(dir.col_as_slice(0), &st.beta, sigma))
+            Ok(dir.col_as_slice(0).to_vec())
         })
         .collect()
 }
@@ -507,54 +522,183 @@ pub fn network_trial(
 /// As [`network_trial`], each learned direction's alignment measured as [`alignment`] does.
 pub fn network_trial_aligned(
     pb: &Problem,
-    (student, width): (&Activation, usize),
+    student: (&Activation, usize),
     lambda: f64,
     methods: &[OneStep],
     sigma: Option<&[f64]>,
     rng: &mut UnitRng,
     par: Par,
 ) -> Result<Vec<f64>, SimError> {
-    let (n, d) = (pb.x.nrows(), pb.x.ncols());
-    let w = draw_first_layer(d, width / 2, rng);
-    let at = one_step_update_with(pb.x.as_ref(), &pb.y, w.as_ref(), student, par);
-    // Power iteration warm start: the SGD direction (any start not orthogonal to the answer works).
-    let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
-    let f = Factors::new(pb.x.as_ref(), lambda, methods, par)?;
-    methods
-        .iter()
-        .map(|m| {
-            let update: Mat<f64> = match m {
-                OneStep::Sgd => at.clone(),
-                OneStep::Kfac => f.kfac(at.clone(), par),
-                OneStep::SqrtKfac => f.power(at.as_ref(), lambda, -0.5, par)?,
-                OneStep::Whiten => {
-                    // X̃ = X Σ̂^{-1/2} (Σ̂^{-1/2} symmetric); input-space update Σ̂^{-1/2} Ãᵀ.
-                    let xt = f.power(pb.x.transpose(), 0.0, -0.5, par)?;
-                    let a = one_step_update_with(xt.transpose(), &pb.y, w.as_ref(), student, par);
-                    f.power(a.as_ref(), 0.0, -0.5, par)?
-                }
-                OneStep::BatchNorm => {
-                    let (z, inv_sd) = batch_norm(pb.x.as_ref());
-                    let mut a = one_step_update_with(z.as_ref(), &pb.y, w.as_ref(), student, par);
-                    for j in 0..a.ncols() {
-                        a.col_as_slice_mut(j)
-                            .iter_mut()
-                            .zip(&inv_sd)
-                            .for_each(|(v, s)| *v *= s);
-                    }
-                    a
-                }
-                OneStep::Adam => adam_first_step(at.as_ref()),
-                OneStep::Shampoo => shampoo(at.as_ref(), par)?,
-                OneStep::Muon => muon(at.as_ref(), par)?,
-                OneStep::KfacPower(k) => {
-                    f.power(at.as_ref(), lambda, -(*k as f64) / 1000.0, par)?
-                }
-            };
-            let v = top_left_singular_vector(update.as_ref(), &g, par)?;
+    let step = NetworkStep::new(pb, student, lambda, methods, rng, par)?;
+    (0..methods.len())
+        .map(|k| {
+            let v = step.direction(&step.update(k, par)?, par)?;
             Ok(alignment(&v, &pb.beta, sigma))
         })
         .collect()
+}
+
+/// How a method's student sees the input x: its learned weights act on x through this map.
+#[derive(Debug, Clone)]
+pub enum InputMap {
+    /// x itself.
+    Identity,
+    /// Σ̂^{-1/2} x (input whitening with the training batch's XᵀX/n), the matrix Σ̂^{-1/2}.
+    Whiten(Mat<f64>),
+    /// (x − μ̂) / σ̂ coordinate-wise (batch-norm with the training batch's statistics).
+    BatchNorm {
+        /// μ̂ per coordinate.
+        mean: Vec<f64>,
+        /// 1/σ̂ per coordinate.
+        inv_sd: Vec<f64>,
+    },
+}
+
+impl InputMap {
+    /// The rows of `x` (n × d) as the student sees them.
+    pub fn apply(&self, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+        match self {
+            InputMap::Identity => x.to_owned(),
+            InputMap::Whiten(m) => {
+                let mut out = Mat::<f64>::zeros(x.nrows(), x.ncols());
+                product(out.as_mut(), x, m.as_ref(), 1.0, par);
+                out
+            }
+            InputMap::BatchNorm { mean, inv_sd } => Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
+                (x[(i, j)] - mean[j]) * inv_sd[j]
+            }),
+        }
+    }
+}
+
+/// One method's first-layer step at the network level.
+pub struct NetworkUpdate {
+    /// The update of W₀'s first half in the student's own input coordinates (d × N/2; the second
+    /// half moves by its negative).
+    pub update: Mat<f64>,
+    /// The same update acting on x (d × N/2; None: equal to `update`): its top left singular
+    /// vector is the learned direction.
+    pub input_update: Option<Mat<f64>>,
+}
+
+/// The shared part of one network-level draw: W₀'s first half, the plain update, the
+/// factorisations; [`NetworkStep::update`] makes each method's step from them, one at a time.
+pub struct NetworkStep<'a> {
+    pb: &'a Problem,
+    student: &'a Activation,
+    lambda: f64,
+    methods: &'a [OneStep],
+    /// W₀'s first half, transposed (d × N/2).
+    pub w0: Mat<f64>,
+    at: Mat<f64>,
+    start: Vec<f64>,
+    f: Factors,
+}
+
+impl<'a> NetworkStep<'a> {
+    /// Draw W₀'s first half from `rng` and compute the plain (SGD) update and the factorisations
+    /// `methods` need.
+    pub fn new(
+        pb: &'a Problem,
+        (student, width): (&'a Activation, usize),
+        lambda: f64,
+        methods: &'a [OneStep],
+        rng: &mut UnitRng,
+        par: Par,
+    ) -> Result<Self, SimError> {
+        let (n, d) = (pb.x.nrows(), pb.x.ncols());
+        let w0 = draw_first_layer(d, width / 2, rng);
+        let at = one_step_update_with(pb.x.as_ref(), &pb.y, w0.as_ref(), student, par);
+        // Power iteration warm start: the SGD direction (any start not orthogonal to the answer
+        // works).
+        let start = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / n as f64);
+        let f = Factors::new(pb.x.as_ref(), lambda, methods, par)?;
+        Ok(NetworkStep {
+            pb,
+            student,
+            lambda,
+            methods,
+            w0,
+            at,
+            start,
+            f,
+        })
+    }
+
+    /// The top left singular vector of the update acting on x: the learned direction.
+    pub fn direction(&self, u: &NetworkUpdate, par: Par) -> Result<Vec<f64>, SimError> {
+        let m = u.input_update.as_ref().unwrap_or(&u.update);
+        top_left_singular_vector(m.as_ref(), &self.start, par)
+    }
+
+    /// The step of the k-th method (KFAC right-multiplies by P⁻¹, Q = I; the input
+    /// normalisations change what the student sees, and their learned weights act on x through
+    /// the normalisation).
+    pub fn update(&self, k: usize, par: Par) -> Result<NetworkUpdate, SimError> {
+        let (pb, f, lambda) = (self.pb, &self.f, self.lambda);
+        let plain = |update: Mat<f64>| NetworkUpdate {
+            update,
+            input_update: None,
+        };
+        let at = &self.at;
+        let student_step = |x: MatRef<'_, f64>| {
+            one_step_update_with(x, &pb.y, self.w0.as_ref(), self.student, par)
+        };
+        Ok(match self.methods[k] {
+            OneStep::Sgd => plain(at.clone()),
+            OneStep::Kfac => plain(f.kfac(at.clone(), par)),
+            OneStep::SqrtKfac => plain(f.power(at.as_ref(), lambda, -0.5, par)?),
+            OneStep::Whiten => {
+                // X̃ = X Σ̂^{-1/2} (Σ̂^{-1/2} symmetric); input-space update Σ̂^{-1/2} Ãᵀ.
+                let xt = f.power(pb.x.transpose(), 0.0, -0.5, par)?;
+                let a = student_step(xt.transpose());
+                let input_update = Some(f.power(a.as_ref(), 0.0, -0.5, par)?);
+                NetworkUpdate {
+                    update: a,
+                    input_update,
+                }
+            }
+            OneStep::BatchNorm => {
+                let (z, inv_sd) = batch_norm(pb.x.as_ref());
+                let a = student_step(z.as_ref());
+                let mut input = a.clone();
+                for j in 0..input.ncols() {
+                    input
+                        .col_as_slice_mut(j)
+                        .iter_mut()
+                        .zip(&inv_sd)
+                        .for_each(|(v, s)| *v *= s);
+                }
+                NetworkUpdate {
+                    update: a,
+                    input_update: Some(input),
+                }
+            }
+            OneStep::Adam => plain(adam_first_step(at.as_ref())),
+            OneStep::Shampoo => plain(shampoo(at.as_ref(), par)?),
+            OneStep::Muon => plain(muon(at.as_ref(), par)?),
+            OneStep::KfacPower(p) => {
+                plain(f.power(at.as_ref(), lambda, -(p as f64) / 1000.0, par)?)
+            }
+        })
+    }
+
+    /// How the k-th method's student sees x (the training batch's statistics, for the
+    /// normalisations).
+    pub fn input_map(&self, k: usize, par: Par) -> Result<InputMap, SimError> {
+        let x = self.pb.x.as_ref();
+        Ok(match self.methods[k] {
+            OneStep::Whiten => {
+                let identity = Mat::<f64>::identity(x.ncols(), x.ncols());
+                InputMap::Whiten(self.f.power(identity.as_ref(), 0.0, -0.5, par)?)
+            }
+            OneStep::BatchNorm => {
+                let (mean, inv_sd) = crate::one_step::batch_norm_stats(x);
+                InputMap::BatchNorm { mean, inv_sd }
+            }
+            _ => InputMap::Identity,
+        })
+    }
 }
 
 /// Problem size (entries of X) from which trials run one at a time with faer parallel inside.

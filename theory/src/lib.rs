@@ -8,6 +8,7 @@ pub mod error;
 pub mod linear_rep;
 pub mod one_step;
 pub mod power_family;
+pub mod readout;
 pub mod sigma_alignment;
 pub mod single_index;
 pub mod spectrum;
@@ -19,6 +20,10 @@ pub use one_step::{
     rho_adam_sign, rho_batch_norm, rho_sqrt_kfac, rho_whitened, sqrt_resolvent_moment,
 };
 pub use power_family::{power_nodes, rho_power, PowerNodes};
+pub use readout::{
+    best_single_index_risk, hermite_teacher, orthonormal_hermite, polynomial_readout_risk,
+    polynomial_readout_risk_at, HermiteTeacher, MAX_READOUT_DEGREE,
+};
 pub use sigma_alignment::{
     rho_sigma_adam_sign, rho_sigma_batch_norm, rho_sigma_kfac, rho_sigma_sgd, rho_sigma_sqrt_kfac,
     rho_sigma_whitened,

@@ -1,0 +1,81 @@
+//! `verify readout`: arguments → the single-index model (validated as `single-index` validates
+//! it) + the readout settings + a grid → the engine's `run_check` (results::readout).
+
+use crate::cli::{AlignmentArg, Format, Lambda, ReadoutArgs, SingleIndexArgs, Trials};
+use crate::error::CliError;
+use harness::{Grid, RunVerdict};
+use results::readout::ReadoutCheck;
+use sims::readout::ReadoutSettings;
+use sims::Outcome;
+
+/// The single-index arguments the readout's model is built from (its own flags where it has
+/// them; the engine's flags are the readout's, not these).
+fn model_args(a: &ReadoutArgs) -> SingleIndexArgs {
+    SingleIndexArgs {
+        kappa: a.kappa.clone(),
+        psi: a.psi.clone(),
+        spectrum: a.spectrum.clone(),
+        no_normalize: a.no_normalize,
+        activation: a.activation.clone(),
+        student: a.student.clone(),
+        noise: a.noise,
+        lambda: Lambda::Values(a.lambda.clone()),
+        d: harness::range::DRange {
+            text: a.d.to_string(),
+            values: vec![a.d as usize],
+        },
+        width: a.width,
+        trials: Trials::Fixed(a.common.trials),
+        max_trials: a.common.trials,
+        level: a.level,
+        alignment: AlignmentArg::Sigma,
+        methods: a.methods.clone(),
+        seed: a.common.seed,
+        out: a.common.out.clone().unwrap_or_default(),
+        theory_only: a.common.theory_only,
+        extrapolate: false,
+        format: Format::None,
+        quiet: true,
+        alpha: a.common.alpha,
+        margin: a.common.margin,
+        resume: false,
+        shard: None,
+        allowance_scale: 1.0,
+    }
+}
+
+/// Run `verify readout`.
+pub fn run(a: &ReadoutArgs) -> Result<Outcome, CliError> {
+    let mut si = model_args(a);
+    let kappa_free = matches!(
+        a.spectrum,
+        theory::SpectrumFamily::Identity | theory::SpectrumFamily::File { .. }
+    );
+    if kappa_free && a.kappa.text == crate::cli::READOUT_KAPPA {
+        // The default sweep means nothing without κ: one point, as single-index does.
+        si.kappa = harness::Range {
+            text: "1".into(),
+            values: vec![1.0],
+        };
+    }
+    crate::single_index::normalize_kappa(&mut si)?;
+    let (model, points) = crate::single_index::setup(&si)?;
+    let width = points.first().map_or(2, |p| p.width);
+    let settings = ReadoutSettings {
+        degree: a.degree as usize,
+        step: a.step,
+        ridge: a.readout_ridge,
+    };
+    let check = ReadoutCheck::new(model, settings);
+    let grid = Grid::new()
+        .axis("kappa", &si.kappa.values)
+        .axis("psi", &a.psi.values)
+        .axis("lambda", &a.lambda.values)
+        .axis("d", &[a.d as f64])
+        .axis("width", &[width as f64]);
+    Ok(match harness::run_check(&check, &grid, &a.common)? {
+        RunVerdict::Disagree => Outcome::Disagree,
+        RunVerdict::Inconclusive => Outcome::Inconclusive,
+        RunVerdict::Agree | RunVerdict::TheoryOnly | RunVerdict::Shard => Outcome::Agree,
+    })
+}
