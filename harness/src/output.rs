@@ -88,6 +88,12 @@ fn envelope<C: Check>(
     })
 }
 
+/// The values of the other swept axes that tell a figure's series apart.
+type Group = Vec<(String, f64)>;
+
+/// Every quantity's formula at each dense x.
+type DenseTable = Vec<(f64, Vec<Option<f64>>)>;
+
 /// 97 points from lo to hi, evenly spaced (in log if `log`).
 fn dense_xs((lo, hi, log): (f64, f64, bool)) -> Vec<f64> {
     (0..=96)
@@ -203,7 +209,7 @@ fn axis_series<C: Check>(
     }
     // Every quantity's formula at once per dense x and group of the other axes (a check's
     // theory may share work between its quantities).
-    let mut dense: Vec<(Vec<(String, f64)>, Vec<(f64, Vec<Option<f64>>)>)> = Vec::new();
+    let mut dense: Vec<(Group, DenseTable)> = Vec::new();
     keys.iter()
         .map(|(k, fixed)| {
             let mine: Vec<&CheckRow> = rows
