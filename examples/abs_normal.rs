@@ -1,6 +1,6 @@
 //! The smallest check: E|σZ| = σ √(2/π) for Z ~ N(0, 1), over σ. `--wrong` claims E|σZ| = σ.
 //!     cargo run --release --example abs_normal [-- --wrong | --help]
-use harness::prelude::*;
+use engine::prelude::*;
 
 struct AbsNormal {
     wrong: bool,

@@ -6,8 +6,9 @@
 //! verdict_power.csv and verdict_power.svg into --out.
 //!     cargo run --release --example verdict_power [-- --seeds 200 --out docs/figures]
 use clap::Parser;
-use sims::verdict::{judge_rows, Margin, Outcome, RowInput};
-use sims::{simulate, Level, Model, SingleIndexModel, SingleIndexPoint};
+use engine::verdict::{judge_rows, Margin, Outcome, RowInput};
+use engine::{simulate, Model};
+use sims::{Level, SingleIndexModel, SingleIndexPoint};
 
 #[derive(Parser)]
 struct Cli {
@@ -76,6 +77,7 @@ fn main() {
                         sim: s.summaries[k],
                         formula: theory[k].expect("formula") + if k == 0 { delta } else { 0.0 },
                         allowance: b[k],
+                        bracket: None,
                     })
                     .collect();
                 let v = judge_rows(&rows, Margin::DEFAULT, 0.01);

@@ -1,18 +1,19 @@
 //! `verify audit`: the single-index formulas at random configurations over their whole parameter
 //! space (sims::SingleIndexSpace), simulated and judged together by the engine
-//! (harness::run_audit); `--wrong` swaps in a deliberately wrong formula to show it is caught.
+//! (engine::run_audit); `--wrong` swaps in a deliberately wrong formula to show it is caught.
 
 use crate::cli::{AuditArgs, WrongFormula};
 use crate::error::CliError;
-use harness::prelude::RngExt;
-use harness::{AuditPlan, AuditRow, HarnessError};
-use sims::{Model, OneStep, Outcome, SimError, SingleIndexModel, SingleIndexPoint};
+use engine::prelude::RngExt;
+use engine::{AuditPlan, AuditRow, HarnessError};
+use engine::{Model, Outcome, SimError};
+use sims::{OneStep, SingleIndexModel, SingleIndexPoint};
 use theory::{RidgeMoments, SpectralMeasure};
 
 /// The random spectrum file drawn as one of the families: 50 eigenvalues, log-uniform in
 /// [0.2, 5], from the audit's seed.
 fn spectrum_text(seed: u64) -> String {
-    let mut rng = sims::unit_rng(seed, sims::rng::stable_key("audit spectrum"), 0);
+    let mut rng = engine::unit_rng(seed, engine::rng::stable_key("audit spectrum"), 0);
     (0..50)
         .map(|_| {
             format!(
@@ -33,8 +34,8 @@ fn formulas(
     let Some(wrong) = wrong else {
         return Ok(values);
     };
-    let h = m.spectrum(p).measure()?;
-    let mo = m.teacher.moments(h.tau1())?;
+    let h = m.spectrum(p).measure().map_err(sims::theory_error)?;
+    let mo = m.teacher.moments(h.tau1()).map_err(sims::theory_error)?;
     let gamma = 1.0 / p.psi;
     let (c1sq, noise_sq) = (mo.c1 * mo.c1, m.noise * m.noise);
     let (method, value) = match wrong {
@@ -43,9 +44,11 @@ fn formulas(
             mo.c1.abs() * mo.tau1 / (c1sq * h.tau2()).sqrt(),
         ),
         WrongFormula::KfacIsotropicM => {
-            let identity = SpectralMeasure::new([(1.0, 1.0)])?;
-            let r = theory::stieltjes_negative(&identity, gamma, p.lambda)?;
-            let value = theory::rho_kfac(&mo, gamma, m.noise, &RidgeMoments::of(&r))?;
+            let identity = SpectralMeasure::new([(1.0, 1.0)]).map_err(sims::theory_error)?;
+            let r = theory::stieltjes_negative(&identity, gamma, p.lambda)
+                .map_err(sims::theory_error)?;
+            let value = theory::rho_kfac(&mo, gamma, m.noise, &RidgeMoments::of(&r))
+                .map_err(sims::theory_error)?;
             (OneStep::Kfac, value)
         }
         WrongFormula::BnUncentred => {
@@ -73,7 +76,7 @@ fn table(rows: &[AuditRow]) -> String {
                 format!("{:.6}", r.theory),
                 format!("{:.6}", r.sim),
                 format!("{:.6}", r.sim_se),
-                harness::verdict_cell(Some(r.verdict)).to_string(),
+                engine::verdict_cell(Some(r.verdict)).to_string(),
             ]
         })
         .collect();
@@ -120,14 +123,14 @@ pub fn run(a: &AuditArgs) -> Result<Outcome, CliError> {
         }
     };
     let wrong = a.wrong;
-    let rows = harness::run_audit(&space, &plan, &|m, p| formulas(m, p, wrong), &progress)?;
+    let rows = engine::run_audit(&space, &plan, &|m, p| formulas(m, p, wrong), &progress)?;
     let outcome = Outcome::of_run(rows.iter().map(|r| r.verdict));
-    harness::publish::<_, HarnessError>(&a.out, harness::Checkpoint::None, |dir| {
+    engine::publish::<_, HarnessError>(&a.out, engine::Checkpoint::None, |dir| {
         reports::write_csv(&dir.join("audit.csv"), &rows)?;
         reports::write_markdown(&dir.join("report.md"), &report(a, &rows, outcome))?;
         Ok(())
     })?;
-    let dims = harness::audit::audit_dims(a.d as usize);
+    let dims = engine::audit::audit_dims(a.d as usize);
     results::stdout::print_rows(&rows, a.format, || {
         let count = |o: Outcome| rows.iter().filter(|r| r.verdict == o).count();
         let mut configs: Vec<String> = Vec::new();
@@ -207,6 +210,6 @@ fn report(a: &AuditArgs, rows: &[AuditRow], outcome: Outcome) -> reports::RunRep
             })
             .collect(),
         figures: Vec::new(),
-        notes: vec![harness::VERDICT_NOTE.into()],
+        notes: vec![engine::VERDICT_NOTE.into()],
     }
 }

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive). Parsing and validation only; no numerics.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use engine::Trials;
 use sims::OneStep;
 use std::path::PathBuf;
 use theory::{Activation, SpectrumFamily};
@@ -255,46 +256,6 @@ pub struct LinearDims {
     pub k: u64,
 }
 
-/// `--trials`: a number, or `auto`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trials {
-    /// This many trials at every grid point.
-    Fixed(u64),
-    /// Doubling batches until decided (harness::adaptive).
-    Auto,
-}
-
-impl Trials {
-    /// Trials per point at most: the fixed count, or the budget.
-    pub fn budget(self, max_trials: u64) -> u64 {
-        match self {
-            Trials::Fixed(n) => n,
-            Trials::Auto => max_trials,
-        }
-    }
-}
-
-impl std::fmt::Display for Trials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Trials::Fixed(n) => write!(f, "{n}"),
-            Trials::Auto => write!(f, "auto"),
-        }
-    }
-}
-
-fn trials_arg(s: &str) -> Result<Trials, String> {
-    if s.trim() == "auto" {
-        return Ok(Trials::Auto);
-    }
-    match s.trim().parse::<u64>() {
-        Ok(n) if (2..=10_000_000).contains(&n) => Ok(Trials::Fixed(n)),
-        _ => Err(format!(
-            "'{s}' is not a trial count: give an integer from 2 to 10000000, or auto"
-        )),
-    }
-}
-
 /// Flags of the head-to-head (defaults: linear-rep.md §1, marked [C] there: chosen, not the paper's).
 #[derive(Args, Debug, Clone)]
 pub struct LinearRepArgs {
@@ -404,8 +365,8 @@ pub struct ContractionArgs {
     pub alpha: f64,
     /// Equivalence margin for "agree" on the ratio (1 − rate)/(1 − rate_theory): absolute (0.02)
     /// or relative (2%).
-    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = harness::args::margin, allow_hyphen_values = true)]
-    pub margin: sims::Margin,
+    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = engine::args::margin, allow_hyphen_values = true)]
+    pub margin: engine::Margin,
     /// Random seed (F*, G*, Σ of every grid point).
     #[arg(long, default_value = "0")]
     pub seed: u64,
@@ -419,7 +380,7 @@ pub struct ContractionArgs {
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]
-    pub run: harness::ShardArgs,
+    pub run: engine::ShardArgs,
 }
 
 fn kappa_range(s: &str) -> Result<Range, String> {
@@ -500,7 +461,7 @@ Examples:
 RANGE: a..b (step 1, inclusive), a..b:step, a..b/count (evenly spaced), a,b,c, or x.
 Outputs in --out: single_index.csv, single_index.json (rows + full configuration + seed).";
 
-pub use harness::range::{dimension_range, range_where, DRange, Range};
+pub use engine::range::{dimension_range, range_where, DRange, Range};
 
 /// `verify readout`'s default --kappa.
 pub const READOUT_KAPPA: &str = "1,3,10,30";
@@ -569,7 +530,7 @@ pub struct ReadoutArgs {
     pub readout_ridge: f64,
     /// The engine's shared flags.
     #[command(flatten)]
-    pub common: harness::CommonArgs,
+    pub common: engine::CommonArgs,
 }
 
 fn nonneg_range(s: &str) -> Result<Range, String> {
@@ -585,7 +546,7 @@ fn bounded_positive(s: &str) -> Result<f64, String> {
 }
 
 fn positive_range(s: &str) -> Result<Range, String> {
-    harness::range::positive(s)
+    engine::range::positive(s)
 }
 
 fn nonneg_float(s: &str) -> Result<f64, String> {
@@ -745,7 +706,7 @@ pub enum LevelArg {
 }
 
 /// What goes to standard output (the engine's shared definition).
-pub use harness::Format;
+pub use engine::Format;
 
 #[derive(Args, Debug, Clone)]
 pub struct SingleIndexArgs {
@@ -783,7 +744,7 @@ pub struct SingleIndexArgs {
     pub width: Option<usize>,
     /// Monte Carlo trials per grid point (>= 2), or `auto`: batches of 20, 40, 80, … trials
     /// (up to --max-trials) to the points not yet decided, each look at level alpha / looks.
-    #[arg(long, value_name = "INT|auto", default_value = "20", value_parser = trials_arg)]
+    #[arg(long, value_name = "INT|auto", default_value = "20", value_parser = engine::args::trials_arg)]
     pub trials: Trials,
     /// With --trials auto: the most trials any grid point gets.
     #[arg(long, value_name = "INT", default_value = "1280", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
@@ -829,15 +790,15 @@ pub struct SingleIndexArgs {
     pub alpha: f64,
     /// Equivalence margin for "agree": the 1 − 2α interval of ρ_sim − ρ_theory must lie inside
     /// ±(margin + finite-size allowance). Absolute (0.02) or relative to ρ_theory (2%).
-    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = harness::args::margin, allow_hyphen_values = true)]
-    pub margin: sims::Margin,
+    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = engine::args::margin, allow_hyphen_values = true)]
+    pub margin: engine::Margin,
     /// Continue an interrupted run in the same --out folder (its units.jsonl checkpoint): finished
     /// units are kept, the rest are run, and the results equal those of an uninterrupted run.
     #[arg(long)]
     pub resume: bool,
     /// Run only shard I of K (0 ≤ I < K): a deterministic 1/K of the (grid point, trial) units,
     /// written to --out/units.jsonl; `verify merge` combines the K shard folders.
-    #[arg(long, value_name = "I/K", value_parser = harness::shard_spec, allow_hyphen_values = true)]
+    #[arg(long, value_name = "I/K", value_parser = engine::shard_spec, allow_hyphen_values = true)]
     pub shard: Option<(usize, usize)>,
     /// Multiplier on the finite-size allowance of the verdict (0 = pure Monte Carlo test).
     #[arg(long, value_name = "F", default_value = "1", value_parser = nonneg_float, allow_hyphen_values = true)]
@@ -878,8 +839,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "F", default_value = "0.01", value_parser = alpha_level, allow_hyphen_values = true)]
     pub alpha: f64,
     /// Equivalence margin for "agree": absolute (0.02) or relative (2%).
-    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = harness::args::margin, allow_hyphen_values = true)]
-    pub margin: sims::Margin,
+    #[arg(long, value_name = "F|P%", default_value = "0.02", value_parser = engine::args::margin, allow_hyphen_values = true)]
+    pub margin: engine::Margin,
     /// Replace one formula by a deliberately wrong variant (the audit must then disagree).
     #[arg(long, value_enum)]
     pub wrong: Option<WrongFormula>,
@@ -1065,7 +1026,7 @@ pub struct SpikeArgs {
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]
-    pub run: harness::ShardArgs,
+    pub run: engine::ShardArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -2,7 +2,7 @@
 //! complete (a numerical failure, or a file that could not be read or written; the message names
 //! the path).
 
-use sims::SimError;
+use engine::SimError;
 use theory::TheoryError;
 use thiserror::Error;
 
@@ -56,12 +56,12 @@ impl From<TheoryError> for CliError {
     }
 }
 
-impl From<harness::HarnessError> for CliError {
-    fn from(e: harness::HarnessError) -> Self {
+impl From<engine::HarnessError> for CliError {
+    fn from(e: engine::HarnessError) -> Self {
         match e {
-            harness::HarnessError::Usage(m) => CliError::Usage(m),
-            harness::HarnessError::Sim(s) => s.into(),
-            harness::HarnessError::Report(r) => CliError::Report(r),
+            engine::HarnessError::Usage(m) => CliError::Usage(m),
+            engine::HarnessError::Sim(s) => s.into(),
+            engine::HarnessError::Report(r) => CliError::Report(r),
         }
     }
 }
@@ -69,7 +69,7 @@ impl From<harness::HarnessError> for CliError {
 impl From<SimError> for CliError {
     fn from(e: SimError) -> Self {
         match e {
-            SimError::Theory(t) => t.into(),
+            SimError::InvalidInput(m) => CliError::Usage(m),
             SimError::InvalidParameter { name, reason } => {
                 CliError::Usage(format!("invalid value for {}: {reason}", flag(name)))
             }
@@ -78,10 +78,10 @@ impl From<SimError> for CliError {
     }
 }
 
-impl harness::PublishError for CliError {
+impl engine::PublishError for CliError {
     fn relocated(self, from: &std::path::Path, to: &std::path::Path) -> Self {
         match self {
-            CliError::Report(r) => CliError::Report(harness::publish::relocate(r, from, to)),
+            CliError::Report(r) => CliError::Report(engine::publish::relocate(r, from, to)),
             other => other,
         }
     }

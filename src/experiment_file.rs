@@ -4,7 +4,7 @@
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::CliError;
 use clap::Parser;
-use sims::Outcome;
+use engine::Outcome;
 
 /// The recorded command of a result JSON, after checking its input files are unchanged.
 fn argv_of_result(path: &std::path::Path, text: &str) -> Result<Vec<String>, CliError> {
@@ -24,8 +24,8 @@ fn argv_of_result(path: &std::path::Path, text: &str) -> Result<Vec<String>, Cli
             ))
         })?;
     // The recorded input files must still hold what the run read.
-    if let Ok(inputs) = serde_json::from_value::<Vec<harness::InputFile>>(v["inputs"].clone()) {
-        harness::check_unchanged(&inputs)?;
+    if let Ok(inputs) = serde_json::from_value::<Vec<engine::InputFile>>(v["inputs"].clone()) {
+        engine::check_unchanged(&inputs)?;
     }
     Ok(cmd)
 }

@@ -5,6 +5,7 @@
 use crate::cli::{ContractionArgs, LinearRepArgs, LinearRepCommand, LinearRepSub};
 use crate::error::CliError;
 use crate::single_index::shell_line;
+use engine::Outcome;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use results::contraction::{contraction_finish, ContractionSettings};
 use serde::Serialize;
@@ -17,7 +18,6 @@ use sims::linear_rep::summary::{
 use sims::linear_rep::{
     run_head_to_head, Anisotropy, Covariates, Dims, HeadToHead, Method, Setting, Trajectory,
 };
-use sims::Outcome;
 use std::io::IsTerminal;
 
 pub fn run(c: &LinearRepCommand) -> Result<Outcome, CliError> {
@@ -685,7 +685,7 @@ fn head_to_head(a: &LinearRepArgs) -> Result<Outcome, CliError> {
     validate(a)?;
     // The run writes its figures as it goes: all of it into a staging folder, published whole.
     let (rows, table_rows, fit) =
-        harness::publish::<_, CliError>(&a.out, harness::Checkpoint::None, |dir| {
+        engine::publish::<_, CliError>(&a.out, engine::Checkpoint::None, |dir| {
             let staged = LinearRepArgs {
                 out: dir.to_path_buf(),
                 ..a.clone()
@@ -825,16 +825,15 @@ pub(crate) fn contraction_setup(
 /// verdict and files come from [`contraction_finish`].
 fn contraction(a: &ContractionArgs) -> Result<Outcome, CliError> {
     let (model, grid) = contraction_setup(a)?;
-    let header = harness::LogHeader::new(
+    let header = engine::LogHeader::new(
         CONTRACTION_LOG_KIND,
         contraction_argv(a),
         grid.len(),
         a.trials as usize,
         None,
     );
-    let plan = harness::RunPlan::new(&a.out, a.run, a.seed, header);
-    let Some(values) =
-        harness::run_or_shard(&model, &grid, &plan, &harness::Progress::new(a.quiet))?
+    let plan = engine::RunPlan::new(&a.out, a.run, a.seed, header);
+    let Some(values) = engine::run_or_shard(&model, &grid, &plan, &engine::Progress::new(a.quiet))?
     else {
         return Ok(Outcome::Agree);
     };
@@ -849,10 +848,10 @@ fn contraction(a: &ContractionArgs) -> Result<Outcome, CliError> {
 /// `verify merge` of contraction shards: the merged units into `--out`, then the results.
 pub fn merge_contraction(
     a: &ContractionArgs,
-    merged: &harness::Merged,
+    merged: &engine::Merged,
 ) -> Result<Outcome, CliError> {
     let (model, grid) = contraction_setup(a)?;
-    harness::write_merged_log(&a.out, merged)?;
+    engine::write_merged_log(&a.out, merged)?;
     Ok(contraction_finish(
         &contraction_settings(a),
         &model,

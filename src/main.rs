@@ -16,8 +16,8 @@ mod spike_check;
 
 use clap::Parser;
 use cli::{Cli, Command, LinearRepSub};
+use engine::Outcome;
 use error::CliError;
-use sims::Outcome;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -29,7 +29,7 @@ static OUT: OnceLock<PathBuf> = OnceLock::new();
 fn on_interrupt() {
     match OUT.get() {
         Some(out) => {
-            let partial = out.join(harness::PARTIAL_UNITS_FILE);
+            let partial = out.join(engine::PARTIAL_UNITS_FILE);
             if partial.exists() {
                 eprintln!(
                     "\ninterrupted: the finished trials are kept in {}; run the same command with --resume to continue",
@@ -52,7 +52,7 @@ pub(crate) fn out_of(c: &Command) -> Option<&Path> {
         Command::Merge(a) => &a.out,
         Command::Audit(a) => &a.out,
         // slurm writes only its scripts (and checks --out is free); status only reads.
-        // readout's engine (harness::run_check) takes the folder's lock itself.
+        // readout's engine (engine::run_check) takes the folder's lock itself.
         Command::Run(_) | Command::Slurm(_) | Command::Status(_) | Command::Readout(_) => {
             return None
         }
@@ -68,9 +68,7 @@ pub(crate) fn out_of(c: &Command) -> Option<&Path> {
 
 /// Run a command while holding its output folder (one run per folder at a time).
 pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
-    let _lock = out_of(&command)
-        .map(harness::OutLock::acquire)
-        .transpose()?;
+    let _lock = out_of(&command).map(engine::OutLock::acquire).transpose()?;
     if let Some(out) = out_of(&command) {
         let _ = OUT.set(out.to_path_buf());
     }

@@ -5,7 +5,7 @@
 use crate::cli::{Cli, Command, LinearRepSub, MergeArgs};
 use crate::error::CliError;
 use clap::Parser;
-use sims::Outcome;
+use engine::Outcome;
 
 pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
     let same = |d: &std::path::PathBuf| {
@@ -17,8 +17,8 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
             m.out.display()
         )));
     }
-    let merged = harness::merge_shards(&m.dirs)?;
-    harness::check_unchanged(&merged.header.inputs)?;
+    let merged = engine::merge_shards(&m.dirs)?;
+    engine::check_unchanged(&merged.header.inputs)?;
     let cli = Cli::try_parse_from(&merged.header.command)
         .map_err(|e| CliError::Usage(format!("merge: cannot re-read the recorded command: {e}")))?;
     let unsupported = || {
@@ -33,7 +33,7 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
             args.format = m.format;
             args.quiet = true;
             let (model, points) = crate::single_index::setup(&args)?;
-            harness::write_merged_log(&m.out, &merged)?;
+            engine::write_merged_log(&m.out, &merged)?;
             crate::single_index::finish(
                 &args,
                 &model,
@@ -45,7 +45,7 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
         Command::Spike(mut args) => {
             args.out = m.out.clone();
             let (_, points) = crate::spike_check::setup(&args)?;
-            harness::write_merged_log(&m.out, &merged)?;
+            engine::write_merged_log(&m.out, &merged)?;
             crate::spike_check::finish(&args, &points, &merged.values)
         }
         Command::LinearRep(lr) => {

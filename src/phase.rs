@@ -5,8 +5,8 @@ use crate::cli::{Cli, Command, LevelArg, PhaseArgs, SingleIndexArgs};
 use crate::error::CliError;
 use crate::single_index::Row;
 use clap::Parser;
+use engine::Outcome;
 use serde::Serialize;
-use sims::Outcome;
 use sims::SingleIndexPoint;
 
 #[derive(Serialize)]
@@ -128,9 +128,11 @@ fn theory_grid(
 fn check_marks(rows: &[Row]) -> Vec<(f64, f64, reports::Mark, String)> {
     let worst = |a: &Row, b: &Row| {
         let (x, y) = (a.verdict, b.verdict);
-        if x == Some(sims::Outcome::Disagree) || y == Some(sims::Outcome::Disagree) {
+        if x == Some(engine::Outcome::Disagree) || y == Some(engine::Outcome::Disagree) {
             reports::Mark::Disagree
-        } else if x == Some(sims::Outcome::Inconclusive) || y == Some(sims::Outcome::Inconclusive) {
+        } else if x == Some(engine::Outcome::Inconclusive)
+            || y == Some(engine::Outcome::Inconclusive)
+        {
             reports::Mark::Inconclusive
         } else {
             reports::Mark::Agree
@@ -185,7 +187,7 @@ pub fn run(a: &PhaseArgs) -> Result<Outcome, CliError> {
     }
     let (agree, rows) = crate::single_index::run_quiet_rows(&args)?;
     let (cells, table) = theory_grid(a, &args, &model, (k0, k1, p0, p1))?;
-    harness::publish::<_, CliError>(&a.out, harness::Checkpoint::None, |dir| {
+    engine::publish::<_, CliError>(&a.out, engine::Checkpoint::None, |dir| {
         reports::write_csv(&dir.join("phase.csv"), &table)?;
         let fig = reports::HeatmapFigure {
             title: "Phase diagram: the KFAC advantage ρ_KFAC − ρ_SGD (theory)".into(),

@@ -1,12 +1,12 @@
 //! `verify readout`: arguments → the single-index model (validated as `single-index` validates
 //! it) + the readout settings + a grid → the engine's `run_check` (results::readout).
 
-use crate::cli::{AlignmentArg, Format, Lambda, ReadoutArgs, SingleIndexArgs, Trials};
+use crate::cli::{AlignmentArg, Format, Lambda, ReadoutArgs, SingleIndexArgs};
 use crate::error::CliError;
-use harness::{Grid, RunVerdict};
+use engine::Outcome;
+use engine::{Grid, RunVerdict};
 use results::readout::ReadoutCheck;
 use sims::readout::ReadoutSettings;
-use sims::Outcome;
 
 /// The single-index arguments the readout's model is built from (its own flags where it has
 /// them; the engine's flags are the readout's, not these).
@@ -20,13 +20,13 @@ fn model_args(a: &ReadoutArgs) -> SingleIndexArgs {
         student: a.student.clone(),
         noise: a.noise,
         lambda: Lambda::Values(a.lambda.clone()),
-        d: harness::range::DRange {
+        d: engine::range::DRange {
             text: a.d.to_string(),
             values: vec![a.d as usize],
         },
         width: a.width,
-        trials: Trials::Fixed(a.common.trials),
-        max_trials: a.common.trials,
+        trials: a.common.trials,
+        max_trials: a.common.max_trials,
         level: a.level,
         alignment: AlignmentArg::Sigma,
         methods: a.methods.clone(),
@@ -53,7 +53,7 @@ pub fn run(a: &ReadoutArgs) -> Result<Outcome, CliError> {
     );
     if kappa_free && a.kappa.text == crate::cli::READOUT_KAPPA {
         // The default sweep means nothing without κ: one point, as single-index does.
-        si.kappa = harness::Range {
+        si.kappa = engine::Range {
             text: "1".into(),
             values: vec![1.0],
         };
@@ -73,7 +73,7 @@ pub fn run(a: &ReadoutArgs) -> Result<Outcome, CliError> {
         .axis("lambda", &a.lambda.values)
         .axis("d", &[a.d as f64])
         .axis("width", &[width as f64]);
-    Ok(match harness::run_check(&check, &grid, &a.common)? {
+    Ok(match engine::run_check(&check, &grid, &a.common)? {
         RunVerdict::Disagree => Outcome::Disagree,
         RunVerdict::Inconclusive => Outcome::Inconclusive,
         RunVerdict::Agree | RunVerdict::TheoryOnly | RunVerdict::Shard => Outcome::Agree,

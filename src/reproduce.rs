@@ -3,7 +3,7 @@
 use crate::cli::{Cli, Command, LevelArg, LinearRepSub, ReproduceArgs, ReproducePart};
 use crate::error::CliError;
 use clap::Parser;
-use sims::Outcome;
+use engine::Outcome;
 
 /// (subfolder, what it reproduces, the sweep's own flags).
 const FIGURES: [(&str, &str, &[&str]); 4] = [

@@ -3,9 +3,9 @@
 
 use crate::cli::{Format, Lambda, LevelArg, SingleIndexArgs, Trials};
 use crate::error::CliError;
+use engine::Outcome;
 use results::single_index::Values;
 pub use results::single_index::{input_files, shell_line, Row};
-use sims::Outcome;
 use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
 
 fn level(l: LevelArg) -> Level {
@@ -38,7 +38,7 @@ pub fn normalize_kappa(a: &mut SingleIndexArgs) -> Result<(), CliError> {
         return Ok(());
     }
     if a.kappa.text == DEFAULT_KAPPA {
-        a.kappa = harness::Range {
+        a.kappa = engine::Range {
             text: "1".into(),
             values: vec![1.0],
         };
@@ -294,12 +294,12 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliErro
     if a.theory_only {
         return finish(a, &model, &points, None);
     }
-    let run = harness::ShardArgs {
+    let run = engine::ShardArgs {
         resume: a.resume,
         shard: a.shard,
     };
-    let progress = harness::Progress::new(a.quiet);
-    let header = harness::LogHeader::new(
+    let progress = engine::Progress::new(a.quiet);
+    let header = engine::LogHeader::new(
         LOG_KIND,
         canonical_argv(a),
         points.len(),
@@ -307,20 +307,20 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliErro
         None,
     )
     .with_inputs(&input_files(&a.spectrum))?;
-    let plan = harness::RunPlan::new(&a.out, run, a.seed, header);
+    let plan = engine::RunPlan::new(&a.out, run, a.seed, header);
     if a.trials == Trials::Auto {
         let values = run_auto(a, &model, &points, &plan, &progress)?;
         return finish(a, &model, &points, Some(Values::PerPoint(values)));
     }
-    let Some(values) = harness::run_or_shard(&model, &points, &plan, &progress)? else {
+    let Some(values) = engine::run_or_shard(&model, &points, &plan, &progress)? else {
         return Ok((Outcome::Agree, Vec::new()));
     };
     finish(a, &model, &points, Some(Values::Grid(values)))
 }
 
 /// The look schedule of --trials auto: 20, 40, 80, … up to --max-trials.
-fn schedule(a: &SingleIndexArgs) -> harness::Schedule {
-    harness::Schedule::doubling(20, a.max_trials as usize)
+fn schedule(a: &SingleIndexArgs) -> engine::Schedule {
+    engine::Schedule::doubling(20, a.max_trials as usize)
 }
 
 /// Looks at the verdict: one for a fixed --trials.
@@ -337,9 +337,9 @@ fn run_auto(
     a: &SingleIndexArgs,
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
-    plan: &harness::RunPlan,
-    progress: &harness::Progress,
-) -> Result<harness::PerPoint, CliError> {
+    plan: &engine::RunPlan,
+    progress: &engine::Progress,
+) -> Result<engine::PerPoint, CliError> {
     let schedule = schedule(a);
     let alpha = schedule.alpha_per_look(a.alpha);
     let theory: Vec<Vec<Option<f64>>> = model
@@ -355,8 +355,8 @@ fn run_auto(
                 .collect::<Result<Vec<_>, _>>()
         })
         .collect::<Result<_, _>>()?;
-    let mut decided = |values: &harness::PerPoint| {
-        let j = harness::judge_points(model, points, &theory, values, a.margin, alpha);
+    let mut decided = |values: &engine::PerPoint| {
+        let j = engine::judge_points(model, points, &theory, values, a.margin, alpha);
         j.verdicts
             .iter()
             .map(|row| {
@@ -365,7 +365,7 @@ fn run_auto(
             })
             .collect()
     };
-    Ok(harness::run_adaptive(
+    Ok(engine::run_adaptive(
         model,
         points,
         plan,

@@ -1,12 +1,12 @@
 //! `verify slurm` and `verify status`: map the command after `--` to its canonical flags, output
-//! folder and cost estimate; write the scripts (harness::cluster), submit them with `sbatch`,
+//! folder and cost estimate; write the scripts (engine::cluster), submit them with `sbatch`,
 //! and with --wait follow the merge job until it ends.
 
 use crate::cli::{Cli, Command, LinearRepSub, SlurmArgs, StatusArgs};
 use crate::error::CliError;
 use clap::{Parser, ValueEnum};
-use harness::cluster::{self, ClusterLayout, JobSpec, JobsRecord, Progress, Resources};
-use sims::Outcome;
+use engine::cluster::{self, ClusterLayout, JobSpec, JobsRecord, Progress, Resources};
+use engine::Outcome;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -26,7 +26,7 @@ struct Sharded {
     whole: bool,
 }
 
-fn format_args(f: harness::Format) -> Vec<String> {
+fn format_args(f: engine::Format) -> Vec<String> {
     let name = f
         .to_possible_value()
         .map(|v| v.get_name().to_string())
@@ -286,7 +286,7 @@ pub fn run(a: &SlurmArgs) -> Result<Outcome, CliError> {
         ));
     }
     // No local run may be writing into --out now (released at once: the jobs take it).
-    drop(harness::OutLock::acquire(&s.out)?);
+    drop(engine::OutLock::acquire(&s.out)?);
     let layout = ClusterLayout::new(&s.out)?;
     if !s.whole {
         refuse_other_shards(&layout, &s.argv, a.shards as usize)?;

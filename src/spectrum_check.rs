@@ -4,10 +4,10 @@
 
 use crate::cli::SpectrumArgs;
 use crate::error::CliError;
+use engine::Outcome;
 use faer::Par;
 use serde::Serialize;
 use sims::spectrum::{Bin, SpectrumComparison};
-use sims::Outcome;
 
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -47,7 +47,7 @@ pub fn run(a: &SpectrumArgs) -> Result<Outcome, CliError> {
     };
     let h = spec.measure()?;
     let sigma = spec.eigenvalues()?;
-    let key = sims::rng::stable_key(&format!(
+    let key = engine::rng::stable_key(&format!(
         "spectrum|{}|{:?}|{:?}|{}|{}|{}",
         a.spectrum.name(),
         a.kappa,
@@ -56,10 +56,10 @@ pub fn run(a: &SpectrumArgs) -> Result<Outcome, CliError> {
         n,
         !a.no_normalize
     ));
-    let mut rng = sims::unit_rng(a.seed, key, 0);
+    let mut rng = engine::unit_rng(a.seed, key, 0);
     let eig = sims::spectrum::sample_covariance_eigenvalues(&sigma, n, &mut rng, Par::Seq)?;
     let c = sims::spectrum::compare_with_limit(eig, &h, n, a.bins as usize)?;
-    harness::publish(&a.out, harness::Checkpoint::None, |dir| {
+    engine::publish(&a.out, engine::Checkpoint::None, |dir| {
         write_outputs(dir, a, &spec, d, n, &c)
     })?;
     results::stdout::print_rows(&c.bins, a.format, || summary_text(a, d, n, &c))?;
@@ -74,7 +74,7 @@ fn write_outputs(
     d: usize,
     n: usize,
     c: &SpectrumComparison,
-) -> Result<(), harness::HarnessError> {
+) -> Result<(), engine::HarnessError> {
     let (ks, l1) = (c.ks_distance, c.l1_histogram_distance);
     let (zero_mass_limit, zero_mass_sample) = (c.zero_mass_limit, c.zero_mass_sample);
     let rows = &c.bins;

@@ -3,10 +3,10 @@
 
 use crate::cli::SpikeArgs;
 use crate::error::CliError;
+use engine::stats::PowerLaw;
+use engine::Outcome;
 use serde::Serialize;
 use sims::spike::SpikeModel;
-use sims::stats::PowerLaw;
-use sims::Outcome;
 use sims::{Level, SingleIndexModel, SingleIndexPoint};
 
 #[derive(Serialize)]
@@ -102,7 +102,7 @@ pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliEr
 /// Run (or resume, or run one shard of) the spike check.
 pub fn run(a: &SpikeArgs) -> Result<Outcome, CliError> {
     let (model, points) = setup(a)?;
-    let header = harness::LogHeader::new(
+    let header = engine::LogHeader::new(
         LOG_KIND,
         canonical_argv(a),
         points.len(),
@@ -110,9 +110,9 @@ pub fn run(a: &SpikeArgs) -> Result<Outcome, CliError> {
         None,
     )
     .with_inputs(&crate::single_index::input_files(&a.spectrum))?;
-    let plan = harness::RunPlan::new(&a.out, a.run, a.seed, header);
+    let plan = engine::RunPlan::new(&a.out, a.run, a.seed, header);
     let Some(values) =
-        harness::run_or_shard(&model, &points, &plan, &harness::Progress::new(a.quiet))?
+        engine::run_or_shard(&model, &points, &plan, &engine::Progress::new(a.quiet))?
     else {
         return Ok(Outcome::Agree);
     };
@@ -122,7 +122,7 @@ pub fn run(a: &SpikeArgs) -> Result<Outcome, CliError> {
 /// The remainder ratio per d: mean and SE over the trials.
 fn spike_rows(a: &SpikeArgs, points: &[SingleIndexPoint], values: &[Vec<f64>]) -> Vec<SpikeRow> {
     let trials = a.trials as usize;
-    let sims = sims::summarize_units(values, points.len(), trials, 1);
+    let sims = engine::summarize_units(values, points.len(), trials, 1);
     points
         .iter()
         .zip(&sims)
@@ -213,7 +213,7 @@ pub fn finish(
     } else {
         "does not shrink"
     };
-    harness::publish::<_, CliError>(&a.out, harness::Checkpoint::Finished, |dir| {
+    engine::publish::<_, CliError>(&a.out, engine::Checkpoint::Finished, |dir| {
         reports::write_csv(&dir.join("spike.csv"), &rows)?;
         reports::write_json(
             &dir.join("spike.json"),

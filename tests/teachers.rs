@@ -8,9 +8,8 @@
 //! finite-size allowance is the model's own. The wrong (uncentred) batch-norm formula differs from
 //! the right one by 0.03–0.2 in ρ at these points, many standard errors at 40 trials.
 
-use sims::{
-    assess, simulate, Level, Model, OneStep, PointSims, SingleIndexModel, SingleIndexPoint,
-};
+use engine::{assess, simulate, Model, PointSims};
+use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
 use theory::{Activation, SpectrumFamily};
 
 fn teachers() -> Vec<Activation> {
@@ -91,12 +90,12 @@ fn failures(cases: &[Case]) -> Vec<String> {
     let theory: Vec<_> = cases.iter().map(|c| c.theory.clone()).collect();
     let sims: Vec<_> = cases.iter().map(|c| c.sims.clone()).collect();
     let allowances: Vec<_> = cases.iter().map(|c| c.model.allowance(&c.point)).collect();
-    let verdicts = assess(&theory, &sims, &allowances, sims::Margin::DEFAULT, 0.01);
+    let verdicts = assess(&theory, &sims, &allowances, engine::Margin::DEFAULT, 0.01);
     let mut out = Vec::new();
     for (c, v) in cases.iter().zip(&verdicts) {
         for (k, v) in v.iter().enumerate() {
             let v = v.expect("every method here has a formula");
-            if v.outcome == sims::Outcome::Disagree {
+            if v.outcome == engine::Outcome::Disagree {
                 out.push(format!(
                     "{} {:?} κ={} ψ={} {}: theory {:?} sim {:.4} ± {:.4} (z {:?})",
                     c.model.teacher,

@@ -10,7 +10,8 @@
 //! "not agree"); the correct formulas agree (equivalence within the default margin) in the same run (seed 0;
 //! level 1%).
 
-use sims::{assess, simulate, Level, Model, SingleIndexModel, SingleIndexPoint};
+use engine::{assess, simulate, Model};
+use sims::{Level, SingleIndexModel, SingleIndexPoint};
 use theory::{rho_kfac, stieltjes_negative, RidgeMoments, SpectralMeasure};
 
 fn default_model() -> SingleIndexModel {
@@ -51,7 +52,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
             &[theory.iter().map(|&t| Some(t)).collect()],
             &sims,
             std::slice::from_ref(&b),
-            sims::Margin::DEFAULT,
+            engine::Margin::DEFAULT,
             0.01,
         )[0]
         .iter()
@@ -61,7 +62,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
 
     let right = verdicts([l.rho_sgd, l.rho_kfac]);
     assert!(
-        right[0].outcome == sims::Outcome::Agree && right[1].outcome == sims::Outcome::Agree,
+        right[0].outcome == engine::Outcome::Agree && right[1].outcome == engine::Outcome::Agree,
         "correct formulas rejected: {right:?}"
     );
 
@@ -69,7 +70,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     let wrong_sgd = mo.c1.abs() * mo.tau1 / (mo.c1 * mo.c1 * l.tau2).sqrt();
     let v = verdicts([wrong_sgd, l.rho_kfac]);
     assert!(
-        v[0].outcome == sims::Outcome::Disagree,
+        v[0].outcome == engine::Outcome::Disagree,
         "(i) not caught: {wrong_sgd} vs sim, {v:?}"
     );
 
@@ -79,7 +80,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     let wrong_m = rho_kfac(&mo, gamma, 0.1, &RidgeMoments::of(&r)).unwrap();
     let v = verdicts([l.rho_sgd, wrong_m]);
     assert!(
-        v[1].outcome == sims::Outcome::Disagree,
+        v[1].outcome == engine::Outcome::Disagree,
         "(ii) not caught: {wrong_m} vs {}, {v:?}",
         l.rho_kfac
     );
@@ -90,7 +91,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     let wrong_var = mo.c1.abs() * one_minus / (mo.c1 * mo.c1 * bias).sqrt();
     let v = verdicts([l.rho_sgd, wrong_var]);
     assert!(
-        v[1].outcome == sims::Outcome::Disagree,
+        v[1].outcome == engine::Outcome::Disagree,
         "(iii-a) not caught: {wrong_var} vs {}, {v:?}",
         l.rho_kfac
     );
@@ -101,7 +102,7 @@ fn wrong_formulas_are_caught_and_the_right_one_passes() {
     assert!((wrong_noise - l.rho_kfac).abs() > 0.01);
     let v = verdicts([l.rho_sgd, wrong_noise]);
     assert!(
-        v[1].outcome == sims::Outcome::Disagree,
+        v[1].outcome == engine::Outcome::Disagree,
         "(iii-b) not caught: {wrong_noise} vs {}, {v:?}",
         l.rho_kfac
     );
@@ -122,7 +123,7 @@ impl Model for AbsNormal {
     fn methods(&self) -> Vec<&'static str> {
         vec!["abs"]
     }
-    fn theory(&self, _: &u32) -> Result<Vec<Option<f64>>, sims::SimError> {
+    fn theory(&self, _: &u32) -> Result<Vec<Option<f64>>, engine::SimError> {
         Ok(vec![Some(self.claimed)])
     }
     fn point_key(&self, p: &u32) -> String {
@@ -131,9 +132,9 @@ impl Model for AbsNormal {
     fn trial(
         &self,
         _: &u32,
-        rng: &mut sims::UnitRng,
+        rng: &mut engine::UnitRng,
         _: faer::Par,
-    ) -> Result<Vec<f64>, sims::SimError> {
+    ) -> Result<Vec<f64>, engine::SimError> {
         use rand::RngExt;
         let z: f64 = rng.sample(rand_distr::StandardNormal);
         Ok(vec![z.abs()])
@@ -152,16 +153,16 @@ fn a_users_model_plugs_in() {
             &[m.theory(&1).unwrap()],
             &sims,
             &[m.allowance(&1)],
-            sims::Margin::DEFAULT,
+            engine::Margin::DEFAULT,
             0.01,
         )[0][0]
             .expect("a formula was given")
     };
     assert_eq!(
         run((2.0 / std::f64::consts::PI).sqrt()).outcome,
-        sims::Outcome::Agree
+        engine::Outcome::Agree
     );
-    assert_eq!(run(1.0).outcome, sims::Outcome::Disagree);
+    assert_eq!(run(1.0).outcome, engine::Outcome::Disagree);
 }
 
 /// The one-step updates beyond the paper (docs/one-step-methods.md) at the direction level:
@@ -194,7 +195,7 @@ fn derived_formulas_for_the_other_updates_pass_and_mistakes_are_caught() {
             &[theory],
             &sims,
             std::slice::from_ref(&b),
-            sims::Margin::DEFAULT,
+            engine::Margin::DEFAULT,
             0.01,
         )[0]
         .iter()
@@ -204,7 +205,7 @@ fn derived_formulas_for_the_other_updates_pass_and_mistakes_are_caught() {
     assert!(
         judge(theory.clone())
             .iter()
-            .all(|v| v.outcome != sims::Outcome::Disagree),
+            .all(|v| v.outcome != engine::Outcome::Disagree),
         "{theory:?} vs {:?}",
         sims[0].summaries
     );
@@ -240,7 +241,7 @@ fn derived_formulas_for_the_other_updates_pass_and_mistakes_are_caught() {
             theory[k], v.z
         );
         assert!(
-            v.outcome == sims::Outcome::Disagree,
+            v.outcome == engine::Outcome::Disagree,
             "mistake in method {k} not caught: {wrong} vs {:?} (sim {:?})",
             theory[k],
             sims[0].summaries[k]
@@ -278,12 +279,12 @@ fn network_level_other_updates() {
         std::slice::from_ref(&theory),
         &sims,
         &[model.allowance(&p)],
-        sims::Margin::DEFAULT,
+        engine::Margin::DEFAULT,
         0.01,
     );
     for (k, v) in verdicts[0].iter().enumerate().take(5) {
         assert!(
-            v.expect("formula").outcome != sims::Outcome::Disagree,
+            v.expect("formula").outcome != engine::Outcome::Disagree,
             "method {k}: {:?} vs {:?}",
             theory[k],
             sims[0].summaries[k]

@@ -3,11 +3,11 @@
 //! verdict, `contraction.csv` / `.json`, `contraction.svg`, `report.md` and the terminal table.
 
 use crate::single_index::shell_line;
-use harness::range::Range;
-use harness::{Format, HarnessError};
+use engine::range::Range;
+use engine::Model;
+use engine::{Format, HarnessError};
 use serde::Serialize;
 use sims::linear_rep::population::{ContractionModel, ContractionPoint, RATE_TOLERANCE};
-use sims::Model;
 use std::path::PathBuf;
 
 /// Sizes of the linear-representation model.
@@ -43,7 +43,7 @@ pub struct ContractionSettings {
     /// Family-wise false-failure level.
     pub alpha: f64,
     /// Equivalence margin for "agree".
-    pub margin: sims::Margin,
+    pub margin: engine::Margin,
     /// Seed of every random stream.
     pub seed: u64,
     /// Output folder.
@@ -87,7 +87,7 @@ pub struct RateRow {
     /// The verdict's statistic (ratio_mean − 1)/sqrt(SE² + tolerance²).
     pub z: Option<f64>,
     /// The row's verdict: agree, disagree or inconclusive.
-    pub verdict: sims::Outcome,
+    pub verdict: engine::Outcome,
     /// Instances per point.
     pub trials: usize,
 }
@@ -112,7 +112,7 @@ fn contraction_rows(
         .iter()
         .map(|p| model.theory(p))
         .collect::<Result<_, _>>()?;
-    let j = harness::judge(model, grid, &theory, values, trials, a.margin, a.alpha);
+    let j = engine::judge(model, grid, &theory, values, trials, a.margin, a.alpha);
     let mut rows: Vec<RateRow> = results
         .iter()
         .map(|r| {
@@ -206,13 +206,13 @@ pub fn contraction_finish(
     model: &ContractionModel,
     grid: &[ContractionPoint],
     values: &[Vec<f64>],
-) -> Result<sims::Outcome, HarnessError> {
+) -> Result<engine::Outcome, HarnessError> {
     let rows = contraction_rows(a, model, grid, values)?;
     let slopes = fitted_slopes(&rows);
-    let outcome = sims::Outcome::of_run(rows.iter().map(|r| r.verdict));
+    let outcome = engine::Outcome::of_run(rows.iter().map(|r| r.verdict));
     let verdict = outcome.as_str();
     let table_rows = contraction_table(&rows);
-    harness::publish::<_, HarnessError>(&a.out, harness::Checkpoint::Finished, |dir| {
+    engine::publish::<_, HarnessError>(&a.out, engine::Checkpoint::Finished, |dir| {
         reports::write_csv(&dir.join("contraction.csv"), &rows)?;
         reports::write_json(
             &dir.join("contraction.json"),
@@ -237,14 +237,14 @@ pub fn contraction_finish(
         for (m, ks, s) in &slopes {
             out += &format!("{m}, κ(Σ) = {ks}: slope of log(1 − rate) on log κ(F*) = {s:.3}\n");
         }
-        let count = |o: sims::Outcome| rows.iter().filter(|r| r.verdict == o).count();
+        let count = |o: engine::Outcome| rows.iter().filter(|r| r.verdict == o).count();
         out + &format!(
             "\nverdict: {} ({} of {} rows agree, {} disagree, {} inconclusive; margin {}). Results in {}\n",
             verdict.to_uppercase(),
-            count(sims::Outcome::Agree),
+            count(engine::Outcome::Agree),
             rows.len(),
-            count(sims::Outcome::Disagree),
-            count(sims::Outcome::Inconclusive),
+            count(engine::Outcome::Disagree),
+            count(engine::Outcome::Inconclusive),
             a.margin,
             a.out.display()
         )
@@ -312,7 +312,7 @@ fn contraction_table(rows: &[RateRow]) -> Vec<Vec<String>> {
                 format!("{:.8}", r.rate),
                 r.rate_theory.map_or("—".into(), |t| format!("{t:.8}")),
                 format!("{}", r.iterations),
-                harness::verdict_cell(Some(r.verdict)).into(),
+                engine::verdict_cell(Some(r.verdict)).into(),
             ]
         })
         .collect()
@@ -339,7 +339,7 @@ fn fitted_slopes(rows: &[RateRow]) -> Vec<(&'static str, f64, f64)> {
             .collect::<std::collections::HashSet<_>>();
         if distinct.len() >= 2 {
             let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
-            out.push((m, ks, sims::stats::least_squares_slope(&x, &y)));
+            out.push((m, ks, engine::stats::least_squares_slope(&x, &y)));
         }
     }
     out
@@ -418,7 +418,7 @@ fn contraction_figure(
                     x: r.kappa_head,
                     mean: 1.0 - r.rate,
                     half_width: 0.0,
-                    mark: harness::figure_mark(Some(r.verdict)),
+                    mark: engine::figure_mark(Some(r.verdict)),
                 })
                 .collect(),
             fit: None,

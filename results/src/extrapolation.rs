@@ -3,10 +3,10 @@
 //! uncertainty and no finite-size allowance (the verdict a model without a known finite-size bias
 //! can use).
 
+use engine::stats::{weighted_line, LineFit};
+use engine::verdict::{judge_rows, RowInput};
+use engine::{Margin, Outcome, Summary};
 use serde::Serialize;
-use sims::stats::{weighted_line, LineFit};
-use sims::verdict::{judge_rows, RowInput};
-use sims::{Margin, Outcome, Summary};
 
 /// One simulated (point, method) at one d: what the fit is made of.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,6 +111,7 @@ pub fn extrapolate(points: &[AtD], margin: Margin, alpha: f64) -> Vec<Extrapolat
             },
             formula: g[0].theory,
             allowance: 0.0,
+            bracket: None,
         })
         .collect();
     let verdicts = judge_rows(&inputs, margin, alpha);
@@ -170,7 +171,7 @@ pub fn series(
         x: 0.0,
         mean: e.rho_inf,
         half_width: 2.0 * e.rho_inf_se,
-        mark: harness::figure_mark(Some(e.verdict)),
+        mark: engine::figure_mark(Some(e.verdict)),
     });
     reports::Series {
         label,

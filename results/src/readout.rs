@@ -4,9 +4,10 @@
 //! the test error of the whole network's ridge readout after the step (simulation only). The
 //! engine does the run, resume, shards, verdict, files and figures.
 
-use harness::{Check, Params};
+use engine::{Check, Params};
+use engine::{SimError, UnitRng};
 use sims::readout::{readout_trial, ReadoutSettings, DIRECTION_READOUT_SAMPLES};
-use sims::{Alignment, Level, OneStep, SimError, SingleIndexModel, SingleIndexPoint, UnitRng};
+use sims::{Alignment, Level, OneStep, SingleIndexModel, SingleIndexPoint};
 use theory::{hermite_teacher, polynomial_readout_risk, HermiteTeacher};
 
 /// The readout experiment: a single-index model (its spectrum, teacher, student, noise, level and
@@ -62,12 +63,13 @@ impl ReadoutCheck {
     }
 
     fn teacher_series(&self, p: &SingleIndexPoint) -> Result<HermiteTeacher, SimError> {
-        let tau1 = self.model.spectrum(p).measure()?.tau1();
-        Ok(hermite_teacher(
-            &self.model.teacher,
-            tau1,
-            self.settings.degree,
-        )?)
+        let tau1 = self
+            .model
+            .spectrum(p)
+            .measure()
+            .map_err(sims::theory_error)?
+            .tau1();
+        hermite_teacher(&self.model.teacher, tau1, self.settings.degree).map_err(sims::theory_error)
     }
 
     /// ρ_Σ's limit for method `m` at `p` (None: no formula at this level).
@@ -82,23 +84,15 @@ impl ReadoutCheck {
         let mut out = Vec::with_capacity(self.quantities.len());
         for &m in &self.model.methods {
             out.push(match self.rho_sigma(p, m)? {
-                Some(rho) => Some(polynomial_readout_risk(&series, self.model.noise, rho)?),
+                Some(rho) => Some(
+                    polynomial_readout_risk(&series, self.model.noise, rho)
+                        .map_err(sims::theory_error)?,
+                ),
                 None => None,
             });
         }
         out.resize(self.quantities.len(), None);
         Ok(out)
-    }
-
-    /// |dR_K/dρ| at ρ: Σ_k 2k c_k² ρ^{2k−1}.
-    fn slope(series: &HermiteTeacher, rho: f64) -> f64 {
-        series
-            .coefficients
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(k, c)| 2.0 * k as f64 * c * c * rho.powi(2 * k as i32 - 1))
-            .sum()
     }
 }
 
@@ -162,29 +156,26 @@ impl Check for ReadoutCheck {
         )
     }
 
-    /// The ρ allowance of the single-index model carried to the risk through |dR_K/dρ| (its
-    /// largest value within the allowance), plus the least-squares fit's excess risk, about
-    /// (K + 1)/m of the label variance with m fit samples (doubled).
-    fn allowance(&self, p: &Params) -> Vec<f64> {
+    /// The size axes scaled together when the engine measures the finite-size bias (the
+    /// network's width N is the dimension's companion).
+    fn dimension_axes(&self) -> Vec<&str> {
+        vec!["d", "width"]
+    }
+
+    /// The readout's risk is a smooth function of quadratic forms in the data that fluctuate by
+    /// O(d^-1/2), so its finite-size bias is O(1/d) (docs/readout.md).
+    fn slowest_rate(&self) -> f64 {
+        1.0
+    }
+
+    /// What the dimension does not control: the least-squares fit's excess risk on a fixed
+    /// number m of fit samples, about (K + 1)/m of the label variance (doubled).
+    fn allowance(&self, p: &Params) -> Option<Vec<f64>> {
         let point = Self::point(p);
-        let rho_allowance = sims::Model::allowance(&self.model, &point);
-        let Ok(series) = self.teacher_series(&point) else {
-            return vec![0.0; self.quantities.len()];
-        };
+        let series = self.teacher_series(&point).ok()?;
         let var = series.variance + self.model.noise * self.model.noise;
         let fit = 2.0 * (self.settings.degree + 1) as f64 / DIRECTION_READOUT_SAMPLES as f64 * var;
-        let mut out: Vec<f64> = self
-            .model
-            .methods
-            .iter()
-            .zip(&rho_allowance)
-            .map(|(&m, &b)| {
-                let rho = self.rho_sigma(&point, m).ok().flatten().unwrap_or(1.0);
-                Self::slope(&series, (rho + b).min(1.0)) * b + fit
-            })
-            .collect();
-        out.resize(self.quantities.len(), 0.0);
-        out
+        Some(vec![fit; self.quantities.len()])
     }
 
     fn value_label(&self) -> String {

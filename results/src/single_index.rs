@@ -4,10 +4,10 @@
 
 use crate::extrapolation::ExtrapolatedRow;
 use crate::stdout::print_rows;
-use harness::range::{DRange, Range};
-use harness::{Format, HarnessError};
+use engine::range::{DRange, Range};
+use engine::stats::PowerLaw;
+use engine::{Format, HarnessError};
 use serde::Serialize;
-use sims::stats::PowerLaw;
 use sims::{Level, OneStep, SingleIndexModel, SingleIndexPoint};
 use std::path::PathBuf;
 use theory::{Activation, SpectrumFamily};
@@ -80,7 +80,7 @@ pub struct Settings {
     /// Family-wise false-failure level.
     pub alpha: f64,
     /// Equivalence margin for "agree".
-    pub margin: sims::Margin,
+    pub margin: engine::Margin,
     /// Judge the d → ∞ fit instead of each d (needs three or more d).
     pub extrapolate: bool,
     /// Scale of the finite-size allowance.
@@ -157,7 +157,7 @@ pub struct Row {
     /// The verdict's finite-size allowance b.
     pub allowance: Option<f64>,
     /// The row's verdict: agree, disagree or inconclusive.
-    pub verdict: Option<sims::Outcome>,
+    pub verdict: Option<engine::Outcome>,
     /// The equivalence bound: margin + b ("agree" needs the CI inside ±bound).
     pub bound: Option<f64>,
     /// The 1 − 2α confidence interval of ρ̄_sim − ρ_theory: lower end.
@@ -201,7 +201,7 @@ struct ResultFile<'a> {
     config: &'a Config,
     /// Fingerprints of the input files (a `file:` spectrum); absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    inputs: Vec<harness::InputFile>,
+    inputs: Vec<engine::InputFile>,
     /// "agree", "disagree", "inconclusive" or "theory-only".
     verdict: &'static str,
     rows: &'a [Row],
@@ -237,7 +237,7 @@ fn build_rows(
     points: &[SingleIndexPoint],
     limits: &[theory::SingleIndexLimits],
     theory: &[Vec<Option<f64>>],
-    judged: Option<&harness::Judgement>,
+    judged: Option<&engine::Judgement>,
 ) -> Vec<Row> {
     let trials = a.trials as usize;
     let mut rows = Vec::new();
@@ -314,17 +314,17 @@ fn config(a: &Settings, model: &SingleIndexModel, points: &[SingleIndexPoint]) -
 /// The verdict line under the table: the judged rows' outcomes and how many were not judged.
 fn print_verdict(
     a: &Settings,
-    outcomes: &[sims::Outcome],
+    outcomes: &[engine::Outcome],
     unjudged: usize,
     trials_used: Option<(usize, usize)>,
     verdict: &str,
 ) -> Result<(), HarnessError> {
-    let count = |o: sims::Outcome| outcomes.iter().filter(|&&x| x == o).count();
+    let count = |o: engine::Outcome| outcomes.iter().filter(|&&x| x == o).count();
     let unjudged = match unjudged {
         0 => String::new(),
         k => format!("; {k} simulated without a formula"),
     };
-    let inconclusive = match count(sims::Outcome::Inconclusive) {
+    let inconclusive = match count(engine::Outcome::Inconclusive) {
         0 => String::new(),
         k => format!(", {k} inconclusive (more --trials or a larger --d would decide them)"),
     };
@@ -346,9 +346,9 @@ fn print_verdict(
     crate::stdout::emit(&format!(
         "\nverdict: {} ({} of {} rows agree, {} disagree{inconclusive}{unjudged}; level {}, margin {}{auto}). Results in {}\n",
         verdict.to_uppercase(),
-        count(sims::Outcome::Agree),
+        count(engine::Outcome::Agree),
         outcomes.len(),
-        count(sims::Outcome::Disagree),
+        count(engine::Outcome::Disagree),
         a.alpha,
         a.margin,
         a.out.display()
@@ -369,7 +369,7 @@ fn extrapolation_table(e: &[ExtrapolatedRow]) -> String {
                 format!("{:.6}", x.rho_inf_se),
                 format!("{:.3}", x.slope),
                 x.chi2_per_dof.map_or("-".into(), |c| format!("{c:.2}")),
-                harness::verdict_cell(Some(x.verdict)).into(),
+                engine::verdict_cell(Some(x.verdict)).into(),
             ]
         })
         .collect();
@@ -395,7 +395,7 @@ const OPTIONAL_OUTPUTS: [&str; 6] = [
 
 /// Remove what an earlier run left in `--out` that this run does not write (a figure of an axis
 /// no longer swept), so the folder holds one run (the checkpoint is the engine's, see
-/// `harness::publish`).
+/// `engine::publish`).
 fn remove_stale_outputs(
     a: &Settings,
     figures: &[String],
@@ -444,7 +444,7 @@ pub enum Values {
     /// Every unit in grid order, `Settings::trials` per point.
     Grid(Vec<Vec<f64>>),
     /// Each point's own trials (`--trials auto`).
-    PerPoint(harness::PerPoint),
+    PerPoint(engine::PerPoint),
 }
 
 /// From unit values (None for theory only) to rows, files and standard output. Shared by a
@@ -454,21 +454,21 @@ pub fn finish(
     model: &SingleIndexModel,
     points: &[SingleIndexPoint],
     values: Option<Values>,
-) -> Result<(sims::Outcome, Vec<Row>), HarnessError> {
+) -> Result<(engine::Outcome, Vec<Row>), HarnessError> {
     let argv = a.command.clone();
     let limits = model
         .limits_many(points)
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let theory = theory_values(model, points, &limits)?;
-    // With --trials auto every look tests at α / looks (see harness::adaptive).
+    // With --trials auto every look tests at α / looks (see engine::adaptive).
     let alpha = a.alpha / a.looks.max(1) as f64;
     let judged = values.map(|v| {
         let per_point = match v {
             Values::Grid(v) => v.chunks(a.trials as usize).map(|c| c.to_vec()).collect(),
             Values::PerPoint(v) => v,
         };
-        harness::judge_points(model, points, &theory, &per_point, a.margin, alpha)
+        engine::judge_points(model, points, &theory, &per_point, a.margin, alpha)
     });
     let mut rows = build_rows(a, model, points, &limits, &theory, judged.as_ref());
     let extrapolated = (a.extrapolate && judged.is_some())
@@ -480,9 +480,9 @@ pub fn finish(
                 (r.verdict, r.pass, r.bound, r.ci_lo, r.ci_hi, r.p_value) =
                     (None, None, None, None, None, None);
             }
-            sims::Outcome::of_run(e.iter().map(|x| x.verdict))
+            engine::Outcome::of_run(e.iter().map(|x| x.verdict))
         }
-        None => sims::Outcome::of_run(rows.iter().filter_map(|r| r.verdict)),
+        None => engine::Outcome::of_run(rows.iter().filter_map(|r| r.verdict)),
     };
     let verdict = if a.theory_only {
         "theory-only"
@@ -495,17 +495,17 @@ pub fn finish(
         command: argv.to_vec(),
         seed: a.seed,
         config: &config(a, model, points),
-        inputs: harness::fingerprint(&input_files(&a.spectrum))?,
+        inputs: engine::fingerprint(&input_files(&a.spectrum))?,
         verdict,
         rows: &rows,
         extrapolation: extrapolated.as_deref(),
     };
     let checkpoint = if a.theory_only {
-        harness::Checkpoint::None
+        engine::Checkpoint::None
     } else {
-        harness::Checkpoint::Finished
+        engine::Checkpoint::Finished
     };
-    harness::publish::<_, HarnessError>(&a.out, checkpoint, |dir| {
+    engine::publish::<_, HarnessError>(&a.out, checkpoint, |dir| {
         let staged = Settings {
             out: dir.to_path_buf(),
             ..a.clone()
@@ -531,10 +531,10 @@ fn print_outcome(
     }
     if let Some(e) = extrapolated {
         crate::stdout::emit(&extrapolation_table(e))?;
-        let outcomes: Vec<sims::Outcome> = e.iter().map(|x| x.verdict).collect();
+        let outcomes: Vec<engine::Outcome> = e.iter().map(|x| x.verdict).collect();
         print_verdict(a, &outcomes, 0, trials_used, verdict)
     } else if !a.theory_only {
-        let outcomes: Vec<sims::Outcome> = rows.iter().filter_map(|r| r.verdict).collect();
+        let outcomes: Vec<engine::Outcome> = rows.iter().filter_map(|r| r.verdict).collect();
         let unjudged = rows.len() - outcomes.len();
         print_verdict(a, &outcomes, unjudged, trials_used, verdict)
     } else {
@@ -604,7 +604,7 @@ fn table(rows: &[Row], with_sim: bool) -> String {
         let verdict = match r.verdict {
             None if r.rho_theory.is_some() => "in the d fit",
             None => "simulated only",
-            v => harness::verdict_cell(v),
+            v => engine::verdict_cell(v),
         };
         line(
             columns.iter().map(|(_, f)| f(r)).collect(),
@@ -877,7 +877,7 @@ fn lambda_series(
                         x: r.lambda,
                         mean: r.rho_sim?,
                         half_width: 2.0 * r.rho_sim_se?,
-                        mark: harness::figure_mark(r.verdict),
+                        mark: engine::figure_mark(r.verdict),
                     })
                 })
                 .collect();
@@ -1079,7 +1079,7 @@ fn axis_series(
                         x: if kappa_axis { r.kappa } else { r.psi },
                         mean: r.rho_sim?,
                         half_width: 2.0 * r.rho_sim_se?,
-                        mark: harness::figure_mark(r.verdict),
+                        mark: engine::figure_mark(r.verdict),
                     })
                 })
                 .collect();
@@ -1269,7 +1269,7 @@ fn power_series(
                     x: OneStep::parse(r.method).and_then(power_of)?,
                     mean: r.rho_sim?,
                     half_width: 2.0 * r.rho_sim_se?,
-                    mark: harness::figure_mark(r.verdict),
+                    mark: engine::figure_mark(r.verdict),
                 })
             })
             .collect();
@@ -1595,7 +1595,7 @@ fn report_table(rows: &[Row]) -> Vec<Vec<String>> {
                 fmt(r.rho_sim_se, 6),
                 fmt(r.z, 2),
                 match r.verdict {
-                    Some(sims::Outcome::Disagree) => "**DISAGREE**".into(),
+                    Some(engine::Outcome::Disagree) => "**DISAGREE**".into(),
                     Some(v) => v.as_str().into(),
                     None if r.rho_sim.is_some() => "simulated only".into(),
                     None => "—".into(),
@@ -1621,7 +1621,7 @@ fn run_report(
         table_rows: report_table(rows),
         figures,
         notes: vec![
-            format!("ρ = {}; z = (ρ̄_sim − ρ_theory)/SE. {} (b: the finite-size allowance; docs/verdict.md)", alignment_label(model), harness::VERDICT_NOTE),
+            format!("ρ = {}; z = (ρ̄_sim − ρ_theory)/SE. {} (b: the finite-size allowance; docs/verdict.md)", alignment_label(model), engine::VERDICT_NOTE),
             if rows.len() > REPORT_ROWS {
                 format!("The table shows the first {REPORT_ROWS} of {} rows; single_index.csv and single_index.json have them all.", rows.len())
             } else {

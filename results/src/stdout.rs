@@ -1,9 +1,9 @@
 //! What the commands print to standard output: their rows as JSON or CSV (for scripts), or a
 //! fixed-width table (for people).
 
-use harness::{Format, HarnessError};
+use engine::SimError;
+use engine::{Format, HarnessError};
 use serde::Serialize;
-use sims::SimError;
 use std::io::Write;
 
 /// Write `text` to standard output. A reader that went away (`verify … | head`) ends the output

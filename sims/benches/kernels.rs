@@ -3,10 +3,10 @@
 //! FLOPs, so criterion's "elem/s" reads as FLOP/s.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use engine::rng::unit_rng;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use sims::direction_stats::draw_stats;
-use sims::rng::unit_rng;
 use sims::single_index::{
     direction_trial, direction_trial_from_stats, draw_problem, kfac_factor, network_trial,
 };

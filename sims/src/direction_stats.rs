@@ -20,7 +20,7 @@
 //! holds the two samplers against each other).
 
 use crate::kernels::{syrk_lower, BLOCK};
-use crate::rng::UnitRng;
+use engine::rng::UnitRng;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -319,7 +319,7 @@ pub fn draw_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
 
     #[test]
     fn wishart_has_mean_nu_times_identity_on_both_branches() {

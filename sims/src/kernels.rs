@@ -3,7 +3,7 @@
 //! explicitly, and every parallel split is by fixed column blocks, so results are bit-identical
 //! whatever the thread count.
 
-use crate::experiment::SimError;
+use engine::experiment::SimError;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;

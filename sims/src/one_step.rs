@@ -2,8 +2,8 @@
 //! (docs/one-step-methods.md): SGD and KFAC (the paper's), square-root KFAC, input whitening,
 //! coordinate batch-norm, one step of Adam, Shampoo and Muon.
 
-use crate::experiment::SimError;
 use crate::kernels::{gram, product, symmetric_eigen};
+use engine::experiment::SimError;
 use faer::{Mat, MatMut, MatRef, Par};
 
 /// A one-step update rule compared in the single-index model.
@@ -245,7 +245,7 @@ pub fn batch_norm(x: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
     use rand::RngExt;
     use rand_distr::StandardNormal;
 

@@ -6,12 +6,12 @@
 //! - on the whole network after the step (network level): ridge on the N features σ(W₁x), as
 //!   Ba et al. (2022) — simulation only.
 
-use crate::experiment::SimError;
 use crate::kernels::product;
-use crate::rng::UnitRng;
 use crate::single_index::{
     learned_directions, InputMap, Level, NetworkStep, Problem, SingleIndexModel, SingleIndexPoint,
 };
+use engine::experiment::SimError;
+use engine::rng::UnitRng;
 use faer::prelude::Solve;
 use faer::{Mat, MatRef, Par, Side};
 use rand::RngExt;
@@ -273,7 +273,7 @@ pub fn readout_trial(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
 
     /// On β* itself (ρ_Σ = 1) a linear teacher's readout error is the noise variance, and on a
     /// direction orthogonal in Σ (ρ_Σ = 0) it is the whole label variance: within 4 SE of the

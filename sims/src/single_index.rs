@@ -2,12 +2,12 @@
 //! levels"): the direction level (β̂_SGD = Xᵀy/n, β̂_KFAC = ridge) and the network level (the
 //! real first gradient step of a two-layer network with symmetric initialisation).
 
-use crate::experiment::{Model, SimError};
 use crate::kernels::{
     dot, gram, mat_t_vec, mat_vec, norm, product, symmetric_eigen, syrk_lower, BLOCK,
 };
 use crate::one_step::{adam_first_step, batch_norm, muon, shampoo, spectral_apply, OneStep};
-use crate::rng::UnitRng;
+use engine::experiment::{Model, SimError};
+use engine::rng::UnitRng;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
 use faer::linalg::cholesky::llt::solve::solve_in_place;
@@ -768,8 +768,11 @@ impl SingleIndexModel {
                     d,
                     normalize: self.normalize,
                 }
-                .measure()?;
-                Ok(theory::optimal_ridge(&h, psi, &self.teacher, self.noise)?.0)
+                .measure()
+                .map_err(crate::theory_error)?;
+                Ok(theory::optimal_ridge(&h, psi, &self.teacher, self.noise)
+                    .map_err(crate::theory_error)?
+                    .0)
             }
         }
     }
@@ -777,8 +780,12 @@ impl SingleIndexModel {
     /// Refuse a student without a linear part at `p`: with E[σ'(z)] = 0 one gradient step learns
     /// no direction (Theorem 3.9's spike has size c1).
     pub fn check_student(&self, p: &SingleIndexPoint) -> Result<(), SimError> {
-        let tau1 = self.spectrum(p).measure()?.tau1();
-        let c1 = self.student.moments(tau1)?.c1;
+        let tau1 = self
+            .spectrum(p)
+            .measure()
+            .map_err(crate::theory_error)?
+            .tau1();
+        let c1 = self.student.moments(tau1).map_err(crate::theory_error)?.c1;
         if c1.abs() < 1e-8 {
             return Err(SimError::InvalidParameter {
                 name: "student",
@@ -844,7 +851,8 @@ impl SingleIndexModel {
     pub fn sqrt_eigs(&self, p: &SingleIndexPoint) -> Result<Vec<f64>, SimError> {
         Ok(self
             .spectrum(p)
-            .eigenvalues()?
+            .eigenvalues()
+            .map_err(crate::theory_error)?
             .into_iter()
             .map(f64::sqrt)
             .collect())
@@ -852,14 +860,15 @@ impl SingleIndexModel {
 
     /// All of Lemma 3.10 / 3.12's quantities at a point.
     pub fn limits(&self, p: &SingleIndexPoint) -> Result<theory::SingleIndexLimits, SimError> {
-        let h = self.spectrum(p).measure()?;
-        Ok(single_index_limits(&SingleIndexParams {
+        let h = self.spectrum(p).measure().map_err(crate::theory_error)?;
+        single_index_limits(&SingleIndexParams {
             spectrum: &h,
             psi: p.psi,
             teacher: &self.teacher,
             noise: self.noise,
             lambda: p.lambda,
-        })?)
+        })
+        .map_err(crate::theory_error)
     }
 
     /// [`Self::limits`] at many points, computing the teacher moments once per distinct τ1
@@ -877,14 +886,14 @@ impl SingleIndexModel {
             .map(|p| {
                 let h = match last.take() {
                     Some((k, d, h)) if k.to_bits() == p.kappa.to_bits() && d == p.d => h,
-                    _ => self.spectrum(p).measure()?,
+                    _ => self.spectrum(p).measure().map_err(crate::theory_error)?,
                 };
                 let h = &last.insert((p.kappa, p.d, h)).2;
                 let tau1 = h.tau1();
                 let mo = match memo.iter().find(|(t, _)| *t == tau1) {
                     Some((_, mo)) => *mo,
                     None => {
-                        let mo = self.teacher.moments(tau1)?;
+                        let mo = self.teacher.moments(tau1).map_err(crate::theory_error)?;
                         memo.push((tau1, mo));
                         mo
                     }
@@ -896,7 +905,7 @@ impl SingleIndexModel {
                     noise: self.noise,
                     lambda: p.lambda,
                 };
-                Ok(theory::single_index_limits_with_moments(&params, &mo)?)
+                theory::single_index_limits_with_moments(&params, &mo).map_err(crate::theory_error)
             })
             .collect()
     }
@@ -955,8 +964,11 @@ impl SingleIndexModel {
         p: &SingleIndexPoint,
         f: impl FnOnce(&SingleIndexParams, &theory::TeacherMoments) -> theory::Result<T>,
     ) -> Result<T, SimError> {
-        let h = self.spectrum(p).measure()?;
-        let mo = self.teacher.moments(h.tau1())?;
+        let h = self.spectrum(p).measure().map_err(crate::theory_error)?;
+        let mo = self
+            .teacher
+            .moments(h.tau1())
+            .map_err(crate::theory_error)?;
         let params = SingleIndexParams {
             spectrum: &h,
             psi: p.psi,
@@ -964,7 +976,7 @@ impl SingleIndexModel {
             noise: self.noise,
             lambda: p.lambda,
         };
-        Ok(f(&params, &mo)?)
+        f(&params, &mo).map_err(crate::theory_error)
     }
 
     /// The limit of `kfac-power:power`'s alignment at `p`, in the model's alignment, for any
@@ -1103,7 +1115,7 @@ impl Model for SingleIndexModel {
             .collect()
     }
 
-    fn unit_cost(&self, p: &SingleIndexPoint) -> Option<crate::UnitCost> {
+    fn unit_cost(&self, p: &SingleIndexPoint) -> Option<engine::UnitCost> {
         Some(single_index_cost(p, self.level, self.methods.len()))
     }
 }
@@ -1112,11 +1124,11 @@ impl Model for SingleIndexModel {
 /// the labels, XᵀX and its factorisation, and per method the products with the first layer
 /// (n × d × N) and the d × d × N preconditioning; at the direction level the O(d³ + n) draw of
 /// the statistics (`crate::direction_stats`) and the per-method solves.
-pub fn single_index_cost(p: &SingleIndexPoint, level: Level, methods: usize) -> crate::UnitCost {
+pub fn single_index_cost(p: &SingleIndexPoint, level: Level, methods: usize) -> engine::UnitCost {
     let (n, d) = (p.n() as f64, p.d as f64);
     match level {
         // Drawn without X: Bartlett's LLᵀ (or YᵀY when n < d), the reflection, the factorisation.
-        Level::Direction => crate::UnitCost {
+        Level::Direction => engine::UnitCost {
             flops: 20.0 * n
                 + 20.0 * d * d
                 + d * d * d * (1.0 + f64::from(u8::from(n < d)) * 2.0 * n / d)
@@ -1125,7 +1137,7 @@ pub fn single_index_cost(p: &SingleIndexPoint, level: Level, methods: usize) -> 
         },
         Level::Network => {
             let w = p.width as f64;
-            crate::UnitCost {
+            engine::UnitCost {
                 flops: 10.0 * n * d
                     + 2.0 * n * d * d
                     + d * d * d
@@ -1165,7 +1177,7 @@ pub fn default_allowance(p: &SingleIndexPoint, level: Level) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
     use faer::prelude::Solve;
 
     /// A relu teacher without noise at n = 2 has all labels zero with probability 1/4 (both
@@ -1195,7 +1207,7 @@ mod tests {
                 d: 4,
                 width: 4,
             };
-            let sims = crate::simulate(&model, &[p], 64, 3, &|| {}).unwrap();
+            let sims = engine::simulate(&model, &[p], 64, 3, &|| {}).unwrap();
             let zero = sims[0]
                 .samples
                 .iter()

@@ -1,29 +1,14 @@
-//! A model's declared parameter space, for audits: configurations drawn at random over all of it
+//! The single-index model's declared parameter space, for audits: configurations drawn at random over all of it
 //! (every spectrum family, teacher and student, method, level, ψ on both sides of 1, λ over
 //! decades, noise including 0), so a formula is checked everywhere it claims to hold, not at one
 //! corner.
 
-use crate::experiment::{Model, SimError};
 use crate::one_step::OneStep;
-use crate::rng::UnitRng;
 use crate::single_index::{has_theory, Level, SingleIndexModel, SingleIndexPoint};
+use engine::{ParameterSpace, SimError, UnitRng};
 use rand::RngExt;
 use std::path::PathBuf;
 use theory::{Activation, SpectrumFamily};
-
-/// What `verify audit` draws from: a model and one of its points per configuration.
-pub trait ParameterSpace {
-    /// The model the space parametrises.
-    type M: Model;
-    /// A configuration drawn at random (deterministic in `rng`) at dimension `d`.
-    fn draw(
-        &self,
-        rng: &mut UnitRng,
-        d: usize,
-    ) -> Result<(Self::M, <Self::M as Model>::Point), SimError>;
-    /// The configuration in words (one line).
-    fn describe(&self, model: &Self::M, point: &<Self::M as Model>::Point) -> String;
-}
 
 /// The single-index model's space (Lemmas 3.10, 3.12 and docs/one-step-methods.md): spectra
 /// identity | two-point (p ∈ {0.10, 0.11, …, 0.90}) | geometric | linear | the given file, κ log-uniform in
@@ -66,7 +51,8 @@ impl SingleIndexSpace {
                 self.spectrum_file
                     .as_deref()
                     .unwrap_or_else(|| unreachable!("drawn only when a file is given")),
-            )?,
+            )
+            .map_err(crate::theory_error)?,
         })
     }
 

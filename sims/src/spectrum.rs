@@ -1,8 +1,8 @@
 //! The eigenvalues of one sampled sample-covariance matrix S = XᵀX/n, to hold against the
 //! limiting density of Silverstein's equation (`verify spectrum`).
 
-use crate::experiment::SimError;
-use crate::rng::UnitRng;
+use engine::experiment::SimError;
+use engine::rng::UnitRng;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
 use faer::linalg::matmul::matmul;
@@ -98,7 +98,8 @@ fn limiting_cdf_grid(
     let dens = xs
         .iter()
         .map(|&x| theory::limiting_density(h, gamma, x))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(crate::theory_error)?;
     let mut cdf_grid = Vec::with_capacity(fine + 1);
     cdf_grid.push((0.0, zero_mass));
     let (mut acc, mut prev_x, mut prev_f) = (zero_mass, 0.0, 0.0);

@@ -1,10 +1,10 @@
 //! Theorem 3.9's spike: after one step, W₁ − W₀ = η c1 a β̂ᵀ + Δ with ‖Δ‖_op small against the
 //! rank-one part. This simulates ‖Δ‖_op / ‖η c1 a β̂ᵀ‖_op at finite size (`verify spike`).
 
-use crate::experiment::{Model, SimError};
 use crate::kernels::mat_t_vec;
-use crate::rng::UnitRng;
 use crate::single_index::{one_step_update, operator_norm, SingleIndexModel, SingleIndexPoint};
+use engine::experiment::{Model, SimError};
+use engine::rng::UnitRng;
 use faer::{Mat, Par};
 use theory::Activation;
 
@@ -18,7 +18,16 @@ pub fn spike_residual_ratio(
     rng: &mut UnitRng,
     par: Par,
 ) -> Result<f64, SimError> {
-    let c1 = student.moments(model.spectrum(p).measure()?.tau1())?.c1;
+    let c1 = student
+        .moments(
+            model
+                .spectrum(p)
+                .measure()
+                .map_err(crate::theory_error)?
+                .tau1(),
+        )
+        .map_err(crate::theory_error)?
+        .c1;
     let pb = model.draw(p, rng)?;
     let at = one_step_update(&pb, student, p.width, rng, par);
     let g = mat_t_vec(pb.x.as_ref(), &pb.y, 1.0 / pb.x.nrows() as f64); // β̂ = Xᵀy/n
@@ -75,7 +84,7 @@ impl Model for SpikeModel {
         self.base.parallel_inside(p)
     }
 
-    fn unit_cost(&self, p: &SingleIndexPoint) -> Option<crate::UnitCost> {
+    fn unit_cost(&self, p: &SingleIndexPoint) -> Option<engine::UnitCost> {
         // One network step plus the operator norm of a d × N residual (a few products with it).
         let mut c = crate::single_index::single_index_cost(p, crate::Level::Network, 1);
         c.flops += 200.0 * (p.d * p.width) as f64;

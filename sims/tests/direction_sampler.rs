@@ -3,9 +3,9 @@
 //! `sims::single_index::stats_of`): a designed two-sample test over configurations that cover
 //! both Wishart branches, teachers with and without a mean, noise 0 and every method.
 
+use engine::rng::unit_rng;
 use faer::Par;
 use sims::direction_stats::{draw_stats, DirectionStats};
-use sims::rng::unit_rng;
 use sims::single_index::{direction_trial_from_stats, draw_problem, stats_of};
 use sims::OneStep;
 use theory::Activation;

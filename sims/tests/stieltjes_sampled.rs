@@ -6,11 +6,11 @@
 //! negligible probability (and the seeds are fixed), while a spurious root (−0.99 instead of
 //! 50.49 for m at γ = 2, λ = 0.01) or the m of the wrong spectrum misses by far more.
 
+use engine::rng::unit_rng;
 use faer::linalg::matmul::triangular::{self as tri, BlockStructure};
 use faer::prelude::Solve;
 use faer::{Accum, Mat, Par, Side};
 use rand::RngExt;
-use sims::rng::unit_rng;
 use theory::{stieltjes_negative, SpectralMeasure};
 
 /// (1/d) tr (S + λI)^(-1) and (1/d) tr (S + λI)^(-2) for one draw of X with Σ = diag(eigs).

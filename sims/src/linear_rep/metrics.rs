@@ -5,8 +5,8 @@
 
 use super::optim::{batch_whitener, Normalization};
 use super::{least_squares_head, Batch, Task};
-use crate::experiment::SimError;
 use crate::kernels::symmetric_eigen;
+use engine::experiment::SimError;
 use faer::Par;
 use faer::{Mat, MatRef};
 
@@ -150,7 +150,7 @@ mod tests {
     use crate::linear_rep::{
         draw_batch, draw_instance, gaussian, haar_columns, Anisotropy, Covariates, Dims,
     };
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
 
     #[test]
     fn distance_properties() {

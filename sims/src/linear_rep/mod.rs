@@ -8,9 +8,9 @@ pub mod population;
 pub mod run;
 pub mod summary;
 
-use crate::experiment::SimError;
 use crate::kernels::symmetric_eigen;
-use crate::rng::UnitRng;
+use engine::experiment::SimError;
+use engine::rng::UnitRng;
 use faer::linalg::matmul::matmul;
 use faer::prelude::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
@@ -394,7 +394,7 @@ pub fn least_squares_head(g: MatRef<'_, f64>, b: &Batch) -> Result<Mat<f64>, Sim
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
 
     #[test]
     fn expm_matches_closed_forms() {

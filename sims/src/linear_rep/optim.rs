@@ -2,8 +2,8 @@
 //! with the loss L̂ = (1/2n) Σ ‖y − F G x‖². Every G-update ends with [`retract`].
 
 use super::{least_squares_head, sym_function, Batch};
-use crate::experiment::SimError;
 use crate::kernels::symmetric_eigen;
+use engine::experiment::SimError;
 use faer::prelude::Solve;
 use faer::Par;
 use faer::{Mat, MatRef, Scale, Side};
@@ -521,7 +521,7 @@ pub fn step(s: &mut State, b1: &Batch, b2: &Batch, h: &Hyper) -> Result<(), SimE
 mod tests {
     use super::*;
     use crate::linear_rep::{draw_batch, draw_instance, gaussian, Anisotropy, Covariates, Dims};
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
 
     fn setup(n: usize) -> (crate::linear_rep::Instance, Batch, Batch, State) {
         let mut rng = unit_rng(5, 6, 0);

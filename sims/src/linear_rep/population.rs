@@ -6,9 +6,9 @@
 use super::metrics::subspace_distance;
 use super::optim::{retract, Method};
 use super::{haar_columns, head_with_condition, rotated_sigma, sym_function};
-use crate::experiment::SimError;
 use crate::kernels::symmetric_eigen;
-use crate::rng::UnitRng;
+use engine::experiment::SimError;
+use engine::rng::UnitRng;
 use faer::prelude::Solve;
 use faer::Par;
 use faer::{Mat, MatRef, Scale, Side};
@@ -332,7 +332,7 @@ pub fn measure_instance(
 /// default δ = 1e-3 was at most 5.5e-5).
 pub const RATE_TOLERANCE: f64 = 1e-4;
 
-/// The contraction check as a [`Model`](crate::Model): every trial is a fresh random instance
+/// The contraction check as a [`Model`](engine::Model): every trial is a fresh random instance
 /// (F*, G*, Σ's basis) at the point's κ(F*), κ(Σ) and η, and reports per method the ratio
 /// (1 − measured rate) / (1 − local-rate theory) of that instance, whose limit is 1; the
 /// allowance is [`RATE_TOLERANCE`].
@@ -381,7 +381,7 @@ impl ContractionModel {
     }
 }
 
-impl crate::Model for ContractionModel {
+impl engine::Model for ContractionModel {
     type Point = ContractionPoint;
 
     fn methods(&self) -> Vec<&'static str> {
@@ -435,7 +435,7 @@ impl crate::Model for ContractionModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::unit_rng;
+    use engine::rng::unit_rng;
 
     #[test]
     fn kfac_contracts_at_one_minus_alpha_from_any_start_and_dfw_amgd_follow_the_local_rates() {

@@ -10,8 +10,8 @@ use super::{
     draw_batch, draw_batch_into, draw_instance, haar_columns, head_with_condition,
     least_squares_head, Anisotropy, Batch, Dims, Instance, Setting,
 };
-use crate::experiment::SimError;
-use crate::rng::{stable_key, unit_rng};
+use engine::experiment::SimError;
+use engine::rng::{stable_key, unit_rng};
 use faer::Mat;
 use rayon::prelude::*;
 

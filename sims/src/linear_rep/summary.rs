@@ -122,7 +122,7 @@ pub fn summary_of(setting: &str, cfg: &HeadToHead, reps: &[&Trajectory]) -> RunS
         .iter()
         .map(|t| t.points.last().expect("at least the start is logged"))
         .collect();
-    let dist = crate::stats::summarize(&lasts.iter().map(|p| p.dist).collect::<Vec<_>>());
+    let dist = engine::stats::summarize(&lasts.iter().map(|p| p.dist).collect::<Vec<_>>());
     let mean_of = |f: &dyn Fn(&crate::linear_rep::LogPoint) -> Option<f64>| {
         let v: Vec<f64> = lasts.iter().filter_map(|p| f(p)).collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
@@ -187,7 +187,7 @@ pub fn mean_curve(reps: &[&Trajectory], metric: &str) -> Vec<(f64, f64, Option<f
             if vals.is_empty() || (metric == "dist" && reps.iter().all(|t| t.points[j].diverged)) {
                 return None;
             }
-            let s = crate::stats::summarize(&vals);
+            let s = engine::stats::summarize(&vals);
             (s.mean > 0.0 && s.mean.is_finite()).then_some((
                 reps[0].points[j].iteration as f64,
                 s.mean,
@@ -226,7 +226,7 @@ pub fn transfer_fit(
     }
     let big: Vec<&(f64, f64)> = pts.iter().filter(|p| p.0 >= 10.0 * noise_term).collect();
     let slope = if big.len() >= 3 {
-        crate::stats::least_squares_slope(
+        engine::stats::least_squares_slope(
             &big.iter().map(|p| p.0.ln()).collect::<Vec<_>>(),
             &big.iter().map(|p| p.1.ln()).collect::<Vec<_>>(),
         )

@@ -1,8 +1,8 @@
 //! The simple way in: a [`Check`] is a formula and a simulator over named real parameters, run
-//! on a [`Grid`]. (A model with richer grid points implements [`sims::Model`] directly and uses
+//! on a [`Grid`]. (A model with richer grid points implements [`engine::Model`] directly and uses
 //! [`crate::run_checkpointed`].)
 
-use sims::{Model, SimError, UnitRng};
+use crate::{Model, SimError, UnitRng};
 
 /// One grid point: a value for every named axis of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,10 +45,26 @@ pub trait Check: Sync {
     fn theory(&self, p: &Params) -> Vec<Option<f64>>;
     /// One Monte Carlo trial at `p`, drawing only from `rng` (so runs are reproducible).
     fn trial(&self, p: &Params, rng: &mut UnitRng) -> Vec<f64>;
-    /// How far a finite-size mean may sit from the limit through finite-size bias alone (per
-    /// quantity); 0 by default.
-    fn allowance(&self, _p: &Params) -> Vec<f64> {
-        vec![0.0; self.quantities().len()]
+    /// A derived bound on a bias per quantity (None by default). Without a dimension axis it is
+    /// the whole finite-size allowance: the limit lies within sim ± b. Beside a dimension axis
+    /// (whose bias the engine measures, [`crate::finite_size`]) it covers only what the
+    /// dimension does not control, e.g. a fixed number of fit samples, and widens the measured
+    /// bracket by b on each side.
+    fn allowance(&self, _p: &Params) -> Option<Vec<f64>> {
+        None
+    }
+    /// The grid axes that are the problem's size, scaled together when the engine measures the
+    /// finite-size bias (`["d"]` by default: an axis named `d` is the dimension). Put ratios such
+    /// as ψ = n/d on the grid, not n itself, or list every size axis here. Return an empty list
+    /// for a formula that is exact at every size (the report then says exactness was assumed).
+    fn dimension_axes(&self) -> Vec<&str> {
+        vec!["d"]
+    }
+    /// The slowest finite-size bias the measured bracket admits: the bias is assumed to fall
+    /// like d^-a with a at least this (½ by default; 1 for a quantity known to have an O(1/d)
+    /// bias gives a tighter bracket).
+    fn slowest_rate(&self) -> f64 {
+        0.5
     }
     /// A trial that can fail with a typed error (a singular matrix, a setting that turns out
     /// impossible): the run stops with the error's message and exit code. The engine calls this;
@@ -123,7 +139,7 @@ impl Grid {
     }
 }
 
-/// A [`Check`] seen as a [`sims::Model`] whose grid points are [`Params`].
+/// A [`Check`] seen as a [`engine::Model`] whose grid points are [`Params`].
 pub struct AsModel<'a, C: Check>(pub &'a C);
 
 impl<C: Check> Model for AsModel<'_, C> {
@@ -148,7 +164,9 @@ impl<C: Check> Model for AsModel<'_, C> {
         self.0.try_trial(p, rng)
     }
     fn allowance(&self, p: &Params) -> Vec<f64> {
-        self.0.allowance(p)
+        self.0
+            .allowance(p)
+            .unwrap_or_else(|| vec![0.0; self.0.quantities().len()])
     }
 }
 

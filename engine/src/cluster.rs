@@ -6,8 +6,8 @@
 use crate::checkpoint::{collect_units, read_checkpoint, LogHeader};
 use crate::error::HarnessError;
 use crate::publish::{PARTIAL_UNITS_FILE, UNITS_FILE};
+use crate::Model;
 use serde::{Deserialize, Serialize};
-use sims::Model;
 use std::path::{Path, PathBuf};
 
 /// Where a cluster run keeps its pieces, all under the command's `--out`.
@@ -94,7 +94,7 @@ pub fn estimate_resources<M: Model>(
     shards: usize,
     cpus: usize,
 ) -> Resources {
-    let costs: Option<Vec<sims::UnitCost>> = points.iter().map(|p| model.unit_cost(p)).collect();
+    let costs: Option<Vec<crate::UnitCost>> = points.iter().map(|p| model.unit_cost(p)).collect();
     let Some(costs) = costs else {
         return Resources {
             cpus,
@@ -104,7 +104,7 @@ pub fn estimate_resources<M: Model>(
         };
     };
     let mut flops = vec![0.0f64; shards.max(1)];
-    for (u, (p, _)) in sims::all_units(points.len(), trials).iter().enumerate() {
+    for (u, (p, _)) in crate::all_units(points.len(), trials).iter().enumerate() {
         flops[u % shards.max(1)] += costs[*p].flops;
     }
     let worst = flops.iter().cloned().fold(0.0, f64::max);
@@ -493,7 +493,7 @@ mod tests {
         fn methods(&self) -> Vec<&'static str> {
             vec!["a"]
         }
-        fn theory(&self, _: &()) -> Result<Vec<Option<f64>>, sims::SimError> {
+        fn theory(&self, _: &()) -> Result<Vec<Option<f64>>, crate::SimError> {
             Ok(vec![Some(0.0)])
         }
         fn point_key(&self, _: &()) -> String {
@@ -502,16 +502,16 @@ mod tests {
         fn trial(
             &self,
             _: &(),
-            _: &mut sims::UnitRng,
+            _: &mut crate::UnitRng,
             _: faer::Par,
-        ) -> Result<Vec<f64>, sims::SimError> {
+        ) -> Result<Vec<f64>, crate::SimError> {
             Ok(vec![0.0])
         }
         fn allowance(&self, _: &()) -> Vec<f64> {
             vec![0.0]
         }
-        fn unit_cost(&self, _: &()) -> Option<sims::UnitCost> {
-            Some(sims::UnitCost {
+        fn unit_cost(&self, _: &()) -> Option<crate::UnitCost> {
+            Some(crate::UnitCost {
                 flops: 1e12,
                 bytes: (1u64 << 30) as f64,
             })

@@ -1,13 +1,13 @@
-//! # harness — the checking engine of `verify`
+//! # engine — the checking engine of `verify`
 //!
-//! A theorist writes a limit formula and a simulator; the harness does the rest: the grid, the
+//! A theorist writes a limit formula and a simulator; the engine does the rest: the grid, the
 //! reproducible parallel Monte Carlo (every (grid point, trial) unit has its own random stream,
 //! so results are bit-identical whatever the thread count), checkpointing with resume, shards and
 //! merge, the verdict with family-wise control, CSV/JSON result files in a provenance envelope,
 //! one figure per swept axis, `report.md`, and an exit code.
 //!
 //! ```
-//! use harness::prelude::*;
+//! use engine::prelude::*;
 //!
 //! /// E|σZ| = σ √(2/π) for Z ~ N(0, 1).
 //! struct AbsNormal;
@@ -25,7 +25,7 @@
 //! }
 //!
 //! let grid = Grid::new().axis("sigma", &[0.5, 1.0, 2.0]);
-//! let out = std::env::temp_dir().join(format!("harness-doc-{}", std::process::id()));
+//! let out = std::env::temp_dir().join(format!("engine-doc-{}", std::process::id()));
 //! let args = CommonArgs::parse_from(["check", "--trials", "20000", "--quiet", "--format", "none",
 //!                                    "--out", out.to_str().unwrap()]);
 //! assert_eq!(run_check(&AbsNormal, &grid, &args).unwrap(), RunVerdict::Agree);
@@ -33,7 +33,7 @@
 //! ```
 //!
 //! Layers: [`Check`] + [`Grid`] + [`run_check`] is the whole pipeline for a model over named real
-//! parameters. A model with richer points implements [`sims::Model`] and uses
+//! parameters. A model with richer points implements [`Model`] and uses
 //! [`run_checkpointed`] and [`merge_shards`] for the run and leaves rows and files to itself, as
 //! `verify`'s own commands do.
 
@@ -46,6 +46,8 @@ pub mod check;
 pub mod checkpoint;
 pub mod cluster;
 mod error;
+pub mod experiment;
+pub mod finite_size;
 pub mod inputs;
 pub mod lock;
 pub mod merge;
@@ -54,14 +56,22 @@ mod output;
 pub mod pipeline;
 pub mod publish;
 pub mod range;
+pub mod rng;
 pub mod rows;
+pub mod space;
+pub mod stats;
+pub mod verdict;
 
 pub use adaptive::{run_adaptive, PerPoint, Schedule};
-pub use args::{shard_spec, CommonArgs, Format, ShardArgs};
+pub use args::{shard_spec, CommonArgs, Format, ShardArgs, Trials};
 pub use audit::{run_audit, AuditPlan, AuditRow};
 pub use check::{AsModel, Check, Grid, Params};
-pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, Outcome, RunPlan, UNITS_FILE};
+pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, RunOutcome, RunPlan, UNITS_FILE};
 pub use error::HarnessError;
+pub use experiment::{
+    all_units, assess, run_units, shard_units, simulate, summarize_units, Model, PointSims,
+    SimError, Unit, UnitCost,
+};
 pub use inputs::{check_unchanged, fingerprint, InputFile};
 pub use lock::OutLock;
 pub use merge::{merge_shards, write_merged_log, Merged};
@@ -72,14 +82,18 @@ pub use pipeline::{
 };
 pub use publish::{publish, Checkpoint, PublishError, PARTIAL_UNITS_FILE};
 pub use range::Range;
+pub use rng::{unit_rng, UnitRng};
 pub use rows::figure_mark;
+pub use space::ParameterSpace;
+pub use stats::Summary;
+pub use verdict::{Margin, Outcome, Verdict};
 
 /// Everything a check program needs, in one import (no need to depend on rand or faer yourself).
 pub mod prelude {
     pub use crate::{main_exit_code, run_check, Check, CommonArgs, Grid, Params, RunVerdict};
+    pub use crate::{Model, SimError, UnitRng};
     pub use clap::{self, CommandFactory, FromArgMatches, Parser};
     pub use faer::{self, Par};
     pub use rand::RngExt;
     pub use rand_distr::{Distribution, StandardNormal};
-    pub use sims::{Model, UnitRng};
 }

@@ -1,6 +1,6 @@
 //! The RANGE syntax every command shares (docs/cli.md): `a..b` (step 1, inclusive), `a..b:s`,
 //! `a..b/k` (k evenly spaced points), `a,b,c`, `x`. A user's program gets it too:
-//! `#[arg(long, value_parser = harness::range::positive)] sigma: Range`.
+//! `#[arg(long, value_parser = engine::range::positive)] sigma: Range`.
 
 /// Parse a RANGE into its values (finite numbers, at least one).
 pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {

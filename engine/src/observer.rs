@@ -2,8 +2,8 @@
 //! finishes, and at the end. The checkpoint log is built in; progress bars and a user's own
 //! monitors plug in here.
 
+use crate::Unit;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sims::Unit;
 use std::io::IsTerminal;
 
 /// Watches a run. Called from any worker thread, so implementations must be `Sync`.

@@ -1,13 +1,13 @@
 //! An audit: a model's formulas at K configurations drawn over its declared parameter space
-//! ([`sims::ParameterSpace`]), each simulated at three dimensions and extrapolated to d → ∞, and
+//! ([`engine::ParameterSpace`]), each simulated at three dimensions and extrapolated to d → ∞, and
 //! judged together — Holm's step-down over every row of every configuration for "disagree", the
 //! equivalence test per row for "agree" — so a formula right at one corner and wrong at another
 //! is caught.
 
 use crate::error::HarnessError;
+use crate::verdict::{judge_rows, RowInput};
+use crate::{Margin, Model, Outcome, ParameterSpace, SimError};
 use serde::Serialize;
-use sims::verdict::{judge_rows, RowInput};
-use sims::{Margin, Model, Outcome, ParameterSpace, SimError};
 
 /// One judged row of an audit.
 #[derive(Debug, Clone, Serialize)]
@@ -80,8 +80,8 @@ impl<M: Model> Drawn<M> {
     /// Run trials up to `n` at every dimension.
     fn extend(&mut self, n: usize, seed: u64) -> Result<(), SimError> {
         for ((_, model, points), values) in self.at.iter().zip(&mut self.values) {
-            let units: Vec<sims::Unit> = (values.len()..n).map(|t| (0, t)).collect();
-            values.extend(sims::run_units(model, points, &units, seed, &|_, _| {})?);
+            let units: Vec<crate::Unit> = (values.len()..n).map(|t| (0, t)).collect();
+            values.extend(crate::run_units(model, points, &units, seed, &|_, _| {})?);
         }
         Ok(())
     }
@@ -89,10 +89,10 @@ impl<M: Model> Drawn<M> {
     /// Every method with a formula: its name and the d → ∞ fit of its means, as a row to judge.
     fn rows(&self) -> Vec<(&'static str, RowInput)> {
         let methods = self.at[0].1.methods();
-        let summaries: Vec<Vec<sims::Summary>> = self
+        let summaries: Vec<Vec<crate::Summary>> = self
             .values
             .iter()
-            .map(|v| sims::experiment::summarize_point(v, methods.len()).summaries)
+            .map(|v| crate::experiment::summarize_point(v, methods.len()).summaries)
             .collect();
         let trials: usize = self.values.iter().map(Vec::len).sum();
         methods
@@ -105,15 +105,16 @@ impl<M: Model> Drawn<M> {
                     .zip(&summaries)
                     .map(|((d, _, _), s)| (1.0 / *d as f64, s[k].mean, s[k].se))
                     .collect();
-                let fit = sims::stats::weighted_line(&pts)?;
+                let fit = crate::stats::weighted_line(&pts)?;
                 let row = RowInput {
-                    sim: sims::Summary {
+                    sim: crate::Summary {
                         n: trials.max(2) - 1,
                         mean: fit.intercept,
                         se: fit.intercept_se,
                     },
                     formula: self.theory[k]?,
                     allowance: 0.0,
+                    bracket: None,
                 };
                 Some((name, row))
             })
@@ -131,7 +132,7 @@ fn draw<S: ParameterSpace>(
     let mut at = Vec::new();
     for d in audit_dims(plan.d) {
         // The same configuration at every d: its random stream from the start.
-        let mut rng = sims::unit_rng(plan.seed, sims::rng::stable_key("audit"), i as u64);
+        let mut rng = crate::unit_rng(plan.seed, crate::rng::stable_key("audit"), i as u64);
         let (model, point) = space.draw(&mut rng, d)?;
         at.push((d, model, [point]));
     }

@@ -4,6 +4,7 @@
 use crate::args::{CommonArgs, Format};
 use crate::check::{Check, Grid, Params};
 use crate::error::HarnessError;
+use crate::finite_size::RunPoints;
 use crate::rows::{CheckRow, RunVerdict};
 use reports::{Figure, Series, SimPoint};
 use serde_json::{json, Map, Value};
@@ -23,8 +24,14 @@ fn header(grid: &Grid) -> Vec<String> {
         "theory",
         "sim",
         "sim_se",
+        "sim_small",
+        "sim_small_se",
+        "limit_lo",
+        "limit_hi",
         "z",
+        "z_beyond",
         "allowance",
+        "bound",
         "pass",
         "verdict",
     ] {
@@ -37,7 +44,19 @@ fn record(r: &CheckRow) -> Vec<String> {
     let mut v: Vec<String> = r.params.iter().map(|(_, x)| x.to_string()).collect();
     v.push(r.quantity.into());
     v.push(r.trials.to_string());
-    for x in [r.theory, r.sim, r.sim_se, r.z, r.allowance] {
+    for x in [
+        r.theory,
+        r.sim,
+        r.sim_se,
+        r.sim_small,
+        r.sim_small_se,
+        r.limit.map(|l| l.0),
+        r.limit.map(|l| l.1),
+        r.z,
+        r.z_beyond,
+        r.allowance,
+        r.bound,
+    ] {
         v.push(cell(x));
     }
     v.push(r.pass.map(|p| p.to_string()).unwrap_or_default());
@@ -59,8 +78,14 @@ fn json_row(r: &CheckRow) -> Value {
     m.insert("theory".into(), json!(r.theory));
     m.insert("sim".into(), json!(r.sim));
     m.insert("sim_se".into(), json!(r.sim_se));
+    m.insert("sim_small".into(), json!(r.sim_small));
+    m.insert("sim_small_se".into(), json!(r.sim_small_se));
+    m.insert("limit_lo".into(), json!(r.limit.map(|l| l.0)));
+    m.insert("limit_hi".into(), json!(r.limit.map(|l| l.1)));
     m.insert("z".into(), json!(r.z));
+    m.insert("z_beyond".into(), json!(r.z_beyond));
     m.insert("allowance".into(), json!(r.allowance));
+    m.insert("bound".into(), json!(r.bound));
     m.insert("pass".into(), json!(r.pass));
     m.insert("verdict".into(), json!(r.verdict));
     Value::Object(m)
@@ -71,17 +96,22 @@ fn envelope<C: Check>(
     c: &C,
     grid: &Grid,
     a: &CommonArgs,
+    run: &RunPoints,
     rows: &[CheckRow],
     v: RunVerdict,
 ) -> Value {
     json!({
-        "tool": "verify-harness",
+        "tool": "verify-engine",
         "version": env!("CARGO_PKG_VERSION"),
         "model": { "name": c.name(), "version": c.version(), "settings": c.settings() },
         "command": std::env::args().collect::<Vec<_>>(),
         "seed": a.seed,
-        "trials": a.trials,
+        "trials": a.trials.to_string(),
+        "max_trials": a.max_trials,
         "alpha": a.alpha,
+        "margin": a.margin.to_string(),
+        "finite_size": run.mode,
+        "finite_size_note": run.mode.describe(),
         "grid": grid.axes.iter().map(|(n, v)| json!({"name": n, "values": v})).collect::<Vec<_>>(),
         "verdict": v.as_str(),
         "rows": rows.iter().map(json_row).collect::<Vec<_>>(),
@@ -309,6 +339,7 @@ fn report<C: Check>(
     c: &C,
     grid: &Grid,
     a: &CommonArgs,
+    run: &RunPoints,
     rows: &[CheckRow],
     v: RunVerdict,
     figures: Vec<String>,
@@ -320,27 +351,39 @@ fn report<C: Check>(
         config: vec![
             ("model version".into(), c.version().into()),
             ("settings".into(), c.settings()),
-            ("trials".into(), a.trials.to_string()),
+            ("trials".into(), trials_text(a)),
             ("seed".into(), a.seed.to_string()),
             ("alpha (family-wise)".into(), a.alpha.to_string()),
             ("margin".into(), a.margin.to_string()),
+            ("finite-size bias".into(), run.mode.describe()),
         ],
         table_header: header(grid),
         table_rows: rows.iter().map(record).collect(),
         figures,
-        notes: vec![VERDICT_NOTE.into()],
+        notes: vec![CHECK_VERDICT_NOTE.into()],
     }
 }
 
 /// How the verdict is reached, for reports.
 pub const VERDICT_NOTE: &str = "A row agrees when the 1 − 2α confidence interval of sim − formula lies inside ±(margin + finite-size allowance) (two one-sided tests; \"every row agrees\" is then a level-α intersection–union test); it disagrees when |sim − formula| exceeds the allowance significantly, Holm's step-down over all judged rows at family-wise level α; otherwise it is inconclusive (more trials or a larger d would decide it).";
 
+/// How a check's verdict is reached, for its report.
+pub const CHECK_VERDICT_NOTE: &str = "Each row's d → ∞ limit is located in [limit_lo, limit_hi] (the measured finite-size bracket, sim ± allowance, or the extrapolated limit; see 'finite-size bias' above). A row agrees when the 1 − 2α confidence intervals of both ends lie inside ±margin of the formula (± margin + allowance around sim for an allowance; two one-sided tests, so \"every row agrees\" is a level-α intersection–union test); it disagrees when the formula lies significantly outside [limit_lo, limit_hi] (z_beyond: both ends significantly on one side), Holm's step-down over all judged rows at family-wise level α; otherwise it is inconclusive (more trials, --trials auto, or a larger d would decide it). z is (sim − formula)/SE at the simulated size, before any finite-size handling.";
+
+/// The trials as the report shows them.
+fn trials_text(a: &CommonArgs) -> String {
+    match a.trials {
+        crate::Trials::Auto => format!("auto (at most {})", a.max_trials),
+        crate::Trials::Fixed(n) => n.to_string(),
+    }
+}
+
 /// A verdict as a table cell: agree, DISAGREE, inconclusive, or - when nothing was judged.
-pub fn verdict_cell(v: Option<sims::Outcome>) -> &'static str {
+pub fn verdict_cell(v: Option<crate::Outcome>) -> &'static str {
     match v {
-        Some(sims::Outcome::Agree) => "agree",
-        Some(sims::Outcome::Disagree) => "DISAGREE",
-        Some(sims::Outcome::Inconclusive) => "inconclusive",
+        Some(crate::Outcome::Agree) => "agree",
+        Some(crate::Outcome::Disagree) => "DISAGREE",
+        Some(crate::Outcome::Inconclusive) => "inconclusive",
         None => "-",
     }
 }
@@ -349,12 +392,21 @@ pub fn verdict_cell(v: Option<sims::Outcome>) -> &'static str {
 fn table(grid: &Grid, rows: &[CheckRow]) -> String {
     let short = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.6}"));
     let mut head: Vec<String> = grid.axes.iter().map(|(n, _)| n.clone()).collect();
-    head.extend(["quantity", "theory", "sim", "± se", "z", "verdict"].map(String::from));
+    head.extend(
+        [
+            "quantity", "trials", "theory", "sim", "± se", "limit_lo", "limit_hi", "z", "z_beyond",
+            "verdict",
+        ]
+        .map(String::from),
+    );
     let body = rows.iter().map(|r| {
         let mut c: Vec<String> = r.params.iter().map(|(_, x)| x.to_string()).collect();
         c.push(r.quantity.into());
+        c.push(r.trials.to_string());
         c.extend([short(r.theory), short(r.sim), short(r.sim_se)]);
+        c.extend([short(r.limit.map(|l| l.0)), short(r.limit.map(|l| l.1))]);
         c.push(r.z.map_or("-".into(), |z| format!("{z:.2}")));
+        c.push(r.z_beyond.map_or("-".into(), |z| format!("{z:.2}")));
         c.push(verdict_cell(r.verdict).into());
         c
     });
@@ -375,7 +427,14 @@ fn table(grid: &Grid, rows: &[CheckRow]) -> String {
 }
 
 /// Print the rows to standard output; a closed pipe ends the printing quietly.
-fn print(grid: &Grid, a: &CommonArgs, rows: &[CheckRow], v: RunVerdict, out: &Path) {
+fn print(
+    grid: &Grid,
+    a: &CommonArgs,
+    run: &RunPoints,
+    rows: &[CheckRow],
+    v: RunVerdict,
+    out: &Path,
+) {
     let mut s = std::io::stdout().lock();
     let _ = match a.format {
         Format::None => Ok(()),
@@ -386,8 +445,9 @@ fn print(grid: &Grid, a: &CommonArgs, rows: &[CheckRow], v: RunVerdict, out: &Pa
         )),
         Format::Table => writeln!(
             s,
-            "{}\nverdict: {} ({} of {} judged rows agree; level {}, margin {}). Results in {}",
+            "{}\nfinite-size bias: {}\nverdict: {} ({} of {} judged rows agree; level {}, margin {}). Results in {}",
             table(grid, rows),
+            run.mode.describe(),
             v.as_str().to_uppercase(),
             rows.iter().filter(|r| r.pass == Some(true)).count(),
             rows.iter().filter(|r| r.pass.is_some()).count(),
@@ -404,6 +464,7 @@ pub(crate) fn write_all<C: Check>(
     c: &C,
     grid: &Grid,
     a: &CommonArgs,
+    run: &RunPoints,
     out: &Path,
     rows: &[CheckRow],
     v: RunVerdict,
@@ -412,8 +473,10 @@ pub(crate) fn write_all<C: Check>(
         RunVerdict::TheoryOnly => crate::publish::Checkpoint::None,
         _ => crate::publish::Checkpoint::Finished,
     };
-    crate::publish::publish(out, checkpoint, |dir| write_set(c, grid, a, dir, rows, v))?;
-    print(grid, a, rows, v, out);
+    crate::publish::publish(out, checkpoint, |dir| {
+        write_set(c, grid, a, run, dir, rows, v)
+    })?;
+    print(grid, a, run, rows, v, out);
     Ok(())
 }
 
@@ -422,6 +485,7 @@ fn write_set<C: Check>(
     c: &C,
     grid: &Grid,
     a: &CommonArgs,
+    run: &RunPoints,
     out: &Path,
     rows: &[CheckRow],
     v: RunVerdict,
@@ -434,7 +498,7 @@ fn write_set<C: Check>(
     reports::write_atomic(&out.join(format!("{name}.csv")), &csv)?;
     reports::write_json(
         &out.join(format!("{name}.json")),
-        &envelope(c, grid, a, rows, v),
+        &envelope(c, grid, a, run, rows, v),
     )?;
     let mut figures = Vec::new();
     for (axis, (axis_name, values)) in grid.axes.iter().enumerate() {
@@ -447,7 +511,7 @@ fn write_set<C: Check>(
     remove_stale_figures(out, name, &figures)?;
     reports::write_markdown(
         &out.join("report.md"),
-        &report(c, grid, a, rows, v, figures),
+        &report(c, grid, a, run, rows, v, figures),
     )?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::checkpoint::{resumable_units, run_logged, RunPlan};
 use crate::error::HarnessError;
 use crate::observer::Observer;
 use crate::publish::PARTIAL_UNITS_FILE;
-use sims::{Model, Unit};
+use crate::{Model, Unit};
 use std::collections::HashMap;
 
 /// The trial counts at which the verdict is looked at.
@@ -73,7 +73,7 @@ pub fn run_adaptive<M: Model>(
 ) -> Result<PerPoint, HarnessError> {
     let width = model.methods().len() + model.extras().len();
     let mut known: HashMap<Unit, Vec<f64>> = resumable_units(plan, width)?;
-    let kept: Vec<reports::UnitRecord> = sims::all_units(points.len(), schedule.max())
+    let kept: Vec<reports::UnitRecord> = crate::all_units(points.len(), schedule.max())
         .iter()
         .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))
         .collect();

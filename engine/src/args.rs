@@ -21,9 +21,18 @@ pub enum Format {
 /// The shared flags of a check.
 #[derive(Args, Debug, Clone, PartialEq)]
 pub struct CommonArgs {
-    /// Monte Carlo trials per grid point (>= 2).
-    #[arg(long, value_name = "INT", default_value = "200", value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
-    pub trials: u64,
+    /// Monte Carlo trials per grid point (>= 2), or `auto`: doubling batches (20, 40, 80, …, up
+    /// to --max-trials) to the points whose rows are undecided, each look at level α/looks.
+    #[arg(long, value_name = "INT|auto", default_value = "200", value_parser = trials_arg)]
+    pub trials: Trials,
+    /// With --trials auto: the most trials any grid point gets.
+    #[arg(long, value_name = "INT", default_value = "5120", value_parser = clap::value_parser!(u64).range(20..=10_000_000))]
+    pub max_trials: u64,
+    /// Judge the d → ∞ limit fitted from the sweep over the dimension axis (at least three
+    /// values): mean(d) = limit + b/d by weighted least squares, the fitted limit against the
+    /// formula with the fit's standard error. Instead of the default measured bracket.
+    #[arg(long)]
+    pub extrapolate: bool,
     /// Seed of every random stream (same seed, same numbers, whatever the thread count).
     #[arg(long, default_value = "0")]
     pub seed: u64,
@@ -34,7 +43,7 @@ pub struct CommonArgs {
     /// inside ±(margin + finite-size allowance). Relative to |formula| (2%, the default: a user's
     /// quantity has its own scale) or absolute (0.02).
     #[arg(long, value_name = "F|P%", default_value = "2%", value_parser = margin)]
-    pub margin: sims::Margin,
+    pub margin: crate::Margin,
     /// Output folder (created if missing) [default: out/NAME].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -58,6 +67,47 @@ pub struct CommonArgs {
     pub theory_only: bool,
 }
 
+/// `--trials`: a number, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trials {
+    /// This many trials at every grid point.
+    Fixed(u64),
+    /// Doubling batches until decided (engine::adaptive).
+    Auto,
+}
+
+impl Trials {
+    /// Trials per point at most: the fixed count, or the budget.
+    pub fn budget(self, max_trials: u64) -> u64 {
+        match self {
+            Trials::Fixed(n) => n,
+            Trials::Auto => max_trials,
+        }
+    }
+}
+
+impl std::fmt::Display for Trials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trials::Fixed(n) => write!(f, "{n}"),
+            Trials::Auto => write!(f, "auto"),
+        }
+    }
+}
+
+/// Parse `--trials`: a whole number from 2 to 10 000 000, or `auto`.
+pub fn trials_arg(s: &str) -> Result<Trials, String> {
+    if s.trim() == "auto" {
+        return Ok(Trials::Auto);
+    }
+    match s.trim().parse::<u64>() {
+        Ok(n) if (2..=10_000_000).contains(&n) => Ok(Trials::Fixed(n)),
+        _ => Err(format!(
+            "'{s}' is not a trial count: give an integer from 2 to 10000000, or auto"
+        )),
+    }
+}
+
 fn alpha(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .trim()
@@ -71,8 +121,8 @@ fn alpha(s: &str) -> Result<f64, String> {
 }
 
 /// Parse `--margin`: an absolute margin (0.02) or one relative to |formula| (2%), finite, ≥ 0.
-pub fn margin(s: &str) -> Result<sims::Margin, String> {
-    sims::Margin::parse(s).ok_or_else(|| {
+pub fn margin(s: &str) -> Result<crate::Margin, String> {
+    crate::Margin::parse(s).ok_or_else(|| {
         format!("'{s}' is not a margin: give an absolute one (0.02) or a relative one (2%), >= 0")
     })
 }

@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn one_holder_at_a_time_and_a_left_lock_file_is_no_lock() {
-        let dir = std::env::temp_dir().join(format!("harness-lock-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("engine-lock-{}", std::process::id()));
         let a = OutLock::acquire(&dir).unwrap();
         assert!(matches!(
             OutLock::acquire(&dir),

@@ -28,11 +28,11 @@ impl RunVerdict {
     }
 
     /// The verdict of judged rows.
-    pub fn of(outcome: sims::Outcome) -> Self {
+    pub fn of(outcome: crate::Outcome) -> Self {
         match outcome {
-            sims::Outcome::Agree => RunVerdict::Agree,
-            sims::Outcome::Disagree => RunVerdict::Disagree,
-            sims::Outcome::Inconclusive => RunVerdict::Inconclusive,
+            crate::Outcome::Agree => RunVerdict::Agree,
+            crate::Outcome::Disagree => RunVerdict::Disagree,
+            crate::Outcome::Inconclusive => RunVerdict::Inconclusive,
         }
     }
 
@@ -63,21 +63,33 @@ pub struct CheckRow {
     pub sim: Option<f64>,
     /// Standard error of `sim`.
     pub sim_se: Option<f64>,
-    /// (sim − theory) / se.
+    /// The mean at the finite-size companion (the point at dimension / 4), measured mode only.
+    pub sim_small: Option<f64>,
+    /// Its standard error.
+    pub sim_small_se: Option<f64>,
+    /// Where the d → ∞ limit may lie (point estimates, increasing): the measured bracket,
+    /// sim ± allowance, or the extrapolated limit.
+    pub limit: Option<(f64, f64)>,
+    /// (sim − theory) / se at the simulated size.
     pub z: Option<f64>,
-    /// The finite-size allowance used.
+    /// Standard errors by which the formula lies outside `limit` (signed; 0 inside): the
+    /// statistic the disagreement test uses.
+    pub z_beyond: Option<f64>,
+    /// The finite-size allowance used (0 when the bias was measured).
     pub allowance: Option<f64>,
+    /// The equivalence bound: margin (+ allowance).
+    pub bound: Option<f64>,
     /// Whether the row agrees (its verdict is "agree").
     pub pass: Option<bool>,
     /// The row's verdict (None: nothing judged).
-    pub verdict: Option<sims::Outcome>,
+    pub verdict: Option<crate::Outcome>,
 }
 
 /// A figure's mark for a row's verdict (an unjudged row is drawn plain).
-pub fn figure_mark(verdict: Option<sims::Outcome>) -> reports::Mark {
+pub fn figure_mark(verdict: Option<crate::Outcome>) -> reports::Mark {
     match verdict {
-        Some(sims::Outcome::Disagree) => reports::Mark::Disagree,
-        Some(sims::Outcome::Inconclusive) => reports::Mark::Inconclusive,
+        Some(crate::Outcome::Disagree) => reports::Mark::Disagree,
+        Some(crate::Outcome::Inconclusive) => reports::Mark::Inconclusive,
         _ => reports::Mark::Agree,
     }
 }

@@ -1,8 +1,8 @@
 //! The engine's error type. Library errors name parameters; [`HarnessError::exit_code`] gives the
 //! documented exit code (2 bad input or a refused resume/merge, 3 could not complete).
 
+use crate::SimError;
 use reports::ReportError;
-use sims::SimError;
 use thiserror::Error;
 
 /// Why a run could not be done.
@@ -25,8 +25,7 @@ impl HarnessError {
     pub fn exit_code(&self) -> i32 {
         match self {
             HarnessError::Usage(_) => 2,
-            HarnessError::Sim(SimError::Theory(theory::TheoryError::NoConvergence { .. })) => 3,
-            HarnessError::Sim(SimError::Theory(_) | SimError::InvalidParameter { .. }) => 2,
+            HarnessError::Sim(SimError::InvalidInput(_) | SimError::InvalidParameter { .. }) => 2,
             HarnessError::Sim(SimError::Numerical(_)) | HarnessError::Report(_) => 3,
         }
     }

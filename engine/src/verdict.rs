@@ -103,13 +103,21 @@ impl std::fmt::Display for Margin {
 /// The verdict for one (grid point, method) row.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Verdict {
-    /// (mean − formula) / SE (None when SE = 0: a deterministic value).
+    /// (mean − formula) / SE at the simulated size (None when SE = 0: a deterministic value).
     pub z: Option<f64>,
-    /// The finite-size allowance b used.
+    /// How many standard errors the formula lies outside the interval where the limit may be
+    /// (mean ± allowance, or the measured finite-size bracket), signed like mean − formula; 0
+    /// inside it. This is the statistic the disagreement test uses.
+    pub z_beyond: f64,
+    /// The finite-size allowance b used (0 for a measured bracket).
     pub allowance: f64,
     /// The equivalence bound: margin around the formula + b.
     pub bound: f64,
-    /// The 1 − 2α confidence interval of mean − formula.
+    /// Where the d → ∞ limit may lie, as point estimates: (mean − b, mean + b), or the ends of
+    /// the measured bracket, in increasing order.
+    pub limit: (f64, f64),
+    /// The 1 − 2α confidence interval of (limit − formula): of mean − formula, or the hull of
+    /// both bracket ends' intervals.
     pub ci: (f64, f64),
     /// The row's disagreement p-value (before Holm's adjustment).
     pub p_value: f64,
@@ -126,30 +134,126 @@ fn t_quantile(dof: f64, p: f64) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-/// One row's tests before the family-wise step: (z, CI, p-value, equivalence shown).
-fn row_tests(sim: &Summary, formula: f64, allowance: f64, bound: f64, alpha: f64) -> Verdict {
-    let diff = sim.mean - formula;
-    let dof = (sim.n.max(2) - 1) as f64;
-    let (z, p_value, half) = if sim.se > 0.0 {
-        let excess = (diff.abs() - allowance) / sim.se;
-        let tail = StudentsT::new(0.0, 1.0, dof)
-            .map(|t| 1.0 - t.cdf(excess.max(0.0)))
-            .unwrap_or(0.5);
-        (
-            Some(diff / sim.se),
-            (2.0 * tail).min(1.0),
-            t_quantile(dof, 1.0 - alpha) * sim.se,
-        )
-    } else {
-        let beyond = diff.abs() > allowance;
-        (None, if beyond { 0.0 } else { 1.0 }, 0.0)
+/// One estimate of where the limit lies: a value, its standard error and its trials.
+#[derive(Debug, Clone, Copy)]
+struct End {
+    value: f64,
+    se: f64,
+    n: usize,
+}
+
+impl End {
+    /// s·(value − formula)/se: how far the formula sits below (s = 1) or above (s = −1) this end.
+    fn t(&self, formula: f64, s: f64) -> f64 {
+        let d = s * (self.value - formula);
+        if self.se > 0.0 {
+            d / self.se
+        } else if d > 0.0 {
+            f64::INFINITY
+        } else if d < 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The disagreement test: the formula lies outside [lo end, hi end] on side s when every end is
+/// significantly on the same side of it (an intersection–union test: valid whichever end the
+/// limit is nearest). Returns (signed statistic, two-sided p-value).
+fn beyond(ends: &[End], formula: f64) -> (f64, f64) {
+    let dof = ends.iter().map(|e| e.n.max(2) - 1).min().unwrap_or(1) as f64;
+    let side = |s: f64| {
+        ends.iter()
+            .map(|e| e.t(formula, s))
+            .fold(f64::INFINITY, f64::min)
     };
-    let ci = (diff - half, diff + half);
+    let (up, down) = (side(1.0), side(-1.0));
+    let (stat, sign) = if up >= down { (up, 1.0) } else { (down, -1.0) };
+    if stat <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let tail = if stat.is_infinite() {
+        0.0
+    } else {
+        StudentsT::new(0.0, 1.0, dof)
+            .map(|t| 1.0 - t.cdf(stat))
+            .unwrap_or(0.5)
+    };
+    (sign * stat, (2.0 * tail).min(1.0))
+}
+
+/// One row's tests before the family-wise step.
+fn row_tests(r: &RowInput, margin: Margin, alpha: f64) -> Verdict {
+    let m = End {
+        value: r.sim.mean,
+        se: r.sim.se,
+        n: r.sim.n,
+    };
+    let b = r.allowance;
+    let bound = margin.around(r.formula) + b;
+    // Where the limit may lie (disagreement), and the estimates whose intervals must sit inside
+    // the equivalence bound (agreement).
+    let (limit_ends, agree_ends): (Vec<End>, Vec<End>) = match r.bracket {
+        Some(f) => {
+            let far = End {
+                value: f.mean,
+                se: f.se,
+                n: f.n,
+            };
+            // An allowance beside a bracket covers a bias the dimension does not control: it
+            // pushes the bracket's ends outward.
+            let (lo, hi) = if far.value < m.value {
+                (far, m)
+            } else {
+                (m, far)
+            };
+            let widened = vec![
+                End {
+                    value: lo.value - b,
+                    ..lo
+                },
+                End {
+                    value: hi.value + b,
+                    ..hi
+                },
+            ];
+            (widened, vec![m, far])
+        }
+        None => (
+            vec![
+                End {
+                    value: m.value - b,
+                    ..m
+                },
+                End {
+                    value: m.value + b,
+                    ..m
+                },
+            ],
+            vec![m],
+        ),
+    };
+    let (z_beyond, p_value) = beyond(&limit_ends, r.formula);
+    let ci = agree_ends
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| {
+            let half = if e.se > 0.0 {
+                t_quantile((e.n.max(2) - 1) as f64, 1.0 - alpha) * e.se
+            } else {
+                0.0
+            };
+            let d = e.value - r.formula;
+            (lo.min(d - half), hi.max(d + half))
+        });
     let agree = ci.0 >= -bound && ci.1 <= bound;
+    let (a, z) = (limit_ends[0].value, limit_ends[limit_ends.len() - 1].value);
     Verdict {
-        z,
-        allowance,
+        z: (m.se > 0.0).then(|| (m.value - r.formula) / m.se),
+        z_beyond,
+        allowance: b,
         bound,
+        limit: (a.min(z), a.max(z)),
         ci,
         p_value,
         outcome: if agree {
@@ -177,27 +281,26 @@ pub fn holm(p: &[f64], alpha: f64) -> Vec<bool> {
     rejected
 }
 
-/// One row to judge: its simulated summary, formula, allowance and margin.
+/// One row to judge: its simulated summary, formula, and what is known of the finite-size bias.
 #[derive(Debug, Clone, Copy)]
 pub struct RowInput {
-    /// The simulation.
+    /// The simulation at the row's size.
     pub sim: Summary,
     /// The limit formula's value.
     pub formula: f64,
-    /// The finite-size allowance b.
+    /// A derived bound b on the finite-size bias: the limit lies within sim ± b. Agreement then
+    /// needs the interval of sim − formula inside ±(margin + b).
     pub allowance: f64,
+    /// A second estimate of the limit, measured (see [`crate::finite_size`]): the limit lies
+    /// between `sim` and this (widened by the allowance on both sides, if any); agreement needs
+    /// both estimates' intervals inside ±(margin + allowance).
+    pub bracket: Option<Summary>,
 }
 
 /// Verdicts for every row of a run at level `alpha` (family-wise for "disagree", intersection–
 /// union for "agree"), with the equivalence margin `margin`.
 pub fn judge_rows(rows: &[RowInput], margin: Margin, alpha: f64) -> Vec<Verdict> {
-    let mut verdicts: Vec<Verdict> = rows
-        .iter()
-        .map(|r| {
-            let bound = margin.around(r.formula) + r.allowance;
-            row_tests(&r.sim, r.formula, r.allowance, bound, alpha)
-        })
-        .collect();
+    let mut verdicts: Vec<Verdict> = rows.iter().map(|r| row_tests(r, margin, alpha)).collect();
     let p: Vec<f64> = verdicts.iter().map(|v| v.p_value).collect();
     for (v, rejected) in verdicts.iter_mut().zip(holm(&p, alpha)) {
         if rejected {
@@ -222,6 +325,7 @@ mod tests {
                 sim: sim(mean, se, n),
                 formula,
                 allowance: b,
+                bracket: None,
             }],
             Margin::Absolute(margin),
             0.01,

@@ -6,15 +6,15 @@ use crate::stats::{summarize, Summary};
 use crate::verdict::{judge_rows, Margin, RowInput, Verdict};
 use faer::Par;
 use rayon::prelude::*;
-use theory::TheoryError;
 use thiserror::Error;
 
 /// Errors of a simulation run.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SimError {
-    #[error(transparent)]
-    /// The formula could not be evaluated.
-    Theory(#[from] TheoryError),
+    /// Input the formula or the simulation cannot use; the message names the flag or file
+    /// (exit 2).
+    #[error("{0}")]
+    InvalidInput(String),
     /// A parameter the simulation cannot use (`name` is the user-facing flag).
     #[error("invalid {name}: {reason}")]
     /// A parameter out of range (`name` is the user-facing flag).
@@ -222,6 +222,7 @@ pub fn assess(
                     sim: *s,
                     formula: *t,
                     allowance: *b,
+                    bracket: None,
                 });
             }
         }

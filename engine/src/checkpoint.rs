@@ -7,8 +7,8 @@
 use crate::error::HarnessError;
 use crate::inputs::InputFile;
 use crate::observer::Observer;
+use crate::{Model, Unit};
 use serde::{Deserialize, Serialize};
-use sims::{Model, Unit};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -79,7 +79,7 @@ pub struct RunPlan {
 
 /// What a checkpointed run produced.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum RunOutcome {
     /// Every unit of the grid, in grid order (point 0's trials, then point 1's, …).
     Whole(Vec<Vec<f64>>),
     /// A shard finished: how many units it holds, and where.
@@ -201,11 +201,11 @@ pub fn run_checkpointed<M: Model>(
     points: &[M::Point],
     plan: &RunPlan,
     observer: &dyn Observer,
-) -> Result<Outcome, HarnessError> {
+) -> Result<RunOutcome, HarnessError> {
     let (np, trials) = (plan.header.points, plan.header.trials);
     let mine = match plan.header.shard {
-        Some((i, k)) => sims::shard_units(np, trials, i, k),
-        None => sims::all_units(np, trials),
+        Some((i, k)) => crate::shard_units(np, trials, i, k),
+        None => crate::all_units(np, trials),
     };
     let mut known = resumable_units(plan, model.methods().len() + model.extras().len())?;
     let kept: Vec<reports::UnitRecord> = mine
@@ -247,16 +247,16 @@ pub fn run_checkpointed<M: Model>(
             crate::publish::Checkpoint::Finished,
             |_| Ok(()),
         )?;
-        return Ok(Outcome::Shard {
+        return Ok(RunOutcome::Shard {
             units: mine.len(),
             log: plan.out.join(UNITS_FILE),
         });
     }
-    let values = sims::all_units(np, trials)
+    let values = crate::all_units(np, trials)
         .iter()
         .map(|u| known.remove(u).expect("every unit ran"))
         .collect();
-    Ok(Outcome::Whole(values))
+    Ok(RunOutcome::Whole(values))
 }
 
 /// Run `units` of `model` (in parallel; values in `units` order), appending each to `log` as it
@@ -271,7 +271,7 @@ pub(crate) fn run_logged<M: Model>(
 ) -> Result<Vec<Vec<f64>>, HarnessError> {
     observer.started(units.len());
     let write_error = Mutex::new(None);
-    let values = sims::run_units(model, points, units, seed, &|(p, t), v| {
+    let values = crate::run_units(model, points, units, seed, &|(p, t), v| {
         if let Err(e) = log.record(&reports::UnitRecord::new(p, t, v)) {
             write_error
                 .lock()
@@ -296,8 +296,8 @@ pub fn run_or_shard<M: Model>(
     observer: &dyn Observer,
 ) -> Result<Option<Vec<Vec<f64>>>, HarnessError> {
     match run_checkpointed(model, points, plan, observer)? {
-        Outcome::Whole(values) => Ok(Some(values)),
-        Outcome::Shard { units, log } => {
+        RunOutcome::Whole(values) => Ok(Some(values)),
+        RunOutcome::Shard { units, log } => {
             let (i, k) = plan.header.shard.unwrap_or((0, 1));
             eprintln!(
                 "shard {i}/{k}: {units} units in {}; combine all {k} shard folders with `verify merge DIR... --out DIR`",

@@ -20,7 +20,7 @@ fn usage(msg: String) -> HarnessError {
 }
 
 /// One shard folder's index, count, header and units.
-type Shard = (usize, usize, LogHeader, HashMap<sims::Unit, Vec<f64>>);
+type Shard = (usize, usize, LogHeader, HashMap<crate::Unit, Vec<f64>>);
 
 /// Check one shard folder against the first one seen; returns (index, count, header, records).
 fn read_shard(dir: &Path, first: Option<&LogHeader>) -> Result<Shard, HarnessError> {
@@ -55,7 +55,7 @@ fn read_shard(dir: &Path, first: Option<&LogHeader>) -> Result<Shard, HarnessErr
         }
     }
     let units = collect_units(&path, &h, records, None)?;
-    let expected = sims::shard_units(h.points, h.trials, i, k);
+    let expected = crate::shard_units(h.points, h.trials, i, k);
     let done = expected.iter().filter(|u| units.contains_key(u)).count();
     if done < expected.len() {
         return Err(usage(format!(
@@ -71,7 +71,7 @@ fn read_shard(dir: &Path, first: Option<&LogHeader>) -> Result<Shard, HarnessErr
 pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
     let mut first: Option<LogHeader> = None;
     let mut shards: BTreeMap<usize, &Path> = BTreeMap::new();
-    let mut values: BTreeMap<sims::Unit, Vec<f64>> = BTreeMap::new();
+    let mut values: BTreeMap<crate::Unit, Vec<f64>> = BTreeMap::new();
     for dir in dirs {
         let (i, k, h, units) = read_shard(dir, first.as_ref())?;
         if let Some(prev) = shards.insert(i, dir) {
@@ -81,7 +81,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
                 dir.display()
             )));
         }
-        let width = |m: &BTreeMap<sims::Unit, Vec<f64>>| m.values().next().map(Vec::len);
+        let width = |m: &BTreeMap<crate::Unit, Vec<f64>>| m.values().next().map(Vec::len);
         if let (Some(a), Some(b)) = (width(&values), units.values().next().map(Vec::len)) {
             if a != b {
                 return Err(usage(format!(
@@ -102,7 +102,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
     if !missing.is_empty() {
         return Err(usage(format!("missing shards {}", missing.join(", "))));
     }
-    let ordered = sims::all_units(h.points, h.trials)
+    let ordered = crate::all_units(h.points, h.trials)
         .iter()
         .map(|u| {
             values
@@ -119,7 +119,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
 /// Write the merged run's checkpoint into `out` as a finished run's checkpoint-to-be
 /// ([`crate::PARTIAL_UNITS_FILE`]; publishing the results makes it `units.jsonl`).
 pub fn write_merged_log(out: &Path, m: &Merged) -> Result<(), HarnessError> {
-    let records: Vec<reports::UnitRecord> = sims::all_units(m.header.points, m.header.trials)
+    let records: Vec<reports::UnitRecord> = crate::all_units(m.header.points, m.header.trials)
         .iter()
         .zip(&m.values)
         .map(|(u, v)| reports::UnitRecord::new(u.0, u.1, v))

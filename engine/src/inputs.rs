@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn the_hash_is_sha256_and_a_change_is_refused() {
-        let dir = std::env::temp_dir().join(format!("harness-inputs-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("engine-inputs-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("eigs.txt");
         std::fs::write(&p, "abc").unwrap();
