@@ -39,10 +39,11 @@ pub struct CommonArgs {
     /// Family-wise false-failure level of the verdict (0 < alpha < 1).
     #[arg(long, default_value = "0.01", value_parser = alpha)]
     pub alpha: f64,
-    /// Equivalence margin for "agree": the 1 − 2α confidence interval of sim − formula must lie
-    /// inside ±(margin + finite-size allowance). Relative to |formula| (2%, the default: a user's
-    /// quantity has its own scale) or absolute (0.02).
-    #[arg(long, value_name = "F|P%", default_value = "2%", value_parser = margin)]
+    /// Equivalence margin for "agree": the 1 − 2α confidence intervals of where the limit may lie
+    /// (see the finite-size handling) must be inside ±margin of the formula. Relative to
+    /// |formula| (1%, the default: a user's quantity has its own scale, and a formula off by 1%
+    /// cannot then be called "agree") or absolute (0.02).
+    #[arg(long, value_name = "F|P%", default_value = "1%", value_parser = margin)]
     pub margin: crate::Margin,
     /// Output folder (created if missing) [default: out/NAME].
     #[arg(long, value_name = "DIR")]

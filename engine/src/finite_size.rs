@@ -35,14 +35,18 @@ pub const SIZE_RATIO: f64 = 4.0;
 
 /// The smallest companion dimension the engine simulates (below it the d^-a form is rarely a
 /// description of anything).
-pub const MIN_COMPANION: f64 = 4.0;
+pub const MIN_COMPANION: f64 = 8.0;
 
 /// How a check's finite-size bias is handled (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum FiniteSize {
-    /// The formula is taken as exact at the simulated size.
-    Exact,
+    /// The formula is taken as exact at the simulated size: `declared` by the check (an empty
+    /// [`crate::Check::dimension_axes`]), or assumed (no dimension axis on the grid).
+    Exact {
+        /// Whether the check declared it.
+        declared: bool,
+    },
     /// The check's own bound on the bias.
     Allowance,
     /// `--extrapolate`: the limit fitted from the sweep over the dimension axis, mean(d) =
@@ -66,7 +70,8 @@ impl FiniteSize {
     /// One line for reports and the terminal.
     pub fn describe(&self) -> String {
         match self {
-            FiniteSize::Exact => "exactness at the simulated size was ASSUMED: the check has no dimension axis (name one `d`, or override Check::dimension_axes) and no allowance, so a finite-size bias would be judged as an error".into(),
+            FiniteSize::Exact { declared: true } => "none: the check declares its formula exact at every size (Check::dimension_axes is empty)".into(),
+            FiniteSize::Exact { declared: false } => "exactness at the simulated size was ASSUMED: the grid has no dimension axis (name one `d`, or list yours in Check::dimension_axes) and the check gives no allowance, so a finite-size bias would be judged as an error".into(),
             FiniteSize::Allowance => "the check's own finite-size allowance b (it has no dimension axis): the limit lies within sim ± b".into(),
             FiniteSize::Extrapolated { axes } => format!(
                 "extrapolated: per group of the other axes, mean({0}) = limit + b/{0} fitted by weighted least squares over the {0} values and the fitted limit judged (the row at the largest {0} carries the verdict)",
@@ -117,7 +122,9 @@ impl RunPoints {
             let mode = if has_allowance {
                 FiniteSize::Allowance
             } else {
-                FiniteSize::Exact
+                FiniteSize::Exact {
+                    declared: check.dimension_axes().is_empty(),
+                }
             };
             return Ok(RunPoints {
                 mode,
@@ -218,7 +225,7 @@ impl RunPoints {
             bracket,
         };
         match &self.mode {
-            FiniteSize::Exact => Some(row(sim, 0.0, None)),
+            FiniteSize::Exact { .. } => Some(row(sim, 0.0, None)),
             FiniteSize::Allowance => {
                 let b = check
                     .allowance(&self.points[i])
@@ -289,12 +296,32 @@ impl RunPoints {
     }
 }
 
-/// `p` with every dimension axis divided by [`SIZE_RATIO`] and rounded to a whole number.
+/// The companion of dimension `d`: d / [`SIZE_RATIO`] rounded to the nearest multiple of the
+/// largest power of two at most d / (8 · SIZE_RATIO) (ties down). Sizes a trial derives from
+/// it (n = d/γ, N = d/2, …) then stay whole for the usual ratios: rounding them would change
+/// the aspect ratio at the companion (d = 100, γ = 2: 25/12.5 would become 25/13, a 4 % change
+/// that swamps the O(1/d) bias being measured). The actual ratio enters the extrapolation.
+pub fn companion_size(d: f64) -> f64 {
+    let target = d / SIZE_RATIO;
+    let mut step = 1.0;
+    while step * 2.0 <= target / 8.0 {
+        step *= 2.0;
+    }
+    let below = (target / step).floor() * step;
+    let above = below + step;
+    if target - below <= above - target {
+        below
+    } else {
+        above
+    }
+}
+
+/// `p` with every dimension axis replaced by its [`companion_size`].
 fn smaller(p: &Params, axes: &[String]) -> Result<Params, HarnessError> {
     let mut q = p.clone();
     for (name, v) in q.0.iter_mut() {
         if axes.contains(name) {
-            let s = (*v / SIZE_RATIO).round();
+            let s = companion_size(*v);
             if s < MIN_COMPANION {
                 return Err(HarnessError::Usage(format!(
                     "the dimension axis '{name}' = {v} is too small to measure the finite-size bias (the engine also runs {name} / {SIZE_RATIO}, which must be at least {MIN_COMPANION}): use {name} >= {}, give the check an allowance, or declare no dimension axes",
@@ -379,21 +406,34 @@ mod tests {
     }
 
     #[test]
+    fn companion_sizes_are_near_a_quarter_and_even_when_large() {
+        assert_eq!(companion_size(32.0), 8.0);
+        assert_eq!(companion_size(100.0), 24.0);
+        assert_eq!(companion_size(200.0), 48.0);
+        assert_eq!(companion_size(400.0), 96.0);
+        assert_eq!(companion_size(1000.0), 256.0);
+        for d in 32..5000 {
+            let r = d as f64 / companion_size(d as f64);
+            assert!((3.5..=4.6).contains(&r), "d = {d}: ratio {r}");
+        }
+    }
+
+    #[test]
     fn companions_scale_every_dimension_axis_and_reuse_grid_points() {
         let g = Grid::new()
-            .axis("d", &[100.0, 400.0])
-            .axis("n", &[200.0, 800.0]);
+            .axis("d", &[96.0, 400.0])
+            .axis("n", &[192.0, 800.0]);
         let r = RunPoints::new(&C(vec!["d", "n"]), &g, false).unwrap();
-        // 4 grid points; (400, 800)'s companion is (100, 200), already on the grid.
+        // 4 grid points; (400, 800)'s companion is (96, 192), already on the grid.
         assert_eq!(r.grid_len(), 4);
         assert_eq!(r.points.len(), 7);
         assert_eq!(r.companion[3], Some(0));
-        assert_eq!(r.points[r.companion[0].unwrap()].0[0].1, 25.0);
-        assert_eq!(r.points[r.companion[0].unwrap()].0[1].1, 50.0);
+        assert_eq!(r.points[r.companion[0].unwrap()].0[0].1, 24.0);
+        assert_eq!(r.points[r.companion[0].unwrap()].0[1].1, 48.0);
         let exact = RunPoints::new(&C(vec![]), &g, false).unwrap();
-        assert_eq!(exact.mode, FiniteSize::Exact);
+        assert_eq!(exact.mode, FiniteSize::Exact { declared: true });
         assert_eq!(exact.points.len(), 4);
-        let tiny = Grid::new().axis("d", &[10.0]);
+        let tiny = Grid::new().axis("d", &[30.0]);
         assert!(RunPoints::new(&C(vec!["d"]), &tiny, false).is_err());
         assert!(RunPoints::new(&C(vec!["d"]), &g, true).is_err());
     }

@@ -34,6 +34,7 @@ fn header(grid: &Grid) -> Vec<String> {
         "bound",
         "pass",
         "verdict",
+        "undecided_by",
     ] {
         h.push(c.into());
     }
@@ -65,6 +66,7 @@ fn record(r: &CheckRow) -> Vec<String> {
             .map(|o| o.as_str().to_string())
             .unwrap_or_default(),
     );
+    v.push(inconclusive_reason(r).unwrap_or_default().into());
     v
 }
 
@@ -88,6 +90,7 @@ fn json_row(r: &CheckRow) -> Value {
     m.insert("bound".into(), json!(r.bound));
     m.insert("pass".into(), json!(r.pass));
     m.insert("verdict".into(), json!(r.verdict));
+    m.insert("undecided_by".into(), json!(inconclusive_reason(r)));
     Value::Object(m)
 }
 
@@ -426,6 +429,40 @@ fn table(grid: &Grid, rows: &[CheckRow]) -> String {
         .collect()
 }
 
+/// Why an inconclusive row is undecided: its limit's location is already wider than the
+/// margin (only a larger d, or a faster declared bias rate, can decide it), or the Monte Carlo
+/// noise is (more trials can).
+pub fn inconclusive_reason(r: &CheckRow) -> Option<&'static str> {
+    if r.verdict != Some(crate::Outcome::Inconclusive) {
+        return None;
+    }
+    let (Some((lo, hi)), Some(bound), Some(theory)) = (r.limit, r.bound, r.theory) else {
+        return None;
+    };
+    let slack = r.allowance.unwrap_or(0.0);
+    let wide = (lo - slack - theory).abs() > bound || (hi + slack - theory).abs() > bound;
+    Some(if wide { "finite-size" } else { "noise" })
+}
+
+/// One line per kind of inconclusive row, saying what would decide it ("" when none).
+fn inconclusive_reasons(rows: &[CheckRow]) -> String {
+    let count = |why: &str| {
+        rows.iter()
+            .filter(|r| inconclusive_reason(r) == Some(why))
+            .count()
+    };
+    let mut text = String::new();
+    let wide = count("finite-size");
+    if wide > 0 {
+        text += &format!("inconclusive ({wide} rows): the range where the limit may lie, [limit_lo, limit_hi], is itself wider than the margin at this d — a larger d decides it (or Check::slowest_rate = 1 when the bias is known to be O(1/d), or a wider --margin)\n");
+    }
+    let noisy = count("noise");
+    if noisy > 0 {
+        text += &format!("inconclusive ({noisy} rows): the Monte Carlo noise is too large to decide — more trials decide it (--trials auto)\n");
+    }
+    text
+}
+
 /// Print the rows to standard output; a closed pipe ends the printing quietly.
 fn print(
     grid: &Grid,
@@ -445,9 +482,10 @@ fn print(
         )),
         Format::Table => writeln!(
             s,
-            "{}\nfinite-size bias: {}\nverdict: {} ({} of {} judged rows agree; level {}, margin {}). Results in {}",
+            "{}\nfinite-size bias: {}\n{}verdict: {} ({} of {} judged rows agree; level {}, margin {}). Results in {}",
             table(grid, rows),
             run.mode.describe(),
+            inconclusive_reasons(rows),
             v.as_str().to_uppercase(),
             rows.iter().filter(|r| r.pass == Some(true)).count(),
             rows.iter().filter(|r| r.pass.is_some()).count(),
