@@ -210,27 +210,13 @@ fn job_spec(a: &SlurmArgs, s: &Sharded) -> Result<JobSpec, CliError> {
         shards: a.shards as usize,
         resources: s.resources.clone(),
         partition: a.partition.clone(),
+        time: a.time.clone(),
+        mem: a.mem.clone(),
         workdir,
         exe,
         command: s.argv.clone(),
         merge_args: s.merge_args.clone(),
     })
-}
-
-/// The array script with --time/--mem put in place of the estimate.
-fn overridden(script: String, a: &SlurmArgs) -> String {
-    script
-        .lines()
-        .map(|l| match (l, &a.time, &a.mem) {
-            (l, Some(t), _) if l.starts_with("#SBATCH --time=") => {
-                format!("#SBATCH --time={t}")
-            }
-            (l, _, Some(m)) if l.starts_with("#SBATCH --mem=") => format!("#SBATCH --mem={m}"),
-            (l, _, _) => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
 }
 
 /// `sbatch ARGS` → the job id (`--parsable` prints `id[;cluster]`).
@@ -285,14 +271,33 @@ pub fn run(a: &SlurmArgs) -> Result<Outcome, CliError> {
             "slurm: --wait follows the jobs with squeue, which is not on PATH; drop --wait and use `verify status`".into(),
         ));
     }
+    let layout = ClusterLayout::new(&s.out)?;
+    let spec = job_spec(a, &s)?;
+    // The scripts, whole, before anything is created: a path or argument no script may hold
+    // (a newline, a non-UTF-8 path, …) is refused here and leaves no folder behind.
+    let scripts = if s.whole {
+        vec![(layout.job_script(), cluster::job_script(&spec, &layout)?)]
+    } else {
+        vec![
+            (
+                layout.array_script(),
+                cluster::array_script(&spec, &layout)?,
+            ),
+            (
+                layout.merge_script(),
+                cluster::merge_script(&spec, &layout)?,
+            ),
+        ]
+    };
     // No local run may be writing into --out now (released at once: the jobs take it).
     drop(engine::OutLock::acquire(&s.out)?);
-    let layout = ClusterLayout::new(&s.out)?;
     if !s.whole {
         refuse_other_shards(&layout, &s.argv, a.shards as usize)?;
     }
-    let spec = job_spec(a, &s)?;
     std::fs::create_dir_all(layout.log_dir()).map_err(io_error(&layout.log_dir()))?;
+    for (path, text) in &scripts {
+        write_script(path, text)?;
+    }
     let r = &spec.resources;
     eprintln!(
         "slurm: {} of `verify {}`; per task {} CPU(s), time {}, memory {} ({})",
@@ -301,7 +306,11 @@ pub fn run(a: &SlurmArgs) -> Result<Outcome, CliError> {
         } else {
             format!("{} shards", spec.shards)
         },
-        s.argv.join(" "),
+        s.argv
+            .iter()
+            .map(|w| cluster::shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
         r.cpus,
         a.time
             .clone()
@@ -310,7 +319,7 @@ pub fn run(a: &SlurmArgs) -> Result<Outcome, CliError> {
         r.basis
     );
     if s.whole {
-        submit_whole(a, &s, &spec, &layout)
+        submit_whole(a, &s, &layout)
     } else {
         submit_array(a, &s, &spec, &layout)
     }
@@ -350,8 +359,6 @@ fn submit_array(
     layout: &ClusterLayout,
 ) -> Result<Outcome, CliError> {
     let (array, merge) = (layout.array_script(), layout.merge_script());
-    write_script(&array, &overridden(cluster::array_script(spec, layout), a))?;
-    write_script(&merge, &cluster::merge_script(spec, layout))?;
     let _ = std::fs::remove_file(layout.merge_exit());
     let q = |p: &Path| cluster::shell_quote(&p.display().to_string());
     if a.dry_run {
@@ -404,14 +411,8 @@ fn submit_array(
 }
 
 /// A command run whole as one job.
-fn submit_whole(
-    a: &SlurmArgs,
-    s: &Sharded,
-    spec: &JobSpec,
-    layout: &ClusterLayout,
-) -> Result<Outcome, CliError> {
+fn submit_whole(a: &SlurmArgs, s: &Sharded, layout: &ClusterLayout) -> Result<Outcome, CliError> {
     let script = layout.job_script();
-    write_script(&script, &overridden(cluster::job_script(spec, layout), a))?;
     let _ = std::fs::remove_file(layout.job_exit());
     if a.dry_run {
         println!(

@@ -187,6 +187,82 @@ fn refusals_name_the_problem() {
     std::fs::remove_dir_all(&base).unwrap();
 }
 
+/// A path or argument no batch script may hold is refused (exit 2, naming it) before anything
+/// is written; an awkward but printable one (`%`, `'`, `#`, `$`, spaces) is quoted, and the
+/// scripts written for it run.
+#[test]
+fn hostile_paths_are_refused_or_quoted() {
+    let base = scratch("slurm-quote");
+    let spectrum = base.join("e\ntouch PWNED\n.txt");
+    std::fs::write(&spectrum, "1\n2\n").unwrap();
+    std::fs::write(base.join("s.txt"), "1\n2\n").unwrap();
+    let plain = format!("file:{}", base.join("s.txt").display());
+    let hostile = format!("file:{}", spectrum.display());
+    let run = |spec: &str, out: &Path| {
+        let out = out.display().to_string();
+        verify_env(
+            &[
+                "slurm",
+                "--shards",
+                "2",
+                "--dry-run",
+                "--",
+                "single-index",
+                "--spectrum",
+                spec,
+                "--d",
+                "40",
+                "--trials",
+                "4",
+                "--out",
+                &out,
+            ],
+            &[("PATH", "/usr/bin:/bin")],
+        )
+    };
+    // (spectrum, --out, what the message names)
+    let refused = [
+        (&hostile, base.join("x"), "--spectrum"),
+        (&plain, base.join("a\nb"), "--out"),
+        (&plain, base.join("a\rb"), "--out"),
+        (&plain, base.join("a\tb"), "--out"),
+        (&plain, base.join("a\\b"), "backslash"),
+    ];
+    for (spec, out, needle) in &refused {
+        let o = run(spec, out);
+        assert_eq!(o.status.code(), Some(2), "{out:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{out:?}: {}", stderr(&o));
+        assert!(!out.exists(), "{out:?} was created");
+    }
+    // Printable but awkward: quoted for sbatch, for SLURM's patterns and for the shell.
+    let out = base.join("100% it's #$x");
+    let o = run(&plain, &out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let array = std::fs::read_to_string(out.join("slurm/array.sbatch")).unwrap();
+    let line = format!(
+        "#SBATCH --output=\"{}/slurm/logs/shard-%a.log\"",
+        out.display().to_string().replace('%', "%%")
+    );
+    assert!(array.lines().any(|l| l == line), "{line}\n{array}");
+    for i in 0..2 {
+        let o = Command::new("bash")
+            .arg(out.join("slurm/array.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = Command::new("bash")
+        .arg(out.join("slurm/merge.sbatch"))
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
+    let code = std::fs::read_to_string(out.join("slurm/merge.exit")).unwrap();
+    assert_eq!(code.trim(), o.status.code().unwrap().to_string());
+    assert!(out.join("single_index.csv").exists());
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
 #[test]
 fn status_counts_each_shards_units() {
     let base = scratch("slurm-status");
@@ -252,9 +328,14 @@ fn cluster() -> Option<std::sync::MutexGuard<'static, ()>> {
 
 /// Run `verify args`, killing it (and failing) after `limit`.
 fn verify_within(args: &[String], limit: Duration) -> std::process::Output {
+    verify_within_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, limit)
+}
+
+/// [`verify_within`] in folder `dir`.
+fn verify_within_in(dir: &Path, args: &[String], limit: Duration) -> std::process::Output {
     let child = Command::new(env!("CARGO_BIN_EXE_verify"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -335,6 +416,78 @@ fn a_slurm_run_with_wait_equals_the_unsharded_run() {
     let o = verify_within(&args, Duration::from_secs(300));
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     assert!(base.join("spectrum/spectrum.csv").exists());
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// Awkward but accepted folders on a real cluster: sbatch reads the quoted `--chdir` and
+/// `--output` back exactly. The logs land under the literal `--out` (`%`, quotes, `#`, `$` and
+/// all), and the jobs run in the literal working folder (a backslash in it too): a file the
+/// command names relative to it is found.
+#[test]
+fn a_slurm_run_in_awkward_folders_lands_where_it_says() {
+    let Some(_cluster) = cluster() else { return };
+    let base = scratch("slurm-awkward");
+    let work = base.join("w\\d \"x\" #1 %j");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("s.txt"), "1\n2\n").unwrap();
+    let out = base.join("100% it's #$x \"q\" %A");
+    let args: Vec<String> = [
+        "slurm",
+        "--shards",
+        "2",
+        "--wait",
+        "--poll",
+        "1",
+        "--",
+        "single-index",
+        "--spectrum",
+        "file:s.txt",
+        "--d",
+        "40",
+        "--trials",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = verify_within_in(&work, &args, Duration::from_secs(300));
+    assert!(
+        matches!(o.status.code(), Some(0 | 1 | 4)),
+        "{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    for log in ["shard-0.log", "shard-1.log", "merge.log"] {
+        assert!(out.join("slurm/logs").join(log).exists(), "no {log}");
+    }
+    assert!(out.join("single_index.csv").exists());
+    // One job whose command names a file relative to the working folder (passed as given).
+    let spec_out = base.join("spectrum 'one' %x");
+    let args: Vec<String> = [
+        "slurm",
+        "--shards",
+        "1",
+        "--wait",
+        "--poll",
+        "1",
+        "--",
+        "spectrum",
+        "--spectrum",
+        "file:s.txt",
+        "--d",
+        "100",
+        "--out",
+        spec_out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = verify_within_in(&work, &args, Duration::from_secs(300));
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(spec_out.join("spectrum.csv").exists());
+    assert!(spec_out.join("slurm/logs/job.log").exists());
     std::fs::remove_dir_all(&base).unwrap();
 }
 
