@@ -77,22 +77,22 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     measure(
         "MP resolvent trace (bias O(1/d))",
-        100.0,
-        &mp_grid(100.0),
+        d,
+        &mp_grid(d),
         &|shift| MpResolventTrace { shift },
         seeds,
     );
     measure(
         "BBP top eigenvalue (O(1/d), edge O(d^-2/3))",
-        100.0,
-        &bbp_grid(100.0),
+        d,
+        &bbp_grid(d),
         &|shift| BbpTopEigenvalue { shift },
         seeds,
     );
     measure(
         "norm + |mean| (bias O(d^-1/2))",
-        400.0,
-        &norm_grid(400.0),
+        4.0 * d,
+        &norm_grid(4.0 * d),
         &|shift| NormPlusMean { shift },
         seeds,
     );
