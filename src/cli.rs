@@ -95,7 +95,21 @@ pub enum Command {
         mut_arg("out", |a| a.help("Output folder (created if missing) [default: out/readout]"))
     )]
     Readout(ReadoutArgs),
+    /// Start a check of your own formula: write a crate NAME/ (outside this workspace) whose
+    /// src/main.rs is a complete check on this clone's engine, ready for `cargo run --release`.
+    #[command(after_help = NEW_HELP)]
+    New(NewArgs),
 }
+
+const NEW_HELP: &str = "\
+Example:
+  verify new my-check && cd my-check && cargo run --release
+
+Writes NAME/Cargo.toml (the engine as a path dependency on this clone, the git line in a
+comment), NAME/Cargo.lock (this clone's versions), NAME/src/main.rs (a check of the
+Marchenko-Pastur resolvent trace: replace its theory and trial with yours), NAME/tests/check.rs
+(the check in-process: the formula agrees, a wrong one disagrees) and NAME/.gitignore.
+Refused (exit 2): an invalid crate name, or a NAME folder that exists and is not empty.";
 
 const SLURM_HELP: &str = "\
 Examples:
@@ -902,6 +916,17 @@ fn slurm_word(s: &str) -> Result<String, String> {
             "must be one word of letters, digits and -_:.+, (as SLURM writes it), got {s:?}"
         ))
     }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NewArgs {
+    /// The crate's name, also its folder's and the check's (ASCII letters, digits, - and _,
+    /// starting with a letter).
+    #[arg(value_name = "NAME", value_parser = crate::new_check::crate_name)]
+    pub name: String,
+    /// The folder to create NAME/ in [default: the current folder].
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -6,6 +6,7 @@ mod error;
 mod experiment_file;
 mod linear_rep;
 mod merge;
+mod new_check;
 mod phase;
 mod readout;
 mod reproduce;
@@ -53,9 +54,12 @@ pub(crate) fn out_of(c: &Command) -> Option<&Path> {
         Command::Audit(a) => &a.out,
         // slurm writes only its scripts (and checks --out is free); status only reads.
         // readout's engine (engine::run_check) takes the folder's lock itself.
-        Command::Run(_) | Command::Slurm(_) | Command::Status(_) | Command::Readout(_) => {
-            return None
-        }
+        // new writes a crate, not results.
+        Command::Run(_)
+        | Command::Slurm(_)
+        | Command::Status(_)
+        | Command::Readout(_)
+        | Command::New(_) => return None,
         Command::Spectrum(a) => &a.out,
         Command::Spike(a) => &a.out,
         Command::Phase(a) => &a.out,
@@ -88,6 +92,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::Phase(args) => phase::run(&args),
         Command::LinearRep(args) => linear_rep::run(&args),
         Command::Readout(args) => readout::run(&args),
+        Command::New(args) => new_check::run(&args.name, args.path.as_deref()),
     }
 }
 

@@ -130,7 +130,7 @@ fn sharded(a: &SlurmArgs) -> Result<Sharded, CliError> {
             }
             None => whole_job(a, "linear-rep", crate::out_of(&Command::LinearRep(lr))),
         },
-        other @ (Command::Merge(_) | Command::Slurm(_) | Command::Status(_)) => {
+        other @ (Command::Merge(_) | Command::Slurm(_) | Command::Status(_) | Command::New(_)) => {
             Err(CliError::Usage(format!(
                 "slurm: `{}` is not a run; give a command that computes (e.g. single-index)",
                 command_name(&other)
@@ -173,6 +173,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Reproduce(_) => "reproduce",
         Command::Slurm(_) => "slurm",
         Command::Status(_) => "status",
+        Command::New(_) => "new",
         _ => "this command",
     }
 }

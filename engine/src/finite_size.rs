@@ -86,6 +86,10 @@ impl FiniteSize {
     }
 }
 
+/// The values (as bits) of the axes other than the dimension axes: what an extrapolation group
+/// shares.
+type OtherAxes = Vec<(String, u64)>;
+
 /// The points a check runs: the grid's, then the companions the finite-size handling adds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPoints {
@@ -173,13 +177,13 @@ impl RunPoints {
             ));
         };
         let dim = |p: &Params| p.0.iter().find(|(n, _)| *n == first).map_or(0.0, |x| x.1);
-        let others = |p: &Params| -> Vec<(String, u64)> {
+        let others = |p: &Params| -> OtherAxes {
             p.0.iter()
                 .filter(|(n, _)| !axes.contains(n))
                 .map(|(n, v)| (n.clone(), v.to_bits()))
                 .collect()
         };
-        let mut groups: Vec<(Vec<(String, u64)>, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<(OtherAxes, Vec<usize>)> = Vec::new();
         for (i, p) in points.iter().enumerate() {
             match groups.iter_mut().find(|(k, _)| *k == others(p)) {
                 Some((_, g)) => g.push(i),

@@ -82,18 +82,26 @@ pub use pipeline::{
 };
 pub use publish::{publish, Checkpoint, PublishError, PARTIAL_UNITS_FILE};
 pub use range::Range;
+/// The figure and file writers the engine draws with: [`Check::style`] returns a
+/// `reports::Style` (`engine::reports::Style::nth(k)`, or your own colour, line and marker).
+pub use reports;
 pub use rng::{unit_rng, UnitRng};
 pub use rows::figure_mark;
 pub use space::ParameterSpace;
 pub use stats::Summary;
 pub use verdict::{Margin, Outcome, Verdict};
 
-/// Everything a check program needs, in one import (no need to depend on rand or faer yourself).
+/// Everything a check program needs, in one import (no need to depend on rand or faer yourself):
+/// the engine's entry points, clap's derive, faer with the matrix types and the linear-algebra
+/// traits a trial commonly needs (`.llt(Side::Lower)?.inverse()`, `.solve(&b)`,
+/// `.qr().solve_lstsq(&b)`), rand's sampling methods, the standard normal and `rand_distr` for
+/// every other distribution.
 pub mod prelude {
     pub use crate::{main_exit_code, run_check, Check, CommonArgs, Grid, Params, RunVerdict};
     pub use crate::{Model, SimError, UnitRng};
     pub use clap::{self, CommandFactory, FromArgMatches, Parser};
-    pub use faer::{self, Par};
+    pub use faer::linalg::solvers::{DenseSolveCore, Solve, SolveLstsq};
+    pub use faer::{self, Col, Mat, MatRef, Par, Side};
     pub use rand::RngExt;
-    pub use rand_distr::{Distribution, StandardNormal};
+    pub use rand_distr::{self, Distribution, StandardNormal};
 }

@@ -1,5 +1,5 @@
 //! What `verify`'s own models produce from a run's values: result rows, CSV/JSON files with the
-//! run's provenance, figures, `report.md` and the terminal table. The engine (`harness`) runs the
+//! run's provenance, figures, `report.md` and the terminal table. The `engine` crate runs the
 //! Monte Carlo; this crate shows its results; the binary only maps arguments to settings.
 
 #![warn(missing_docs)]
