@@ -1,5 +1,6 @@
 //! The examples are a user's first contact with the engine: each runs at its defaults and agrees
-//! with the right formula, is rejected (exit 1) with the wrong one, and an example run as three
+//! with the right formula (or, for an asymptotic one whose measured finite-size bias is wider than
+//! the margin at its d, is inconclusive — never "disagree"), is rejected (exit 1) with the wrong one, and an example run as three
 //! shards and merged, or interrupted and resumed, writes exactly the files of a whole run.
 //!
 //! Statistics: abs_normal judges 4 rows, spiked_covariance 5, at family-wise level 1%, so each
@@ -50,13 +51,19 @@ fn examples_agree_with_the_right_formula_and_reject_the_wrong_one() {
         args.extend(&extra);
         let right = run(name, &args, "2");
         let text = String::from_utf8_lossy(&right.stdout);
-        assert_eq!(
-            right.status.code(),
-            Some(0),
+        // abs_normal is exact and must agree. spiked_covariance's BBP edge at d = 200 has a
+        // finite-size bias the engine measures (a bracket from d and d/4) wider than the 1%
+        // margin below the transition, so it may only be inconclusive (exit 4) — never wrong.
+        let allowed: &[i32] = if name == "abs_normal" { &[0] } else { &[0, 4] };
+        assert!(
+            right.status.code().is_some_and(|c| allowed.contains(&c)),
             "{name}: {text}\n{}",
             String::from_utf8_lossy(&right.stderr)
         );
-        assert!(text.contains("verdict: AGREE"), "{text}");
+        assert!(!text.contains("DISAGREE"), "{text}");
+        if name == "abs_normal" {
+            assert!(text.contains("verdict: AGREE"), "{text}");
+        }
         args.push("--wrong");
         let wrong = run(name, &args, "2");
         assert_eq!(
