@@ -415,3 +415,121 @@ fn a_file_spectrum_caption_shows_the_file_name() {
     }
     std::fs::remove_dir_all(out).ok();
 }
+
+/// A user's check with two swept axes beside the x axis (γ and λ; the engine's pipeline, as
+/// `run_check` runs it): every combination is its own series in every figure, named in the
+/// legend (its look is checked in engine::looks), and every figure is clean.
+#[test]
+fn a_check_with_two_other_swept_axes_names_every_combination() {
+    use engine::prelude::*;
+
+    /// E|σ(1 + γλ)Z| = σ(1 + γλ)√(2/π).
+    struct Scaled;
+    impl Check for Scaled {
+        fn name(&self) -> &str {
+            "scaled"
+        }
+        fn quantities(&self) -> Vec<&'static str> {
+            vec!["mean_abs"]
+        }
+        fn theory(&self, p: &Params) -> Vec<Option<f64>> {
+            let scale = p.get("sigma") * (1.0 + p.get("gamma") * p.get("lambda"));
+            vec![Some(scale * (2.0 / std::f64::consts::PI).sqrt())]
+        }
+        fn trial(&self, p: &Params, rng: &mut UnitRng) -> Vec<f64> {
+            let z: f64 = rng.sample(StandardNormal);
+            let scale = p.get("sigma") * (1.0 + p.get("gamma") * p.get("lambda"));
+            vec![(scale * z).abs()]
+        }
+    }
+
+    let out = scratch("figures-two-way");
+    let grid = Grid::new()
+        .axis("sigma", &[0.5, 1.0, 2.0, 4.0])
+        .axis("gamma", &[0.25, 0.5, 2.0])
+        .axis("lambda", &[0.1, 1.0]);
+    let args = CommonArgs::parse_from([
+        "check",
+        "--trials",
+        "200",
+        "--quiet",
+        "--format",
+        "none",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    run_check(&Scaled, &grid, &args).unwrap();
+    let name = |a: &str, x: f64, b: &str, y: f64| format!("mean_abs ({a} = {x}, {b} = {y})");
+    let want: Vec<(&str, Vec<String>)> = vec![
+        ("sigma", {
+            let g = [0.25, 0.5, 2.0];
+            let l = [0.1, 1.0];
+            g.iter()
+                .flat_map(|&x| l.iter().map(move |&y| name("gamma", x, "lambda", y)))
+                .collect()
+        }),
+        ("lambda", {
+            let s = [0.5, 1.0, 2.0, 4.0];
+            let g = [0.25, 0.5, 2.0];
+            s.iter()
+                .flat_map(|&x| g.iter().map(move |&y| name("sigma", x, "gamma", y)))
+                .collect()
+        }),
+    ];
+    for (axis, labels) in want {
+        let svg = std::fs::read_to_string(out.join(format!("scaled_{axis}.svg"))).unwrap();
+        // Legend labels wrap at spaces onto consecutive text elements.
+        let legend = texts(&parse(&svg)).join(" ");
+        let named = labels
+            .iter()
+            .filter(|l| legend.contains(l.as_str()))
+            .count();
+        // A legend too long for its column ends with "… and N more series (see the CSV)".
+        let more: usize = legend
+            .split("… and ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next()?.parse().ok())
+            .unwrap_or(0);
+        assert_eq!(named + more, labels.len(), "{axis}: {labels:?} in {legend}");
+        assert!(named >= 6, "{axis}: {named} named");
+    }
+    assert!(out.join("scaled_gamma.svg").exists());
+    assert_eq!(assert_clean_figures(&out), 3);
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// With --extrapolate over a λ sweep the fits at different λ are different series: the legend
+/// names each λ (no two labels alike) and the caption does not claim a single λ.
+#[test]
+fn the_extrapolation_figure_names_the_lambda_of_each_fit() {
+    let out = scratch("figures-extrapolate-lambda");
+    let o = verify(&[
+        "single-index",
+        "--level",
+        "direction",
+        "--d",
+        "40,80,160",
+        "--kappa",
+        "1",
+        "--lambda",
+        "0.01,1",
+        "--trials",
+        "4",
+        "--extrapolate",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1 | 4)), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(out.join("single_index_finite_size.svg")).unwrap();
+    let legend = texts(&parse(&svg)).join(" ");
+    for method in ["sgd", "kfac"] {
+        for lambda in ["0.01", "1"] {
+            let label = format!("{method}, κ = 1, ψ = 2, λ = {lambda}");
+            assert!(legend.contains(&label), "no '{label}' in {legend}");
+        }
+    }
+    assert!(!svg.contains("first of"), "{legend}");
+    assert_clean(&svg);
+    std::fs::remove_dir_all(out).ok();
+}

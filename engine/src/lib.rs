@@ -50,6 +50,7 @@ pub mod experiment;
 pub mod finite_size;
 pub mod inputs;
 pub mod lock;
+mod looks;
 pub mod merge;
 pub mod observer;
 mod output;

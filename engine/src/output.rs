@@ -192,22 +192,12 @@ fn reference_series<C: Check>(
     groups: &[(Vec<(String, f64)>, Params)],
     range: (f64, f64, bool),
 ) -> Vec<Series> {
-    let kinds = [
-        reports::LineKind::Dotted,
-        reports::LineKind::Dashed,
-        reports::LineKind::DashDot,
-    ];
     let mut out = Vec::new();
     for (r, name) in c.references().iter().enumerate() {
         for (g, (fixed, at)) in groups.iter().enumerate() {
-            let shade = 0.35 * g as f64 / groups.len().max(1) as f64;
             out.push(Series {
                 label: with_fixed(name, fixed),
-                style: reports::Style {
-                    colour: reports::Colour(110, 110, 110).tinted(-shade),
-                    line: kinds[r % kinds.len()],
-                    marker: reports::MarkerShape::nth(r),
-                },
+                style: crate::looks::reference_style(r, g, groups.len()),
                 theory: dense_curve(at, axis, range, &|p| {
                     c.reference(p).get(r).copied().flatten()
                 }),
@@ -219,16 +209,14 @@ fn reference_series<C: Check>(
     out
 }
 
-/// One series per (quantity, values of the other swept axes): theory on a dense grid along the
-/// axis, simulation ± 2 SE.
-fn axis_series<C: Check>(
+/// The figure's series: (quantity index, values of the other swept axes), by quantity, then in
+/// row order.
+fn series_keys<C: Check>(
     c: &C,
-    axis: usize,
     rows: &[CheckRow],
     others: &dyn Fn(&CheckRow) -> Vec<(String, f64)>,
-    (lo, hi, log): (f64, f64, bool),
-) -> Vec<Series> {
-    let mut keys: Vec<(usize, Vec<(String, f64)>)> = Vec::new();
+) -> Vec<crate::looks::SeriesKey> {
+    let mut keys: Vec<crate::looks::SeriesKey> = Vec::new();
     let quantities = c.quantities();
     for r in rows {
         let k = quantities
@@ -240,11 +228,28 @@ fn axis_series<C: Check>(
             keys.push(key);
         }
     }
+    keys.sort_by_key(|k| k.0);
+    keys
+}
+
+/// One series per (quantity, values of the other swept axes): theory on a dense grid along the
+/// axis, simulation ± 2 SE; each its own look ([`crate::looks`]).
+fn axis_series<C: Check>(
+    c: &C,
+    axis: usize,
+    rows: &[CheckRow],
+    others: &dyn Fn(&CheckRow) -> Vec<(String, f64)>,
+    (lo, hi, log): (f64, f64, bool),
+) -> Vec<Series> {
+    let keys = series_keys(c, rows, others);
+    let styles = crate::looks::series_styles(c, &keys);
+    let quantities = c.quantities();
     // Every quantity's formula at once per dense x and group of the other axes (a check's
     // theory may share work between its quantities).
     let mut dense: Vec<(Group, DenseTable)> = Vec::new();
     keys.iter()
-        .map(|(k, fixed)| {
+        .zip(styles)
+        .map(|((k, fixed), style)| {
             let mine: Vec<&CheckRow> = rows
                 .iter()
                 .filter(|r| r.quantity == quantities[*k] && &others(r) == fixed)
@@ -261,7 +266,7 @@ fn axis_series<C: Check>(
                 .collect();
             Series {
                 label: with_fixed(quantities[*k], fixed),
-                style: c.style(*k),
+                style,
                 theory,
                 sims: mine
                     .iter()
@@ -281,7 +286,7 @@ fn axis_series<C: Check>(
 }
 
 /// One figure along axis `axis`: a series per (quantity, values of the other axes).
-fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> Figure {
+pub(crate) fn axis_figure<C: Check>(c: &C, grid: &Grid, axis: usize, rows: &[CheckRow]) -> Figure {
     let (name, values) = &grid.axes[axis];
     let (lo, hi) = values
         .iter()

@@ -10,8 +10,8 @@ pub mod unitlog;
 
 pub use figure::{
     method_style, render_heatmap_svg, render_histogram_svg, render_svg, write_heatmap_svg,
-    write_histogram_svg, write_svg, Colour, Figure, HeatmapFigure, HistogramFigure, LineKind, Mark,
-    MarkerShape, Series, SimPoint, Style, METHOD_STYLES,
+    write_histogram_svg, write_svg, Colour, Figure, Groups, HeatmapFigure, HistogramFigure,
+    LineKind, Mark, MarkerShape, Place, Series, SimPoint, Style, METHOD_STYLES,
 };
 pub use files::{write_atomic, write_csv, write_json, write_json_as, ReportError};
 pub use markdown::{render_markdown, write_markdown, RunReport};

@@ -698,15 +698,25 @@ fn alignment_label(model: &SingleIndexModel) -> &'static str {
     }
 }
 
-/// The method's look in every figure (the palette in docs/figures.md), as variant `j` of `n`
-/// when its curves are shown at several values of another parameter.
-fn method_look(method: OneStep, j: usize, n: usize) -> reports::Style {
-    let base = match method.exponent() {
+/// The method's look in every figure (the palette in docs/figures.md).
+fn method_base(method: OneStep) -> reports::Style {
+    match method.exponent() {
         // The power family runs from SGD's colour (p = 0) to KFAC's (p = 1), dash-dotted.
         Some(p) => power_style(p),
         None => reports::method_style(method.name()).unwrap_or(reports::Style::nth(0)),
-    };
-    base.variant(j, n)
+    }
+}
+
+/// The method's look for its curve at `key` (values of κ, ψ, … that tell its curves apart) among
+/// `groups`: its hue shaded by the first that varies, marker and dash by the others
+/// (docs/figures.md, "Groups of series").
+fn method_look(method: OneStep, groups: &reports::Groups, key: &[f64]) -> reports::Style {
+    groups.style(key, Some(method_base(method)))
+}
+
+/// The groups of the (κ, ψ) pairs a figure shows.
+fn kappa_psi_groups(shown: &[KappaPsi]) -> reports::Groups {
+    reports::Groups::new(&shown.iter().map(|c| [c.0, c.1]).collect::<Vec<_>>())
 }
 
 /// The look of `kfac-power:p`: SGD's blue blended into KFAC's vermillion by p, dash-dotted,
@@ -859,9 +869,10 @@ fn lambda_series(
             (grid, limits)
         })
         .collect();
+    let groups = kappa_psi_groups(shown);
     let mut series = Vec::new();
     for &method in &model.methods {
-        for (j, (&(kappa, psi), (grid, limits))) in shown.iter().zip(&grids).enumerate() {
+        for (&(kappa, psi), (grid, limits)) in shown.iter().zip(&grids) {
             let theory = theory_curve(model, method, &xs, grid, limits);
             let sims = rows
                 .iter()
@@ -888,7 +899,7 @@ fn lambda_series(
             };
             series.push(reports::Series {
                 label: format!("{}{which}", series_label(model, method)),
-                style: method_look(method, j, shown.len()),
+                style: method_look(method, &groups, &[kappa, psi]),
                 theory,
                 sims,
                 fit: None,
@@ -1063,9 +1074,10 @@ fn axis_series(
         .collect();
     let limits: Vec<Vec<Option<theory::SingleIndexLimits>>> =
         grids.iter().map(|g| curve_limits(model, g)).collect();
+    let groups = reports::Groups::new(&shown.iter().map(|&o| [o]).collect::<Vec<_>>());
     let mut series = Vec::new();
     for &method in &model.methods {
-        for (j, ((&o, grid), limits)) in shown.iter().zip(&grids).zip(&limits).enumerate() {
+        for ((&o, grid), limits) in shown.iter().zip(&grids).zip(&limits) {
             let sims = rows
                 .iter()
                 .filter(|r| {
@@ -1090,7 +1102,7 @@ fn axis_series(
             };
             series.push(reports::Series {
                 label,
-                style: method_look(method, j, shown.len()),
+                style: method_look(method, &groups, &[o]),
                 theory: theory_curve(model, method, &xs, grid, limits),
                 sims,
                 fit: None,
@@ -1241,8 +1253,10 @@ fn power_series(
 ) -> Vec<reports::Series> {
     let shown = power_combos(a, model);
     let many = shown.len() > 1;
+    // Settings, not methods: colour by κ, marker and dash by ψ when both vary (docs/figures.md).
+    let groups = kappa_psi_groups(&shown);
     let mut series = Vec::new();
-    for (j, &(kappa, psi)) in shown.iter().enumerate() {
+    for &(kappa, psi) in &shown {
         let mine: Vec<&Row> = rows
             .iter()
             .filter(|r| r.kappa == kappa && r.psi == psi && r.d == at.d && at.at_lambda(r))
@@ -1279,7 +1293,7 @@ fn power_series(
             } else {
                 "power family".into()
             },
-            style: reports::Style::nth(j),
+            style: groups.style(&[kappa, psi], None),
             theory,
             sims,
             fit: None,
@@ -1395,6 +1409,7 @@ fn write_finite_size(
     lambda_text: String,
 ) -> Result<String, HarnessError> {
     let (combos, shown) = kappa_psi_combos(a, model);
+    let groups = kappa_psi_groups(&shown);
     let mut table = Vec::new();
     let mut series = Vec::new();
     for &method in &model.methods {
@@ -1421,7 +1436,6 @@ fn write_finite_size(
             else {
                 continue;
             };
-            let j = shown.iter().position(|c| *c == (kappa, psi)).unwrap_or(0);
             let which = if shown.len() > 1 {
                 format!(", κ = {kappa}, ψ = {psi}")
             } else {
@@ -1432,7 +1446,7 @@ fn write_finite_size(
                 method_short(method),
                 2.0 * slope_se
             );
-            let style = method_look(method, j, shown.len());
+            let style = method_look(method, &groups, &[kappa, psi]);
             series.push(finite_size_series(label, style, &pts, &fit));
         }
     }
@@ -1495,21 +1509,28 @@ fn write_extrapolation(
     lambda_text: String,
 ) -> Result<String, HarnessError> {
     let shown = &e[..e.len().min(MAX_CURVES)];
+    let (by_lambda, lambda_text) = extrapolation_lambda(a, shown, lambda_text);
     let points = fit_points(rows);
+    // Every (κ, ψ, λ) of the fits is a group: a method keeps its hue, shaded by the first of
+    // them that varies, its marker and dash set by the others (docs/figures.md).
+    let key = |x: &ExtrapolatedRow| [x.kappa, x.psi, if by_lambda { x.lambda } else { 0.0 }];
+    let groups = reports::Groups::new(&shown.iter().map(key).collect::<Vec<_>>());
     let series = shown
         .iter()
         .enumerate()
         .map(|(i, x)| {
-            let label = format!("{}, κ = {}, ψ = {}", x.method, x.kappa, x.psi);
-            let style = reports::method_style(x.method)
-                .map(|s| s.variant(i, shown.len()))
-                .unwrap_or(reports::Style::nth(i));
+            let mut label = format!("{}, κ = {}, ψ = {}", x.method, x.kappa, x.psi);
+            if by_lambda {
+                label += &format!(", λ = {}", x.lambda);
+            }
+            let base = OneStep::parse(x.method).map_or(reports::Style::nth(i), method_base);
+            let style = groups.style(&key(x), Some(base));
             crate::extrapolation::series(&points, x, label, style)
         })
         .collect();
     let fig = reports::Figure {
         title: "Finite-size extrapolation: ρ̄_sim(d) against 1/d, fit ρ∞ + b/d".into(),
-        caption: caption(a, model, None, None, Some(lambda_text)),
+        caption: caption(a, model, None, None, lambda_text),
         x_label: "1/d".into(),
         y_label: "ρ".into(),
         log_x: false,
@@ -1522,6 +1543,25 @@ fn write_extrapolation(
     let name = "single_index_finite_size.svg".to_string();
     reports::write_svg(&a.out.join(&name), &fig)?;
     Ok(name)
+}
+
+/// Whether the extrapolation figure's fits are told apart by λ (several given λ among them: the
+/// legend names each), and the λ for its caption otherwise (the one λ of the fits, or "optimal
+/// per point").
+fn extrapolation_lambda(
+    a: &Settings,
+    shown: &[ExtrapolatedRow],
+    lambda_text: String,
+) -> (bool, Option<String>) {
+    let mut lambdas: Vec<f64> = shown.iter().map(|x| x.lambda).collect();
+    lambdas.sort_by(f64::total_cmp);
+    lambdas.dedup();
+    match (&a.lambda, lambdas.as_slice()) {
+        (Lambda::Opt, _) => (false, Some(lambda_text)),
+        (Lambda::Values(_), [one]) => (false, Some(format!("λ = {one}"))),
+        (Lambda::Values(_), []) => (false, Some(lambda_text)),
+        (Lambda::Values(_), _) => (true, None),
+    }
 }
 
 /// report.md's configuration table.

@@ -18,7 +18,9 @@ mod style;
 pub use canvas::{log_ticks, short_number};
 pub use heatmap::{render_heatmap_svg, write_heatmap_svg, HeatmapFigure};
 pub use histogram::{render_histogram_svg, write_histogram_svg, HistogramFigure};
-pub use style::{method_style, Colour, LineKind, MarkerShape, Style, CYCLE, METHOD_STYLES};
+pub use style::{
+    method_style, shape, Colour, Groups, LineKind, MarkerShape, Place, Style, CYCLE, METHOD_STYLES,
+};
 
 use crate::files::{write_atomic, ReportError};
 use canvas::{
