@@ -494,7 +494,10 @@ report.md. Sharding: --shard I/K per shard, then verify readout --merge DIR... -
 Exit codes: 0 agree, 1 disagree, 2 bad input, 3 could not complete, 4 inconclusive.";
 
 /// `verify readout`: the single-index model's flags, the readout's, and the engine's shared ones.
+/// Its quantities are risks with their own Monte Carlo spread; the equivalence margin stays at
+/// 2% of the risk (a user's check defaults to 1%).
 #[derive(Args, Debug, Clone)]
+#[command(mut_arg("margin", |a| a.default_value("2%")))]
 pub struct ReadoutArgs {
     /// Anisotropy κ of the spectrum family (RANGE, values > 0).
     #[arg(long, value_name = "RANGE", default_value = READOUT_KAPPA, value_parser = positive_range, allow_hyphen_values = true)]

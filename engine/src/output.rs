@@ -459,7 +459,7 @@ fn inconclusive_reasons(rows: &[CheckRow]) -> String {
     let mut text = String::new();
     let wide = count("finite-size");
     if wide > 0 {
-        text += &format!("inconclusive ({wide} rows): the range where the limit may lie, [limit_lo, limit_hi], is itself wider than the margin at this d — a larger d decides it (or Check::slowest_rate = 1 when the bias is known to be O(1/d), or a wider --margin)\n");
+        text += &format!("inconclusive ({wide} rows): the range where the limit may lie, [limit_lo, limit_hi], is itself wider than the margin at this d — a larger d decides it (or a faster Check::slowest_rate when the bias is known to fall faster, or a wider --margin)\n");
     }
     let noisy = count("noise");
     if noisy > 0 {
