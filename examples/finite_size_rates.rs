@@ -90,7 +90,7 @@ fn main() {
         seeds,
     );
     measure(
-        "norm + |mean| (bias O(d^-1/2))",
+        "norm + abs(mean) (bias O(d^-1/2))",
         4.0 * d,
         &norm_grid(4.0 * d),
         &|shift| NormPlusMean { shift },
