@@ -15,6 +15,8 @@
 //! impl Check for AbsNormal {
 //!     fn name(&self) -> &str { "abs-normal" }
 //!     fn quantities(&self) -> Vec<&'static str> { vec!["mean_abs"] }
+//!     // Exact at every size: no dimension axis, no finite-size bias to measure.
+//!     fn dimension_axes(&self) -> Vec<&str> { Vec::new() }
 //!     fn theory(&self, p: &Params) -> Vec<Option<f64>> {
 //!         vec![Some(p.get("sigma") * (2.0 / std::f64::consts::PI).sqrt())]
 //!     }
@@ -26,7 +28,7 @@
 //!
 //! let grid = Grid::new().axis("sigma", &[0.5, 1.0, 2.0]);
 //! let out = std::env::temp_dir().join(format!("engine-doc-{}", std::process::id()));
-//! let args = CommonArgs::parse_from(["check", "--trials", "20000", "--quiet", "--format", "none",
+//! let args = CommonArgs::parse_from(["check", "--trials", "100000", "--quiet", "--format", "none",
 //!                                    "--out", out.to_str().unwrap()]);
 //! assert_eq!(run_check(&AbsNormal, &grid, &args).unwrap(), RunVerdict::Agree);
 //! # std::fs::remove_dir_all(out).ok();
