@@ -162,12 +162,6 @@ impl Check for ReadoutCheck {
         vec!["d", "width"]
     }
 
-    /// The readout's risk is a smooth function of quadratic forms in the data that fluctuate by
-    /// O(d^-1/2), so its finite-size bias is O(1/d) (docs/readout.md).
-    fn slowest_rate(&self) -> f64 {
-        1.0
-    }
-
     /// What the dimension does not control: the least-squares fit's excess risk on a fixed
     /// number m of fit samples, about (K + 1)/m of the label variance (doubled).
     fn allowance(&self, p: &Params) -> Option<Vec<f64>> {
