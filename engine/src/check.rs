@@ -47,7 +47,7 @@ pub trait Check: Sync {
     fn trial(&self, p: &Params, rng: &mut UnitRng) -> Vec<f64>;
     /// A derived bound on a bias per quantity (None by default). Without a dimension axis it is
     /// the whole finite-size allowance: the limit lies within sim ± b. Beside a dimension axis
-    /// (whose bias the engine measures, [`crate::finite_size`]) it covers only what the
+    /// (whose bias the engine measures: the finite_size module) it covers only what the
     /// dimension does not control, e.g. a fixed number of fit samples, and widens the measured
     /// bracket by b on each side.
     fn allowance(&self, _p: &Params) -> Option<Vec<f64>> {

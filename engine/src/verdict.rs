@@ -291,7 +291,7 @@ pub struct RowInput {
     /// A derived bound b on the finite-size bias: the limit lies within sim ± b. Agreement then
     /// needs the interval of sim − formula inside ±(margin + b).
     pub allowance: f64,
-    /// A second estimate of the limit, measured (see [`crate::finite_size`]): the limit lies
+    /// A second estimate of the limit, measured (the finite_size module): the limit lies
     /// between `sim` and this (widened by the allowance on both sides, if any); agreement needs
     /// both estimates' intervals inside ±(margin + allowance).
     pub bracket: Option<Summary>,
