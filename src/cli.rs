@@ -577,12 +577,9 @@ fn nonneg_float(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// `--alpha`: the engine's one rule, 0 < alpha < 0.5.
 fn alpha_level(s: &str) -> Result<f64, String> {
-    let v = nonneg_float(s)?;
-    if v <= 0.0 || v >= 1.0 {
-        return Err(format!("must be strictly between 0 and 1, got {s}"));
-    }
-    Ok(v)
+    engine::args::alpha(s)
 }
 
 fn even_width(s: &str) -> Result<usize, String> {

@@ -36,7 +36,7 @@ pub struct CommonArgs {
     /// Seed of every random stream (same seed, same numbers, whatever the thread count).
     #[arg(long, default_value = "0")]
     pub seed: u64,
-    /// Family-wise false-failure level of the verdict (0 < alpha < 1).
+    /// Family-wise false-failure level of the verdict (0 < alpha < 0.5).
     #[arg(long, default_value = "0.01", value_parser = alpha)]
     pub alpha: f64,
     /// Equivalence margin for "agree": the 1 − 2α confidence intervals of where the limit may lie
@@ -109,15 +109,19 @@ pub fn trials_arg(s: &str) -> Result<Trials, String> {
     }
 }
 
-fn alpha(s: &str) -> Result<f64, String> {
+/// Parse `--alpha`: a level strictly between 0 and 0.5 (at 0.5 or more the 1 − 2α interval of
+/// the agreement test is empty or inverted, and every undecided row would "agree").
+pub fn alpha(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .trim()
         .parse()
         .map_err(|_| format!("'{s}' is not a number"))?;
-    if v > 0.0 && v < 1.0 {
+    if v > 0.0 && v < 0.5 {
         Ok(v)
     } else {
-        Err(format!("need 0 < alpha < 1, got {v}"))
+        Err(format!(
+            "need 0 < alpha < 0.5 (the agreement interval is 1 − 2·alpha), got {s}"
+        ))
     }
 }
 
@@ -177,4 +181,17 @@ pub struct ShardArgs {
     /// `verify merge DIR... --out DIR`.
     #[arg(long, value_name = "I/K", value_parser = shard_spec, allow_hyphen_values = true)]
     pub shard: Option<(usize, usize)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpha_is_refused_outside_zero_to_one_half() {
+        assert_eq!(alpha("0.01"), Ok(0.01));
+        for bad in ["0", "0.5", "0.7", "1", "-0.1", "nan", "x"] {
+            assert!(alpha(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -30,6 +30,49 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HarnessError + '_ {
     }
 }
 
+/// Open (or create) the lock file without following a symbolic link, and only if it is a
+/// regular file: a link planted at `.verify.lock` must never have its target overwritten.
+fn open_no_follow(path: &Path) -> Result<File, HarnessError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc_nofollow());
+    }
+    let refused = || {
+        HarnessError::Usage(format!(
+            "{} is not a regular file (a symbolic link or a special file); remove it, or choose another --out",
+            path.display()
+        ))
+    };
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return Err(refused());
+    }
+    let file = options.open(path).map_err(|e| {
+        if path.is_symlink() {
+            refused()
+        } else {
+            io(path)(e)
+        }
+    })?;
+    if !file.metadata().map_err(io(path))?.is_file() {
+        return Err(refused());
+    }
+    Ok(file)
+}
+
+/// O_NOFOLLOW where the platform has it (Linux through libc), else no extra flag.
+#[cfg(target_os = "linux")]
+fn libc_nofollow() -> i32 {
+    libc::O_NOFOLLOW
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn libc_nofollow() -> i32 {
+    0
+}
+
 impl OutLock {
     /// Lock `out` (created if missing); refuses, naming the folder and the other process, when
     /// another run holds it.
@@ -42,13 +85,7 @@ impl OutLock {
         }
         std::fs::create_dir_all(out).map_err(io(out))?;
         let path = out.join(LOCK_FILE);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io(&path))?;
+        let mut file = open_no_follow(&path)?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0).map_err(io(&path))?;
@@ -76,6 +113,24 @@ impl OutLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_is_refused_and_its_target_untouched() {
+        let dir = std::env::temp_dir().join(format!("engine-lock-link-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let out = dir.join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join(LOCK_FILE)).unwrap();
+        let e = OutLock::acquire(&out).expect_err("a link is refused");
+        assert_eq!(e.exit_code(), 2, "{e}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn one_holder_at_a_time_and_a_left_lock_file_is_no_lock() {
