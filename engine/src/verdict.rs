@@ -183,6 +183,20 @@ fn beyond(ends: &[End], formula: f64) -> (f64, f64) {
     (sign * stat, (2.0 * tail).min(1.0))
 }
 
+/// The ends `lo` and `hi` pushed outward by `b`.
+fn widened(lo: End, hi: End, b: f64) -> Vec<End> {
+    vec![
+        End {
+            value: lo.value - b,
+            ..lo
+        },
+        End {
+            value: hi.value + b,
+            ..hi
+        },
+    ]
+}
+
 /// One row's tests before the family-wise step.
 fn row_tests(r: &RowInput, margin: Margin, alpha: f64) -> Verdict {
     let m = End {
@@ -208,31 +222,9 @@ fn row_tests(r: &RowInput, margin: Margin, alpha: f64) -> Verdict {
             } else {
                 (m, far)
             };
-            let widened = vec![
-                End {
-                    value: lo.value - b,
-                    ..lo
-                },
-                End {
-                    value: hi.value + b,
-                    ..hi
-                },
-            ];
-            (widened, vec![m, far])
+            (widened(lo, hi, b), vec![m, far])
         }
-        None => (
-            vec![
-                End {
-                    value: m.value - b,
-                    ..m
-                },
-                End {
-                    value: m.value + b,
-                    ..m
-                },
-            ],
-            vec![m],
-        ),
+        None => (widened(m, m, b), vec![m]),
     };
     let (z_beyond, p_value) = beyond(&limit_ends, r.formula);
     let ci = agree_ends
