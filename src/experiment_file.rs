@@ -63,10 +63,17 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
             continue;
         }
         let flag = format!("--{}", key.replace('_', "-"));
+        check_kind(path, &command, key, value)?;
         match value {
             toml::Value::Boolean(true) => argv.push(flag),
             toml::Value::Boolean(false) => {}
             // A relative output folder is relative to the experiment file, not the caller's cwd.
+            toml::Value::String(s) if key == "out" && s.trim().is_empty() => {
+                return Err(CliError::Usage(format!(
+                    "run: {}: out = \"\" names no folder (it would be the file's own folder, replaced whole by the results); write e.g. out = \"results\"",
+                    path.display()
+                )));
+            }
             toml::Value::String(s) if key == "out" => {
                 let base = path.parent().unwrap_or(std::path::Path::new(""));
                 argv.extend([flag, base.join(s).display().to_string()]);
@@ -92,6 +99,45 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
         }
     }
     Ok(argv)
+}
+
+/// Whether `--flag` of `command` (e.g. "linear-rep contraction") takes a value; None when the
+/// command or the flag is unknown (clap then names it).
+fn takes_value(command: &str, flag: &str) -> Option<bool> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    for word in command.split_whitespace() {
+        cmd = cmd.find_subcommand(word)?.clone();
+    }
+    let arg = cmd.get_arguments().find(|a| a.get_long() == Some(flag))?;
+    Some(arg.get_action().takes_values())
+}
+
+/// Refuse a TOML value of the wrong kind for its flag: `true`/`false` for a flag that takes a
+/// value (it would swallow the next flag as its value), a value for a switch.
+fn check_kind(
+    path: &std::path::Path,
+    command: &str,
+    key: &str,
+    value: &toml::Value,
+) -> Result<(), CliError> {
+    let flag = key.replace('_', "-");
+    let Some(valued) = takes_value(command, &flag) else {
+        return Ok(());
+    };
+    let is_bool = matches!(value, toml::Value::Boolean(_));
+    if valued && is_bool {
+        return Err(CliError::Usage(format!(
+            "run: {}: key '{key}' (--{flag}) takes a value, e.g. {key} = \"…\" or a number; got {value}",
+            path.display()
+        )));
+    }
+    if !valued && !is_bool {
+        return Err(CliError::Usage(format!(
+            "run: {}: key '{key}' (--{flag}) is a switch: write {key} = true or false; got {value}",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The full command line `verify run` stands for (the file's command with --out, --format and

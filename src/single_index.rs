@@ -88,6 +88,9 @@ fn check_output_size(a: &SingleIndexArgs) -> Result<(), CliError> {
         * a.psi.values.len() as f64
         * a.d.values.len() as f64
         * lambda_axis(a).len() as f64;
+    if !a.theory_only {
+        engine::check_counts(points as u64, a.trials.budget(a.max_trials))?;
+    }
     let rows = points * a.methods.methods.len() as f64;
     let bytes = rows * BYTES_PER_ROW;
     if bytes > MAX_OUTPUT_BYTES {

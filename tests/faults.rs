@@ -91,8 +91,32 @@ fn run_into(args: &[&str], out: &Path, extra: &[&str]) -> std::process::Output {
     verify(&[args, &["--out", out.to_str().unwrap()], extra].concat())
 }
 
+/// The previous set a run killed between its two renames left beside `w` (publishing without
+/// the atomic exchange), if any.
+fn left_aside(base: &Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".w.previous-")
+        })
+}
+
 /// "old" or "new": which complete set `dir` holds; panics (listing the files) on anything else.
+/// A folder missing because its previous set is aside (the next run puts it back) is "old (aside)".
 fn which_set(dir: &Path, old: &Snapshot, new: &Snapshot, what: &str) -> &'static str {
+    if !dir.exists() {
+        let aside = left_aside(dir.parent().unwrap())
+            .unwrap_or_else(|| panic!("{what}: the folder is gone and nothing was left aside"));
+        assert!(
+            &snapshot(&aside) == old,
+            "{what}: the set aside is not the previous one"
+        );
+        return "old (aside)";
+    }
     let now = snapshot(dir);
     if &now == old {
         "old"
@@ -113,7 +137,9 @@ fn which_set(dir: &Path, old: &Snapshot, new: &Snapshot, what: &str) -> &'static
 /// checkpoint existed, the run is simply started again: `--resume` refuses a folder whose only
 /// checkpoint is another, finished run's.)
 fn resume_finishes(base: &Path, w: &Path, new: &Snapshot, what: &str) {
-    let started = w.join("units.partial.jsonl").exists();
+    let aside = left_aside(base);
+    let started = w.join("units.partial.jsonl").exists()
+        || aside.is_some_and(|a| a.join("units.partial.jsonl").exists());
     let o = run_into(NEW, w, if started { &["--resume"] } else { &[] });
     assert!(finished(o.status.code()), "{what}: resume: {}", stderr(&o));
     assert!(&snapshot(w) == new, "{what}: the resumed run differs");
@@ -154,11 +180,27 @@ fn strace_works() -> bool {
 /// step of the final writes, and every file operation before them.
 #[test]
 fn kill_at_every_file_operation() {
+    kill_at_every_file_operation_of(false);
+}
+
+/// The same where the file system has no atomic exchange (forced): the previous set is renamed
+/// aside, the new one into place; a kill between the two leaves the folder missing and the
+/// previous set aside, which the next run puts back.
+#[test]
+fn kill_at_every_file_operation_without_the_exchange() {
+    kill_at_every_file_operation_of(true);
+}
+
+fn kill_at_every_file_operation_of(no_exchange: bool) {
     if !strace_works() {
         eprintln!("SKIPPED: strace is not installed (apt-get install strace)");
         return;
     }
-    let base = scratch("faults-strace");
+    let base = scratch(if no_exchange {
+        "faults-strace-aside"
+    } else {
+        "faults-strace"
+    });
     let w = base.join("w");
     let (old, new) = reference_sets(&w);
     let mut seen = BTreeMap::new();
@@ -175,7 +217,11 @@ fn kill_at_every_file_operation() {
         for n in 1.. {
             restore(&w, &old);
             let what = format!("SIGKILL at {call} #{n}");
-            let status = Command::new("strace")
+            let mut strace = Command::new("strace");
+            if no_exchange {
+                strace.env("VERIFY_PUBLISH_NO_EXCHANGE", "1");
+            }
+            let status = strace
                 .args(["-f", "-qq", "-o", "/dev/null"])
                 .arg(format!("--trace={call}"))
                 .arg(format!("--inject={call}:signal=KILL:when={n}"))
@@ -196,7 +242,7 @@ fn kill_at_every_file_operation() {
             resume_finishes(&base, &w, &new, &what);
         }
     }
-    eprintln!("kills at file operations: {seen:?}");
+    eprintln!("kills at file operations (no exchange: {no_exchange}): {seen:?}");
     assert!(
         seen.get("old") > Some(&10) && seen.get("new") > Some(&3),
         "{seen:?}"
@@ -288,6 +334,15 @@ fn a_full_disk_keeps_the_previous_results() {
     }
     let w = disk.join("w");
     let result = std::panic::catch_unwind(|| {
+        // The mount point itself cannot be replaced whole: refused before anything is written.
+        let o = run_into(NEW, &disk, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("mount point"), "{}", stderr(&o));
+        assert_eq!(
+            std::fs::read_dir(&disk).unwrap().count(),
+            0,
+            "wrote into it"
+        );
         let (old, new) = reference_sets(&w);
         let filler = disk.join("filler");
         let (mut failed, mut finished) = (0, 0);

@@ -2,6 +2,7 @@
 //! on a [`Grid`]. (A model with richer grid points implements [`engine::Model`] directly and uses
 //! [`crate::run_checkpointed`].)
 
+use crate::error::HarnessError;
 use crate::{Model, SimError, UnitRng};
 
 /// One grid point: a value for every named axis of the grid.
@@ -9,6 +10,12 @@ use crate::{Model, SimError, UnitRng};
 pub struct Params(pub Vec<(String, f64)>);
 
 impl Params {
+    /// The point as people read it: `kappa = 4, d = 200`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self.0.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        parts.join(", ")
+    }
+
     /// The value of axis `name`.
     ///
     /// # Panics
@@ -66,6 +73,13 @@ pub trait Check: Sync {
     fn slowest_rate(&self) -> f64 {
         0.5
     }
+    /// The formulas at `p`, where evaluating them can fail with a typed error (a fixed point
+    /// without a solution, an overflow): the run stops with the error's message and exit code
+    /// instead of showing the rows as unjudged. The engine calls this; by default it is
+    /// [`Check::theory`].
+    fn try_theory(&self, p: &Params) -> Result<Vec<Option<f64>>, SimError> {
+        Ok(self.theory(p))
+    }
     /// A trial that can fail with a typed error (a singular matrix, a setting that turns out
     /// impossible): the run stops with the error's message and exit code. The engine calls this;
     /// by default it is [`Check::trial`].
@@ -89,6 +103,29 @@ pub trait Check: Sync {
     fn reference(&self, _p: &Params) -> Vec<Option<f64>> {
         Vec::new()
     }
+}
+
+/// The most points a grid may have (checked by [`Grid::validate`] before any is built).
+pub const MAX_GRID_POINTS: u64 = 1_000_000;
+
+/// The most trials a run may hold in all, grid points × trials per point (its checkpoint
+/// holds one line per trial: at this many, about 1 GB).
+pub const MAX_UNITS: u64 = 10_000_000;
+
+/// Refuse a run of `points` grid points × `trials` trials over [`MAX_GRID_POINTS`] or
+/// [`MAX_UNITS`] (exit 2, naming the flags), before anything is allocated.
+pub fn check_counts(points: u64, trials: u64) -> Result<(), HarnessError> {
+    if points > MAX_GRID_POINTS {
+        return Err(HarnessError::Usage(format!(
+            "invalid value for the grid's ranges: {points} grid points; at most {MAX_GRID_POINTS} (use fewer values)"
+        )));
+    }
+    if points.saturating_mul(trials) > MAX_UNITS {
+        return Err(HarnessError::Usage(format!(
+            "invalid value for --trials: {points} grid points × {trials} trials is more than {MAX_UNITS} trials in all; use fewer trials or grid points"
+        )));
+    }
+    Ok(())
 }
 
 /// Named axes whose Cartesian product is the set of grid points (the first axis varies fastest).
@@ -129,6 +166,38 @@ impl Grid {
             .collect()
     }
 
+    /// Refuse, before any point is built, a grid the engine must not run: an axis named twice, an
+    /// axis without values or with a value that is not finite or given twice (the same point
+    /// judged twice would be counted twice by Holm's correction), more than [`MAX_GRID_POINTS`]
+    /// points, or more than [`MAX_UNITS`] trials in all (`trials` per point).
+    pub fn validate(&self, trials: u64) -> Result<(), HarnessError> {
+        let usage = |m: String| Err(HarnessError::Usage(m));
+        let mut total: u64 = 1;
+        for (i, (name, values)) in self.axes.iter().enumerate() {
+            if self.axes[..i].iter().any(|(n, _)| n == name) {
+                return usage(format!("the grid names the axis '{name}' twice"));
+            }
+            if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+                return usage(format!(
+                    "the grid's axis '{name}' holds {v}; every value must be finite"
+                ));
+            }
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return usage(format!(
+                    "the grid's axis '{name}' holds {} more than once; give distinct values",
+                    w[0]
+                ));
+            }
+            total = total.saturating_mul(values.len() as u64);
+        }
+        if total == 0 {
+            return usage("the grid has no points (an axis without values)".into());
+        }
+        check_counts(total, trials)
+    }
+
     /// The axes with more than one value (one figure each).
     pub fn swept(&self) -> Vec<&str> {
         self.axes
@@ -148,7 +217,18 @@ impl<C: Check> Model for AsModel<'_, C> {
         self.0.quantities()
     }
     fn theory(&self, p: &Params) -> Result<Vec<Option<f64>>, SimError> {
-        Ok(self.0.theory(p))
+        let values = self.0.try_theory(p)?;
+        let names = self.0.quantities();
+        for (k, v) in values.iter().enumerate() {
+            if let Some(v) = v.filter(|v| !v.is_finite()) {
+                return Err(SimError::Numerical(format!(
+                    "the formula for '{}' at {} is {v}, not a finite number (a parameter too large for double precision?)",
+                    names.get(k).copied().unwrap_or("?"),
+                    p.describe()
+                )));
+            }
+        }
+        Ok(values)
     }
     fn point_key(&self, p: &Params) -> String {
         // {:?} of an f64 round-trips exactly, so equal keys mean equal points.

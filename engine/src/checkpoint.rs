@@ -203,6 +203,7 @@ pub fn run_checkpointed<M: Model>(
     observer: &dyn Observer,
 ) -> Result<RunOutcome, HarnessError> {
     let (np, trials) = (plan.header.points, plan.header.trials);
+    crate::check::check_counts(np as u64, trials as u64)?;
     let mine = match plan.header.shard {
         Some((i, k)) => crate::shard_units(np, trials, i, k),
         None => crate::all_units(np, trials),

@@ -68,7 +68,7 @@ pub mod verdict;
 pub use adaptive::{run_adaptive, PerPoint, Schedule};
 pub use args::{shard_spec, CommonArgs, Format, ShardArgs, Trials};
 pub use audit::{run_audit, AuditPlan, AuditRow};
-pub use check::{AsModel, Check, Grid, Params};
+pub use check::{check_counts, AsModel, Check, Grid, Params, MAX_GRID_POINTS, MAX_UNITS};
 pub use checkpoint::{run_checkpointed, run_or_shard, LogHeader, RunOutcome, RunPlan, UNITS_FILE};
 pub use error::HarnessError;
 pub use experiment::{

@@ -77,6 +77,7 @@ impl OutLock {
     /// Lock `out` (created if missing); refuses, naming the folder and the other process, when
     /// another run holds it.
     pub fn acquire(out: &Path) -> Result<Self, HarnessError> {
+        crate::publish::check_out(out)?;
         if out.exists() && !out.is_dir() {
             return Err(HarnessError::Usage(format!(
                 "--out {} is a file, not a folder; choose a folder",

@@ -159,6 +159,7 @@ fn rows(
 /// `--out`, print to standard output. Returns the run's verdict.
 pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
     check_flags(a)?;
+    grid.validate(a.trials.budget(a.max_trials))?;
     let run = RunPoints::new(c, grid, a.extrapolate)?;
     let out = out_dir(c, a);
     let _lock = crate::lock::OutLock::acquire(&out)?;

@@ -1,13 +1,20 @@
 //! A run's result set is published as one: every file is written into a staging folder beside
-//! `--out` (holding hard links to what the folder already has), and the staging folder is then
-//! swapped with `--out` in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`). Whatever
-//! happens — `kill -9` at any moment, a full disk, an error while drawing a figure — `--out`
-//! holds either the previous complete result set or the new complete one, never a mixture.
+//! `--out` (holding hard links, or copies where the file system has none, of what the folder
+//! already has), and the staging folder then replaces `--out` in one atomic step (Linux
+//! `renameat2(RENAME_EXCHANGE)`). Whatever happens — `kill -9` at any moment, a full disk, an
+//! error while drawing a figure — `--out` holds either the previous complete result set or the
+//! new complete one, never a mixture.
+//!
+//! Where the file system has no atomic exchange (or on another operating system) the previous
+//! set is first renamed aside (`.NAME.previous-PID`) and the new one renamed into place: two
+//! atomic renames, between which `--out` is briefly absent but never mixed; a run killed
+//! between them leaves the previous set aside, and the next run (or `verify status`) under the
+//! folder's lock puts it back before anything else. There is no file-by-file fallback: a
+//! folder that cannot be replaced whole (`--out` a mount point, a parent folder that cannot be
+//! written) is refused before the run starts ([`check_out`]).
 //!
 //! While a run is under way its checkpoint is [`PARTIAL_UNITS_FILE`]; publishing a finished
-//! run makes it the set's [`UNITS_FILE`]. Where the swap is impossible (another operating
-//! system, a filesystem without the exchange, `--out` being a mount point) files are replaced
-//! one by one, each still atomically. Sub-folders are carried over as trees of hard links.
+//! run makes it the set's [`UNITS_FILE`]. Sub-folders are carried over as trees of links.
 
 use crate::error::HarnessError;
 use reports::ReportError;
@@ -78,23 +85,13 @@ fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.contains(".tmp")
 }
 
-/// How a set gets into `out`.
-#[derive(Debug, PartialEq)]
-enum Mode {
-    /// Staged beside `out`, swapped in whole.
-    Exchange,
-    /// Written into `out` file by file.
-    InPlace,
-}
-
 /// A result set being written.
 #[derive(Debug)]
 struct Staging {
-    /// Its canonical path (the one swapped).
+    /// Its canonical path (the one replaced).
     real: PathBuf,
     /// Where the files are written.
     dir: PathBuf,
-    mode: Mode,
     checkpoint: Checkpoint,
     done: bool,
 }
@@ -102,6 +99,173 @@ struct Staging {
 /// The prefix of staging folders of `out` (whose name is `name`) in its parent.
 fn staging_prefix(name: &str) -> String {
     format!(".{name}.staging-")
+}
+
+/// The prefix of a previous set renamed aside while the new one is moved in (no exchange).
+fn aside_prefix(name: &str) -> String {
+    format!(".{name}.previous-")
+}
+
+/// Refuse, before a run starts, an `--out` whose result set cannot be replaced as one or whose
+/// replacement would pull a folder from under the user: empty, `/`, the working folder or one
+/// holding it, the home folder or one holding it, a mount point, or a folder whose parent cannot
+/// be written. Also puts back a previous set a killed run left aside (see the module docs).
+pub fn check_out(out: &Path) -> Result<(), HarnessError> {
+    if out.as_os_str().is_empty() {
+        return Err(HarnessError::Usage(
+            "--out is empty: name the folder the results go to (e.g. --out out/run1)".into(),
+        ));
+    }
+    let full = resolve(out).map_err(io(out))?;
+    let refuse = |why: &str| {
+        Err(HarnessError::Usage(format!(
+            "--out {} {why}: a run replaces its --out folder whole when it publishes; choose a folder inside it, e.g. --out {}",
+            out.display(),
+            out.join("results").display()
+        )))
+    };
+    if full.parent().is_none() {
+        return refuse("is the root folder");
+    }
+    if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(&full)) {
+        return refuse("is the working folder or holds it");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if home
+        .and_then(|h| h.canonicalize().ok())
+        .is_some_and(|h| h.starts_with(&full))
+    {
+        return refuse("is the home folder or holds it");
+    }
+    if is_mount_point(&full) {
+        return refuse("is a mount point (it cannot be renamed or swapped)");
+    }
+    restore_aside(&full)?;
+    check_parent_writable(out, &full)
+}
+
+/// `path` made absolute with every existing part resolved (links, `..`) and the rest taken as
+/// written.
+fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    let abs = std::env::current_dir()?.join(path);
+    let mut known = PathBuf::from("/");
+    let mut parts = abs.components().peekable();
+    let mut existing = true;
+    while let Some(c) = parts.next() {
+        match c {
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => {}
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                known.pop();
+            }
+            std::path::Component::Normal(n) => {
+                known.push(n);
+                if existing {
+                    match known.canonicalize() {
+                        Ok(c) => known = c,
+                        Err(_) => existing = false,
+                    }
+                }
+            }
+        }
+    }
+    Ok(known)
+}
+
+/// Whether `path` (absolute, resolved) is a mount point: another device than its parent, or
+/// listed as a mount point by the kernel (a bind mount of the same device).
+fn is_mount_point(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(m), Some(Ok(pm))) = (
+        std::fs::metadata(path),
+        path.parent().map(std::fs::metadata),
+    ) else {
+        return false;
+    };
+    if m.dev() != pm.dev() {
+        return true;
+    }
+    let Ok(table) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    table
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .any(|mp| Path::new(&unescape_mount(mp)) == path)
+}
+
+/// A mount point as /proc/self/mountinfo writes it (space, tab, newline and `\` as octal).
+fn unescape_mount(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A previous set left aside by a run killed between its two renames goes back in place (when
+/// `--out` is missing); refused when several are left (which one is newest is unknown).
+fn restore_aside(full: &Path) -> Result<(), HarnessError> {
+    let (Some(parent), Some(name)) = (full.parent(), full.file_name()) else {
+        return Ok(());
+    };
+    if full.exists() {
+        return Ok(());
+    }
+    let prefix = aside_prefix(&name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Ok(());
+    };
+    let left: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    match left.as_slice() {
+        [] => Ok(()),
+        [one] => std::fs::rename(one, full).map_err(io(full)),
+        _ => Err(HarnessError::Usage(format!(
+            "--out {} is missing and {} previous result sets were left beside it ({}…); move the one to keep to {}",
+            full.display(),
+            left.len(),
+            prefix,
+            full.display()
+        ))),
+    }
+}
+
+/// The staging folder is made beside `--out`: its parent must be writable.
+fn check_parent_writable(out: &Path, full: &Path) -> Result<(), HarnessError> {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(parent) = full.parent().filter(|p| p.exists()) else {
+        return Ok(());
+    };
+    let Ok(c) = std::ffi::CString::new(parent.as_os_str().as_bytes()) else {
+        return Ok(());
+    };
+    // SAFETY: a valid NUL-terminated path that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0 {
+        return Ok(());
+    }
+    Err(HarnessError::Usage(format!(
+        "--out {}: its parent folder {} is not writable, so the result set cannot be staged beside it and published as one; choose an --out inside a folder you can write",
+        out.display(),
+        parent.display()
+    )))
 }
 
 /// The name an entry of `out` gets in the new set (None: it is not carried over).
@@ -118,39 +282,37 @@ fn carried_name(name: &str, checkpoint: Checkpoint, has_partial: bool) -> Option
 }
 
 impl Staging {
-    /// Prepare a staging folder holding links to what `out` has (created if missing); falls
-    /// back to writing in place when a swap is impossible.
+    /// Prepare a staging folder beside `out` (created if missing) holding links to what `out`
+    /// has; an error when it cannot be made (the set could not be published as one).
     fn begin(out: &Path, checkpoint: Checkpoint) -> Result<Self, HarnessError> {
+        check_out(out)?;
         std::fs::create_dir_all(out).map_err(io(out))?;
         let real = out.canonicalize().map_err(io(out))?;
-        let mut s = Staging {
-            dir: real.clone(),
-            real,
-            mode: Mode::InPlace,
-            checkpoint,
-            done: false,
-        };
-        if cfg!(target_os = "linux") {
-            if let Some(dir) = s.stage()? {
-                s.dir = dir;
-                s.mode = Mode::Exchange;
-            }
-        }
-        Ok(s)
-    }
-
-    /// Make the staging folder; None when `out` cannot be swapped (no parent we can write in,
-    /// a filesystem without hard links).
-    fn stage(&self) -> Result<Option<PathBuf>, HarnessError> {
-        let (Some(parent), Some(name)) = (self.real.parent(), self.real.file_name()) else {
-            return Ok(None);
+        let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
+            return Err(HarnessError::Usage(format!(
+                "--out {} has no parent folder to stage a result set in; choose a folder inside it",
+                out.display()
+            )));
         };
         let name = name.to_string_lossy();
         remove_leftovers(parent, &staging_prefix(&name));
+        // `out` exists, so a previous set left aside is older than it.
+        remove_leftovers(parent, &aside_prefix(&name));
         let dir = parent.join(format!("{}{}", staging_prefix(&name), std::process::id()));
-        if std::fs::create_dir(&dir).is_err() {
-            return Ok(None);
-        }
+        // Errors name `out`, never the staging folder the user did not ask for.
+        std::fs::create_dir(&dir).map_err(io(&real))?;
+        let mut s = Staging {
+            dir,
+            real,
+            checkpoint,
+            done: false,
+        };
+        s.carry().map_err(|e| e.relocated(&s.dir, &s.real))?;
+        Ok(s)
+    }
+
+    /// Link (or copy) what `out` has into the staging folder, under its name in the new set.
+    fn carry(&mut self) -> Result<(), HarnessError> {
         let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(&self.real)
             .map_err(io(&self.real))?
             .collect::<Result<_, _>>()
@@ -158,109 +320,83 @@ impl Staging {
         let has_partial = self.real.join(PARTIAL_UNITS_FILE).exists();
         for e in &entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            let linked = match carried_name(&name, self.checkpoint, has_partial) {
-                Some(target) => link_entry(e, &dir.join(target)),
-                None => true,
-            };
-            if !linked {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Ok(None);
+            if let Some(target) = carried_name(&name, self.checkpoint, has_partial) {
+                link_entry(e, &self.dir.join(target))?;
             }
         }
         if let Ok(meta) = std::fs::metadata(&self.real) {
-            let _ = std::fs::set_permissions(&dir, meta.permissions());
+            let _ = std::fs::set_permissions(&self.dir, meta.permissions());
         }
-        Ok(Some(dir))
+        Ok(())
     }
 
-    /// Swap the new set in (or finish an in-place write).
+    /// Put the new set in place: one exchange, or (without it) aside-and-rename.
     fn commit(mut self) -> Result<(), HarnessError> {
         self.done = true;
-        if self.mode == Mode::InPlace {
-            return self.finish_in_place();
-        }
         sync_dir(&self.dir);
-        match exchange(&self.dir, &self.real) {
-            Ok(()) => {
-                sync_dir(self.real.parent().unwrap_or(Path::new("/")));
-                // The staging path now holds the previous set.
-                let _ = std::fs::remove_dir_all(&self.dir);
-                Ok(())
-            }
-            Err(_) => self.move_file_by_file(),
+        let parent = self.real.parent().unwrap_or(Path::new("/")).to_path_buf();
+        // VERIFY_PUBLISH_NO_EXCHANGE (a testing knob) takes the other path on purpose.
+        let no_exchange = std::env::var_os("VERIFY_PUBLISH_NO_EXCHANGE").is_some();
+        if no_exchange || exchange(&self.dir, &self.real).is_err() {
+            self.replace_aside(&parent)?;
         }
-    }
-
-    /// In place: the checkpoint files are renamed or removed as the set requires.
-    fn finish_in_place(&self) -> Result<(), HarnessError> {
-        let partial = self.real.join(PARTIAL_UNITS_FILE);
-        let units = self.real.join(UNITS_FILE);
-        match self.checkpoint {
-            Checkpoint::Finished if partial.exists() => {
-                std::fs::rename(&partial, &units).map_err(io(&units))
-            }
-            Checkpoint::None if units.exists() => std::fs::remove_file(&units).map_err(io(&units)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Without the atomic swap: rename each staged file over its old version, then remove what
-    /// the new set does not hold.
-    fn move_file_by_file(&self) -> Result<(), HarnessError> {
-        let mut names = Vec::new();
-        for e in std::fs::read_dir(&self.dir).map_err(io(&self.dir))? {
-            let e = e.map_err(io(&self.dir))?;
-            let target = self.real.join(e.file_name());
-            std::fs::rename(e.path(), &target).map_err(io(&target))?;
-            names.push(e.file_name());
-        }
-        for e in std::fs::read_dir(&self.real).map_err(io(&self.real))? {
-            let e = e.map_err(io(&self.real))?;
-            // What the new set does not hold (stale results, a consumed checkpoint) goes.
-            if e.file_type().is_ok_and(|t| t.is_file()) && !names.contains(&e.file_name()) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
+        sync_dir(&parent);
+        // The staging path now holds the previous set.
         let _ = std::fs::remove_dir_all(&self.dir);
         Ok(())
+    }
+
+    /// Without the exchange: rename the previous set aside, the new one into place, and leave
+    /// the previous set at the staging path (removed by the caller). A failure puts it back.
+    fn replace_aside(&self, parent: &Path) -> Result<(), HarnessError> {
+        let name = self.real.file_name().unwrap_or_default().to_string_lossy();
+        let aside = parent.join(format!("{}{}", aside_prefix(&name), std::process::id()));
+        std::fs::rename(&self.real, &aside).map_err(io(&self.real))?;
+        if let Err(e) = std::fs::rename(&self.dir, &self.real) {
+            let _ = std::fs::rename(&aside, &self.real);
+            return Err(io(&self.real)(e));
+        }
+        sync_dir(parent);
+        std::fs::rename(&aside, &self.dir).map_err(io(&self.dir))
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.done && self.mode == Mode::Exchange {
+        if !self.done {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }
 
-/// Carry `e` into the staging folder as `target`: a file as a hard link, a sub-folder (the
-/// shards and scripts of `verify slurm`, phase's checks) as a tree of hard links (a staging
-/// folder an interrupted run left in it is not carried). False when it cannot be linked.
-fn link_entry(e: &std::fs::DirEntry, target: &Path) -> bool {
-    let Ok(kind) = e.file_type() else {
-        return false;
-    };
+/// Carry `e` into the staging folder as `target`: a file as a hard link (a copy where the file
+/// system has none), a sub-folder (the shards and scripts of `verify slurm`, phase's checks) as
+/// a tree of them (a staging folder or a temporary an interrupted run left in it is not
+/// carried).
+fn link_entry(e: &std::fs::DirEntry, target: &Path) -> Result<(), HarnessError> {
+    let kind = e.file_type().map_err(io(&e.path()))?;
     if !kind.is_dir() {
-        return std::fs::hard_link(e.path(), target).is_ok();
+        if std::fs::hard_link(e.path(), target).is_ok() {
+            return Ok(());
+        }
+        return std::fs::copy(e.path(), target)
+            .map(drop)
+            .map_err(io(target));
     }
-    if std::fs::create_dir(target).is_err() {
-        return false;
-    }
-    let Ok(entries) = std::fs::read_dir(e.path()) else {
-        return false;
-    };
-    entries.into_iter().all(|sub| {
-        let Ok(sub) = sub else { return false };
+    std::fs::create_dir(target).map_err(io(target))?;
+    for sub in std::fs::read_dir(e.path()).map_err(io(&e.path()))? {
+        let sub = sub.map_err(io(&e.path()))?;
         let name = sub.file_name().to_string_lossy().into_owned();
-        is_temporary(&name)
-            || (name.starts_with('.') && name.contains(".staging-"))
-            || link_entry(&sub, &target.join(&name))
-    })
+        let left_over = name.starts_with('.') && name.contains(".staging-");
+        if !is_temporary(&name) && !left_over {
+            link_entry(&sub, &target.join(&name))?;
+        }
+    }
+    Ok(())
 }
 
-/// Remove staging folders an interrupted run left beside `out` (the caller holds `out`'s lock,
-/// so no other run is using them).
+/// Remove staging folders (or previous sets) an interrupted run left beside `out` (the caller
+/// holds `out`'s lock, so no other run is using them).
 fn remove_leftovers(parent: &Path, prefix: &str) {
     if let Ok(entries) = std::fs::read_dir(parent) {
         for e in entries.flatten() {
@@ -458,5 +594,66 @@ mod tests {
         publish::<_, HarnessError>(&out, Checkpoint::None, |_| Ok(())).unwrap();
         assert_eq!(names(&base), ["out"]);
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn without_the_exchange_the_set_is_replaced_by_two_renames() {
+        let base = scratch("aside");
+        let out = base.join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("a.csv"), "old").unwrap();
+        let staging = Staging::begin(&out, Checkpoint::None).unwrap();
+        reports::write_atomic(&staging.dir.join("a.csv"), b"new").unwrap();
+        let real = out.canonicalize().unwrap();
+        staging.replace_aside(real.parent().unwrap()).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "new");
+        // The previous set now sits at the staging path (commit removes it).
+        assert_eq!(
+            std::fs::read_to_string(staging.dir.join("a.csv")).unwrap(),
+            "old"
+        );
+        drop(staging);
+        assert_eq!(names(&base), ["out"]);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_set_left_aside_by_a_killed_run_is_put_back() {
+        let base = scratch("restore");
+        let out = base.join("out");
+        std::fs::create_dir_all(base.join(".out.previous-4242")).unwrap();
+        std::fs::write(base.join(".out.previous-4242/a.csv"), "old").unwrap();
+        check_out(&out).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "old");
+        // Two left aside: which is newer is unknown, so nothing is guessed.
+        std::fs::remove_dir_all(&out).unwrap();
+        std::fs::create_dir_all(base.join(".out.previous-1")).unwrap();
+        std::fs::create_dir_all(base.join(".out.previous-2")).unwrap();
+        assert!(matches!(check_out(&out), Err(HarnessError::Usage(_))));
+        // With the folder present, a set left aside is older and goes at the next publish.
+        std::fs::create_dir_all(&out).unwrap();
+        publish::<_, HarnessError>(&out, Checkpoint::None, |_| Ok(())).unwrap();
+        assert_eq!(names(&base), ["out"]);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn folders_that_cannot_be_replaced_whole_are_refused() {
+        let cwd = std::env::current_dir().unwrap();
+        for bad in [
+            PathBuf::new(),
+            PathBuf::from("/"),
+            PathBuf::from("."),
+            cwd.clone(),
+            cwd.parent().unwrap().to_path_buf(),
+            cwd.join("x/../.."),
+        ] {
+            let e = check_out(&bad).expect_err(&bad.display().to_string());
+            assert!(matches!(e, HarnessError::Usage(m) if m.contains("--out")));
+        }
+        assert!(check_out(&cwd.join("target/some-out")).is_ok());
+        assert!(is_mount_point(Path::new("/proc")));
+        assert!(!is_mount_point(&cwd));
+        assert_eq!(unescape_mount("/a\\040b\\134c"), "/a b\\c");
     }
 }

@@ -2,8 +2,43 @@
 //! `a..b/k` (k evenly spaced points), `a,b,c`, `x`. A user's program gets it too:
 //! `#[arg(long, value_parser = engine::range::positive)] sigma: Range`.
 
-/// Parse a RANGE into its values (finite numbers, at least one).
+/// The most values one RANGE may hold (every form: a count after `/`, a step, a list).
+pub const MAX_RANGE_VALUES: usize = 100_000;
+
+/// Parse a RANGE into its values (finite, distinct numbers; at least one, at most
+/// [`MAX_RANGE_VALUES`]). A value given twice is refused: it would be the same grid point twice,
+/// judged (and counted by Holm's correction) twice.
 pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
+    let values = range_values(s)?;
+    refuse_repeats(&values)?;
+    Ok(values)
+}
+
+/// Refuse a value that appears twice (after rounding to 12 significant digits).
+fn refuse_repeats(values: &[f64]) -> Result<(), String> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(format!(
+            "the value {} appears more than once (each grid point is run and judged once; give distinct values)",
+            w[0]
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuse a count of values over [`MAX_RANGE_VALUES`] before anything is allocated.
+fn refuse_count(count: f64, how: &str) -> Result<(), String> {
+    if count.is_nan() || count > MAX_RANGE_VALUES as f64 {
+        return Err(format!(
+            "RANGE has {count:.3e} values ({how}); at most {MAX_RANGE_VALUES}"
+        ));
+    }
+    Ok(())
+}
+
+/// The values a RANGE spells, in order (repeats not yet refused).
+fn range_values(s: &str) -> Result<Vec<f64>, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err(
@@ -26,8 +61,12 @@ pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
         if let Some((b, k)) = rest.split_once('/') {
             let b = num(b)?;
             let k: usize = k.trim().parse().map_err(|_| {
-                format!("count '{}' after '/' must be a whole number >= 1", k.trim())
+                format!(
+                    "count '{}' after '/' must be a whole number from 1 to {MAX_RANGE_VALUES}",
+                    k.trim()
+                )
             })?;
+            refuse_count(k as f64, "the count after '/'")?;
             match k {
                 0 => return Err("count after '/' must be >= 1".into()),
                 1 => vec![a],
@@ -48,15 +87,12 @@ pub fn parse_range(s: &str) -> Result<Vec<f64>, String> {
             }
             // Count in floating point first: a tiny step would overflow an integer.
             let steps = ((b - a) / step * (1.0 + 1e-12) + 1e-9).floor();
-            if steps.is_nan() || steps >= 1_000_000.0 {
-                return Err(format!(
-                    "RANGE has {steps:.3e} values with step {step:e}; at most 1,000,000"
-                ));
-            }
+            refuse_count(steps + 1.0, &format!("step {step:e}"))?;
             let count = steps as usize + 1;
             (0..count).map(|i| tidy(a + step * i as f64)).collect()
         }
     } else {
+        refuse_count(s.matches(',').count() as f64 + 1.0, "a list")?;
         s.split(',').map(num).collect::<Result<Vec<_>, _>>()?
     };
     Ok(values)
@@ -145,13 +181,48 @@ mod tests {
         assert_eq!(parse_range("2,0.5,10").unwrap(), vec![2.0, 0.5, 10.0]);
         assert_eq!(parse_range("7").unwrap(), vec![7.0]);
         assert_eq!(parse_range("3..3").unwrap(), vec![3.0]);
+        assert_eq!(parse_range("1..100000/100000").unwrap().len(), 100_000);
+    }
+
+    #[test]
+    fn counts_over_the_limit_are_refused_before_allocating() {
+        let e = parse_range("1..10/100001").unwrap_err();
+        assert!(e.contains("at most 100000"), "{e}");
+        let e = parse_range("0..1:1e-6").unwrap_err();
+        assert!(e.contains("at most 100000"), "{e}");
+        assert!(parse_range("0..1:1e-5").is_ok());
+        let list = vec!["1"; 100_001].join(",");
+        assert!(parse_range(&list).unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn repeated_values_are_refused_with_the_value() {
+        let e = parse_range("50,50,50").unwrap_err();
+        assert!(e.contains("50") && e.contains("more than once"), "{e}");
+        // 12-digit rounding makes these the same grid point.
+        assert!(parse_range("1..1.0000000000001/2").is_err());
     }
 
     #[test]
     fn errors() {
         for bad in [
-            "", "a..b", "1..x", "3..1", "1..2:0", "1..2:-1", "1..2/0", "1,,2", "nan", "1..inf",
+            "",
+            "a..b",
+            "1..x",
+            "3..1",
+            "1..2:0",
+            "1..2:-1",
+            "1..2/0",
+            "1,,2",
+            "nan",
+            "1..inf",
             "1..2/x",
+            "1..10/18446744073709551615",
+            "1..10/100000000000",
+            "1..2:1e-300",
+            "2,1,2",
+            "1..1/3",
+            "1,1",
         ] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }

@@ -141,6 +141,10 @@ impl Check for ReadoutCheck {
             .unwrap_or_else(|_| vec![None; self.quantities.len()])
     }
 
+    fn try_theory(&self, p: &Params) -> Result<Vec<Option<f64>>, SimError> {
+        self.formulas(&Self::point(p))
+    }
+
     fn trial(&self, p: &Params, rng: &mut UnitRng) -> Vec<f64> {
         self.try_trial(p, rng)
             .unwrap_or_else(|_| vec![f64::NAN; self.quantities.len()])

@@ -27,11 +27,23 @@ pub enum Activation {
     Hermite(Vec<f64>),
 }
 
+/// The most Hermite coefficients a `hermite:c0,c1,…` activation may have (degree 63).
+pub const MAX_HERMITE_TERMS: usize = 64;
+
 impl std::str::FromStr for Activation {
     type Err = TheoryError;
     fn from_str(s: &str) -> Result<Self> {
         let s = s.trim();
         if let Some(list) = s.strip_prefix("hermite:") {
+            let terms = list.split(',').count();
+            if terms > MAX_HERMITE_TERMS {
+                return Err(TheoryError::InvalidParameter {
+                    name: "activation",
+                    reason: format!(
+                        "hermite:c0,c1,… takes at most {MAX_HERMITE_TERMS} coefficients, got {terms}"
+                    ),
+                });
+            }
             let coeffs: std::result::Result<Vec<f64>, _> =
                 list.split(',').map(|c| c.trim().parse::<f64>()).collect();
             return match coeffs {
@@ -421,6 +433,10 @@ mod tests {
             let a: Activation = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }
+        let too_many = format!("hermite:{}", vec!["1"; MAX_HERMITE_TERMS + 1].join(","));
+        assert!(too_many.parse::<Activation>().is_err());
+        let most = format!("hermite:{}", vec!["1"; MAX_HERMITE_TERMS].join(","));
+        assert!(most.parse::<Activation>().is_ok());
         for s in ["", "tan", "hermite:", "hermite:1,x", "hermite:nan"] {
             assert!(s.parse::<Activation>().is_err(), "{s}");
         }

@@ -14,7 +14,7 @@ pub mod single_index;
 pub mod spectrum;
 pub mod stieltjes;
 
-pub use activation::{Activation, TeacherMoments};
+pub use activation::{Activation, TeacherMoments, MAX_HERMITE_TERMS};
 pub use error::{Result, TheoryError};
 pub use one_step::{
     rho_adam_sign, rho_batch_norm, rho_sqrt_kfac, rho_whitened, sqrt_resolvent_moment,

@@ -141,7 +141,7 @@ pub(crate) fn ratio(num: f64, den_sq: f64) -> Result<f64> {
         Err(TheoryError::NoConvergence {
             what: "correlation",
             reason: format!(
-                "a moment overflowed double precision (numerator {num:.3e}, squared norm {den_sq:.3e}); a parameter is too large (an unnormalised --kappa, --noise)"
+                "a moment overflowed double precision (numerator {num:.3e}, squared norm {den_sq:.3e}); a parameter is too large for double precision: --kappa with --no-normalize, --noise, or the coefficients of a hermite: --activation/--student"
             ),
         })
     } else {
