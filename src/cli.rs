@@ -555,8 +555,11 @@ fn nonneg_range(s: &str) -> Result<Range, String> {
 }
 
 fn bounded_positive(s: &str) -> Result<f64, String> {
-    let v = nonneg_float(s)?;
-    if v <= 0.0 || v > 1e6 {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    if !(v > 0.0 && v <= 1e6) {
         return Err(format!("must be > 0 and at most 1e6, got {s}"));
     }
     Ok(v)

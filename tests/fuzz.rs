@@ -11,6 +11,7 @@
 mod common;
 use common::*;
 use rand::{RngExt, SeedableRng};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -213,10 +214,33 @@ const CONTRACTION: &[Flag] = &[
     ("--shard", None, &["0/2"], &["3/2"]),
 ];
 
+const READOUT: &[Flag] = &[
+    ("--kappa", Some("1,4"), &["1", "10", "2..6/3"], &["0", "1,1", "1e300", "x"]),
+    ("--psi", None, &["2", "0.5"], &["0", "-1"]),
+    ("--spectrum", None, SPECTRA, BAD_SPECTRA),
+    ("--activation", None, ACTIVATIONS, &["hermite:0,1e308", "x"]),
+    ("--student", None, ACTIVATIONS, &["hermite:0,0,1", "x"]),
+    ("--noise", None, &["0", "0.3"], &["-1", "nan"]),
+    ("--lambda", None, &["0.1", "0.01,1"], &["-1", "x"]),
+    ("--d", Some("40"), &["32", "48"], &["1", "0", "1e9"]),
+    ("--level", None, &["direction", "network"], &["x"]),
+    ("--methods", None, &["sgd,kfac", "kfac"], &["sgd,sgd", "x"]),
+    ("--degree", None, &["1", "3", "12"], &["0", "13"]),
+    ("--step", None, &["1", "0.5"], &["-1", "0", "1e7"]),
+    ("--readout-ridge", None, &["0.01", "1"], &["0", "-1"]),
+    ("--trials", Some("4"), &["2", "6"], &["1", "0", "x"]),
+    ("--alpha", None, &["0.05"], &["0.5", "0"]),
+    ("--margin", None, &["0.05", "10%"], &["-1"]),
+    ("--seed", None, &["0", "3"], &["-1"]),
+    ("--format", None, FORMATS, &["xml"]),
+    ("--shard", None, &["0/2", "1/2"], &["2/2"]),
+];
+
 /// A command line of another command: each flag drawn with probability 0.4 (hostile values 6%
 /// of the time), else its small default.
 fn other_case(rng: &mut Rng, out: &str) -> Vec<String> {
-    let (words, flags): (&[&str], &[Flag]) = match rng.random_range(0..5) {
+    let (words, flags): (&[&str], &[Flag]) = match rng.random_range(0..6) {
+        5 => (&["readout"], READOUT),
         0 => (&["spike"], SPIKE),
         1 => (&["phase"], PHASE),
         2 => (&["spectrum"], SPECTRUM),
@@ -292,71 +316,257 @@ fn case(rng: &mut Rng, out: &str) -> Vec<String> {
     }
 }
 
+/// How long any case may take (the issue's bound on a hang).
+const HANG: Duration = Duration::from_secs(10);
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Run `verify args` and check the contract: ends within [`HANG`], exits 0–4, never panics,
+/// names a flag, a path or the usage when it refuses (exit 2), and writes no NaN or inf into a
+/// result file under `out`. Returns the exit code.
+fn check_case(i: usize, args: &[String], out: &Path) -> i32 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > HANG {
+            child.kill().ok();
+            panic!("case {i} hung past {HANG:?}: verify {}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let err = stderr(&child.wait_with_output().unwrap());
+    let code = status.code().unwrap_or(-1);
+    let shown = format!("case {i}: verify {} → exit {code}\n{err}", args.join(" "));
+    assert!((0..=4).contains(&code), "{shown}");
+    assert!(!err.contains("panicked"), "{shown}");
+    if code == 2 {
+        assert!(
+            err.contains("--") || err.contains("Usage") || err.contains('/'),
+            "exit 2 names no flag or path: {shown}"
+        );
+    }
+    for file in std::fs::read_dir(out).into_iter().flatten().flatten() {
+        let name = file.file_name().to_string_lossy().into_owned();
+        if !file.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+        // A CSV field that reads as a non-finite number; JSON cannot hold one (serde_json
+        // writes null), but a "NaN" string would be one in disguise.
+        let non_finite = if name.ends_with(".csv") {
+            text.split([',', '\n'])
+                .any(|f| f.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()))
+        } else {
+            name.ends_with(".json") && text.contains("NaN")
+        };
+        assert!(!non_finite, "NaN/inf written into {name}: {shown}");
+    }
+    if code == 3 && std::env::var("VERIFY_FUZZ_SHOW").is_ok() {
+        eprintln!("{shown}");
+    }
+    code
+}
+
 #[test]
 fn random_command_lines_never_panic_hang_or_write_nan() {
-    let cases: usize = std::env::var("VERIFY_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let seed: u64 = std::env::var("VERIFY_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let cases: usize = env_or("VERIFY_FUZZ_CASES", 300);
+    let seed: u64 = env_or("VERIFY_FUZZ_SEED", 1);
     let dir = scratch("fuzz");
     let mut rng = Rng::seed_from_u64(seed);
     let mut counts = [0usize; 5];
     for i in 0..cases {
         let out = dir.join(format!("c{i}"));
         let args = case(&mut rng, out.to_str().unwrap());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if start.elapsed() > Duration::from_secs(60) {
-                child.kill().ok();
-                panic!("case {i} hung: verify {}", args.join(" "));
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        };
-        let err = stderr(&child.wait_with_output().unwrap());
-        let code = status.code().unwrap_or(-1);
-        let shown = format!("case {i}: verify {} → exit {code}\n{err}", args.join(" "));
-        assert!((0..=4).contains(&code), "{shown}");
-        assert!(!err.contains("panicked"), "{shown}");
-        if code == 2 {
-            assert!(
-                err.contains("--") || err.contains("Usage"),
-                "exit 2 names no flag: {shown}"
-            );
-        }
-        for file in std::fs::read_dir(&out).into_iter().flatten().flatten() {
-            let name = file.file_name().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
-            // A CSV field that reads as a non-finite number; JSON cannot hold one (serde_json
-            // writes null), but a "NaN" string would be one in disguise.
-            let non_finite = if name.ends_with(".csv") {
-                text.split([',', '\n'])
-                    .any(|f| f.trim().parse::<f64>().is_ok_and(|v| !v.is_finite()))
-            } else {
-                name.ends_with(".json") && text.contains("NaN")
-            };
-            assert!(!non_finite, "NaN/inf written into {name}: {shown}");
-        }
-        if code == 3 && std::env::var("VERIFY_FUZZ_SHOW").is_ok() {
-            eprintln!("{shown}");
-        }
-        counts[code as usize] += 1;
+        counts[check_case(i, &args, &out) as usize] += 1;
         std::fs::remove_dir_all(&out).ok();
     }
     eprintln!(
         "{cases} cases (seed {seed}): exit 0 ×{}, 1 ×{}, 2 ×{}, 3 ×{}, 4 ×{}",
+        counts[0], counts[1], counts[2], counts[3], counts[4]
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Files that are not what they seem: every one is read through the tool's one reader.
+fn special_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let zero_link = dir.join("zero-link");
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    let folder = dir.join("folder.json");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(dir.join("empty.toml"), "").unwrap();
+    std::fs::write(dir.join("binary.json"), [0xff, 0xfe, 0, 1, 2]).unwrap();
+    std::fs::write(dir.join("eigs.txt"), "1\n1e308\n1e308\n").unwrap();
+    std::fs::write(dir.join("weights.txt"), "1 1e308\n2 1e308\n").unwrap();
+    vec![
+        fifo,
+        zero_link,
+        folder,
+        dir.join("empty.toml"),
+        dir.join("binary.json"),
+        dir.join("eigs.txt"),
+        dir.join("weights.txt"),
+        "/dev/zero".into(),
+        "/dev/null".into(),
+        "/nonexistent.toml".into(),
+    ]
+}
+
+/// A TOML value of a random kind (usually the wrong one for some key).
+fn toml_value(rng: &mut Rng) -> String {
+    let values = [
+        "\"1..4\"", "\"2\"", "2", "0.5", "-1", "true", "false", "[1, 2]", "[\"a\", 3]",
+        "\"\"", "{ a = 1 }", "1e400", "\"nan\"", "\"1..10/100000000000\"", "\"50,50\"",
+        "\"file:/dev/zero\"", "nan", "inf",
+    ];
+    values[rng.random_range(0..values.len())].to_string()
+}
+
+/// An experiment file: a command and a few of its keys with random values.
+fn toml_case(rng: &mut Rng, dir: &Path, i: usize) -> std::path::PathBuf {
+    let commands = ["single-index", "readout", "linear-rep", "spike", "nothing"];
+    let keys = [
+        "kappa", "psi", "d", "trials", "theory_only", "noise", "lambda", "spectrum", "alpha",
+        "seed", "methods", "out", "quiet", "format", "extrapolate", "unknown_key", "level",
+    ];
+    let mut text = format!(
+        "command = \"{}\"\ntheory_only = true\nd = \"40\"\ntrials = \"3\"\nout = \"o{i}\"\n",
+        commands[rng.random_range(0..commands.len())]
+    );
+    let mut used = vec!["command", "theory_only", "d", "trials", "out"];
+    for _ in 0..rng.random_range(1..4) {
+        let k = keys[rng.random_range(0..keys.len())];
+        if used.contains(&k) {
+            continue;
+        }
+        used.push(k);
+        text += &format!("{k} = {}\n", toml_value(rng));
+    }
+    let p = dir.join(format!("case{i}.toml"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `verify run` of special files, random experiment files, and `--spectrum file:` of special
+/// files: the same contract as the command-line fuzz.
+#[test]
+fn files_and_experiment_files_never_panic_or_hang() {
+    let cases: usize = env_or("VERIFY_FUZZ_CASES", 300) / 3;
+    let seed: u64 = env_or("VERIFY_FUZZ_SEED", 1);
+    let dir = scratch("fuzz-files");
+    let mut rng = Rng::seed_from_u64(seed);
+    let specials = special_files(&dir);
+    let out = dir.join("out");
+    let mut i = 0;
+    for f in &specials {
+        let f = f.to_str().unwrap().to_string();
+        for args in [
+            vec!["run".to_string(), f.clone(), "--out".into()],
+            vec![
+                "single-index".to_string(),
+                "--spectrum".into(),
+                format!("file:{f}"),
+                "--theory-only".into(),
+                "--out".into(),
+            ],
+            vec!["status".to_string(), f.clone()],
+        ] {
+            let mut args = args;
+            if args.last().is_some_and(|a| a == "--out") {
+                args.push(out.to_str().unwrap().into());
+            }
+            let code = check_case(i, &args, &out);
+            assert_ne!(code, 0, "case {i}: {args:?} accepted a special file");
+            i += 1;
+            std::fs::remove_dir_all(&out).ok();
+        }
+    }
+    for _ in 0..cases {
+        let p = toml_case(&mut rng, &dir, i);
+        let args = vec!["run".to_string(), p.to_str().unwrap().into()];
+        check_case(i, &args, &dir.join(format!("o{i}")));
+        i += 1;
+    }
+    eprintln!("{i} file cases (seed {seed})");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// One random change to a checkpoint line: a bit pattern of NaN or inf, a byte flipped, a field
+/// dropped, an index out of range, the line repeated or cut.
+fn mutate(rng: &mut Rng, line: &str) -> String {
+    let nan = f64::NAN.to_bits().to_string();
+    let inf = f64::INFINITY.to_bits().to_string();
+    match rng.random_range(0..7) {
+        0 => line.replacen("\"bits\":[", &format!("\"bits\":[{nan},"), 1),
+        1 => line.replacen("\"bits\":[", &format!("\"bits\":[{inf},"), 1),
+        2 => {
+            let mut b = line.as_bytes().to_vec();
+            let k = rng.random_range(0..b.len());
+            b[k] = b"{}[]\":,x0-9"[rng.random_range(0..13)];
+            String::from_utf8_lossy(&b).into_owned()
+        }
+        3 => line.replacen("\"trial\":", "\"trail\":", 1),
+        4 => line.replacen("\"point\":", "\"point\":99", 1),
+        5 => format!("{line}\n{line}"),
+        _ => line[..rng.random_range(0..line.len())].to_string(),
+    }
+}
+
+/// `--resume` (and `status`, `merge`) over a checkpoint with one line changed at random: the
+/// contract holds, and a line that is not a unit record anywhere but at the end (a kill during
+/// an append) is refused with exit 2 naming the file.
+#[test]
+fn mutated_checkpoints_never_panic_hang_or_publish_nan() {
+    let cases: usize = env_or("VERIFY_FUZZ_CASES", 300) / 5;
+    let seed: u64 = env_or("VERIFY_FUZZ_SEED", 1);
+    let dir = scratch("fuzz-checkpoints");
+    let base = dir.join("base");
+    let args: Vec<String> = [
+        "single-index", "--kappa", "1,2", "--d", "20", "--trials", "4", "--level", "direction",
+        "--quiet", "--format", "none", "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut first = args.clone();
+    first.push(base.to_str().unwrap().into());
+    assert!(matches!(check_case(0, &first, &base), 0 | 4));
+    let units = std::fs::read_to_string(base.join("units.jsonl")).unwrap();
+    let lines: Vec<&str> = units.lines().collect();
+    let mut rng = Rng::seed_from_u64(seed);
+    let mut counts = [0usize; 5];
+    for i in 0..cases {
+        let out = dir.join(format!("c{i}"));
+        std::fs::create_dir_all(&out).unwrap();
+        let k = rng.random_range(1..lines.len());
+        let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        changed[k] = mutate(&mut rng, lines[k]);
+        std::fs::write(out.join("units.partial.jsonl"), changed.join("\n") + "\n").unwrap();
+        let mut resume = args.clone();
+        resume.extend([out.to_str().unwrap().to_string(), "--resume".into()]);
+        let code = check_case(i, &resume, &out);
+        counts[code as usize] += 1;
+        let status = vec!["status".to_string(), out.to_str().unwrap().into()];
+        check_case(i, &status, &out);
+        std::fs::remove_dir_all(&out).ok();
+    }
+    eprintln!(
+        "{cases} checkpoint cases (seed {seed}): exit 0 ×{}, 1 ×{}, 2 ×{}, 3 ×{}, 4 ×{}",
         counts[0], counts[1], counts[2], counts[3], counts[4]
     );
     std::fs::remove_dir_all(dir).ok();

@@ -778,7 +778,8 @@ impl SingleIndexModel {
     }
 
     /// Refuse a student without a linear part at `p`: with E[σ'(z)] = 0 one gradient step learns
-    /// no direction (Theorem 3.9's spike has size c1).
+    /// no direction (Theorem 3.9's spike has size c1). Blames --kappa when the covariates' scale
+    /// (not the student) is what saturates it.
     pub fn check_student(&self, p: &SingleIndexPoint) -> Result<(), SimError> {
         let tau1 = self
             .spectrum(p)
@@ -786,16 +787,27 @@ impl SingleIndexModel {
             .map_err(crate::theory_error)?
             .tau1();
         let c1 = self.student.moments(tau1).map_err(crate::theory_error)?.c1;
-        if c1.abs() < 1e-8 {
+        if c1.abs() >= 1e-8 {
+            return Ok(());
+        }
+        // A pre-activation variance far from 1 (an unnormalised spectrum) saturates the student:
+        // that is the covariates' scale, not the student's fault.
+        if !(1e-6..=1e6).contains(&tau1) {
             return Err(SimError::InvalidParameter {
-                name: "student",
+                name: "kappa",
                 reason: format!(
-                    "{} has E[σ'(z)] = {c1:.2e} ≈ 0, so one step learns no direction; pick a student with a linear part",
+                    "the covariates' scale τ1 = tr(Σ)/d = {tau1:.3e} (an unnormalised spectrum: --no-normalize with this --kappa) makes {}'s E[σ'(z)] = {c1:.2e} ≈ 0, so one step learns no direction; drop --no-normalize or use a smaller --kappa",
                     self.student
                 ),
             });
         }
-        Ok(())
+        Err(SimError::InvalidParameter {
+            name: "student",
+            reason: format!(
+                "{} has E[σ'(z)] = {c1:.2e} ≈ 0, so one step learns no direction; pick a student with a linear part",
+                self.student
+            ),
+        })
     }
 
     /// A rough upper estimate of the memory the trials at `p` hold at once, in bytes: X (n × d),
