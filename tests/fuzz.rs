@@ -215,7 +215,12 @@ const CONTRACTION: &[Flag] = &[
 ];
 
 const READOUT: &[Flag] = &[
-    ("--kappa", Some("1,4"), &["1", "10", "2..6/3"], &["0", "1,1", "1e300", "x"]),
+    (
+        "--kappa",
+        Some("1,4"),
+        &["1", "10", "2..6/3"],
+        &["0", "1,1", "1e300", "x"],
+    ),
     ("--psi", None, &["2", "0.5"], &["0", "-1"]),
     ("--spectrum", None, SPECTRA, BAD_SPECTRA),
     ("--activation", None, ACTIVATIONS, &["hermite:0,1e308", "x"]),
@@ -430,9 +435,24 @@ fn special_files(dir: &Path) -> Vec<std::path::PathBuf> {
 /// A TOML value of a random kind (usually the wrong one for some key).
 fn toml_value(rng: &mut Rng) -> String {
     let values = [
-        "\"1..4\"", "\"2\"", "2", "0.5", "-1", "true", "false", "[1, 2]", "[\"a\", 3]",
-        "\"\"", "{ a = 1 }", "1e400", "\"nan\"", "\"1..10/100000000000\"", "\"50,50\"",
-        "\"file:/dev/zero\"", "nan", "inf",
+        "\"1..4\"",
+        "\"2\"",
+        "2",
+        "0.5",
+        "-1",
+        "true",
+        "false",
+        "[1, 2]",
+        "[\"a\", 3]",
+        "\"\"",
+        "{ a = 1 }",
+        "1e400",
+        "\"nan\"",
+        "\"1..10/100000000000\"",
+        "\"50,50\"",
+        "\"file:/dev/zero\"",
+        "nan",
+        "inf",
     ];
     values[rng.random_range(0..values.len())].to_string()
 }
@@ -441,8 +461,23 @@ fn toml_value(rng: &mut Rng) -> String {
 fn toml_case(rng: &mut Rng, dir: &Path, i: usize) -> std::path::PathBuf {
     let commands = ["single-index", "readout", "linear-rep", "spike", "nothing"];
     let keys = [
-        "kappa", "psi", "d", "trials", "theory_only", "noise", "lambda", "spectrum", "alpha",
-        "seed", "methods", "out", "quiet", "format", "extrapolate", "unknown_key", "level",
+        "kappa",
+        "psi",
+        "d",
+        "trials",
+        "theory_only",
+        "noise",
+        "lambda",
+        "spectrum",
+        "alpha",
+        "seed",
+        "methods",
+        "out",
+        "quiet",
+        "format",
+        "extrapolate",
+        "unknown_key",
+        "level",
     ];
     let mut text = format!(
         "command = \"{}\"\ntheory_only = true\nd = \"40\"\ntrials = \"3\"\nout = \"o{i}\"\n",
@@ -537,8 +572,19 @@ fn mutated_checkpoints_never_panic_hang_or_publish_nan() {
     let dir = scratch("fuzz-checkpoints");
     let base = dir.join("base");
     let args: Vec<String> = [
-        "single-index", "--kappa", "1,2", "--d", "20", "--trials", "4", "--level", "direction",
-        "--quiet", "--format", "none", "--out",
+        "single-index",
+        "--kappa",
+        "1,2",
+        "--d",
+        "20",
+        "--trials",
+        "4",
+        "--level",
+        "direction",
+        "--quiet",
+        "--format",
+        "none",
+        "--out",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -267,4 +267,23 @@ mod tests {
         assert_eq!(g.swept(), vec!["a", "b"]);
         assert_eq!(Grid::new().points().len(), 1);
     }
+
+    #[test]
+    fn grids_the_engine_must_not_run_are_refused_before_any_point_is_built() {
+        let ok = Grid::new().axis("a", &[1.0, 2.0]).axis("d", &[100.0]);
+        assert!(ok.validate(200).is_ok());
+        let refused = |g: Grid, trials: u64, needle: &str| match g.validate(trials) {
+            Err(HarnessError::Usage(m)) => assert!(m.contains(needle), "{m}"),
+            other => panic!("{other:?}"),
+        };
+        refused(Grid::new().axis("a", &[1.0]).axis("a", &[2.0]), 2, "twice");
+        refused(Grid::new().axis("a", &[1.0, 2.0, 1.0]), 2, "more than once");
+        refused(Grid::new().axis("a", &[f64::NAN]), 2, "finite");
+        refused(Grid::new().axis("a", &[]), 2, "no points");
+        let wide: Vec<f64> = (0..1001).map(f64::from).collect();
+        // 1001² points: refused from the axes alone.
+        refused(Grid::new().axis("a", &wide).axis("b", &wide), 2, "1000000");
+        refused(Grid::new().axis("a", &wide), 10_000, "--trials");
+        assert!(Grid::new().axis("a", &wide).validate(9_990).is_ok());
+    }
 }
