@@ -59,6 +59,7 @@ mod output;
 pub mod pipeline;
 pub mod publish;
 pub mod range;
+pub mod read;
 pub mod rng;
 pub mod rows;
 pub mod space;
