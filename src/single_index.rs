@@ -306,7 +306,7 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliErro
         a.trials.budget(a.max_trials) as usize,
         None,
     )
-    .with_inputs(&input_files(&a.spectrum))?;
+    .with_inputs(input_files(&a.spectrum));
     let plan = engine::RunPlan::new(&a.out, run, a.seed, header);
     if a.trials == Trials::Auto {
         let values = run_auto(a, &model, &points, &plan, &progress)?;

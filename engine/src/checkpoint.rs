@@ -57,10 +57,11 @@ impl LogHeader {
         }
     }
 
-    /// The same header with the fingerprints of `files` (read now).
-    pub fn with_inputs(mut self, files: &[PathBuf]) -> Result<Self, HarnessError> {
-        self.inputs = crate::inputs::fingerprint(files)?;
-        Ok(self)
+    /// The same header with the fingerprints of the input files (taken from the bytes the run
+    /// read: see [`crate::inputs::read_input`]).
+    pub fn with_inputs(mut self, inputs: Vec<InputFile>) -> Self {
+        self.inputs = inputs;
+        self
     }
 }
 
