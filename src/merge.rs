@@ -27,8 +27,13 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
             merged.header.command.join(" ")
         ))
     };
+    let check = |spectrum| {
+        let what = "merge: the shards' checkpoint";
+        crate::experiment_file::check_spectrum(what, &merged.header.inputs, spectrum)
+    };
     match cli.command {
         Command::SingleIndex(mut args) => {
+            check(&args.spectrum)?;
             args.out = m.out.clone();
             args.format = m.format;
             args.quiet = true;
@@ -43,6 +48,7 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
             .map(|(agree, _)| agree)
         }
         Command::Spike(mut args) => {
+            check(&args.spectrum)?;
             args.out = m.out.clone();
             let (_, points) = crate::spike_check::setup(&args)?;
             engine::write_merged_log(&m.out, &merged)?;

@@ -470,12 +470,11 @@ fn wait_for(
     while job_alive(job) {
         std::thread::sleep(std::time::Duration::from_secs(poll));
     }
-    let code = std::fs::read_to_string(exit)
-        .ok()
+    let code = engine::read::optional_text(exit, engine::read::MAX_RECORD_FILE, "job exit file")?
         .and_then(|t| t.trim().parse::<i32>().ok());
     if code.is_some() {
         // The run's table and verdict, as the command prints them.
-        if let Ok(text) = std::fs::read_to_string(log) {
+        if let Ok(text) = engine::read::regular_text(log, engine::read::MAX_LOG_FILE, "job log") {
             print!("{text}");
         }
     }
@@ -551,7 +550,9 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
         )));
     }
     let mut text = format!("{}\n", layout.out.display());
-    if let Ok(record) = std::fs::read_to_string(layout.jobs()) {
+    let jobs =
+        engine::read::optional_text(&layout.jobs(), engine::read::MAX_RECORD_FILE, "job record");
+    if let Some(record) = jobs? {
         if let Ok(r) = serde_json::from_str::<JobsRecord>(&record) {
             text.push_str(&match &r.merge_job {
                 Some(m) => format!(

@@ -166,6 +166,32 @@ fn a_changed_spectrum_file_is_refused_by_resume_merge_and_rerun() {
         &base.join("whole"),
         &base.join("rerun"),
     );
+    // The recorded hash is that of the file's content (the bytes the run parsed).
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        record["inputs"][0]["sha256"],
+        // SHA-256 of "1\n1\n4\n4\n" (sha256sum).
+        "8b9647d52151e1fa17928f5578575ee467433732aec3df6a6a829ad94912be36"
+    );
+    // A result JSON whose record of the spectrum's hash was removed or is malformed is not
+    // re-run as "exactly" the recorded run: refused, naming the spectrum file.
+    for (name, inputs) in [
+        ("no-inputs.json", None),
+        ("bad-inputs.json", Some(serde_json::json!([{ "path": 1 }]))),
+    ] {
+        let mut v = record.clone();
+        match inputs {
+            None => v.as_object_mut().unwrap().remove("inputs"),
+            Some(x) => v.as_object_mut().unwrap().insert("inputs".into(), x),
+        };
+        let altered = base.join(name);
+        std::fs::write(&altered, v.to_string()).unwrap();
+        let o = verify(&["run", altered.to_str().unwrap(), "--out", &dir("rerun3")]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("eigs.txt"), "{name}: {}", stderr(&o));
+        assert!(!base.join("rerun3").exists(), "{name}: nothing is run");
+    }
 
     std::fs::write(&eigs, "1\n1\n9\n9\n").unwrap();
     let refused = |o: std::process::Output, what: &str| {
@@ -238,7 +264,8 @@ fn damaged_checkpoints_are_refused_by_resume_and_merge() {
     // A garbled middle line.
     let mut garbled: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     garbled[3] = "{\"point\":".into();
-    cases.push((garbled, 3, "line 4"));
+    // (exit 2 like every other damaged line: one rule for checkpoint lines, issue 9)
+    cases.push((garbled, 2, "line 4"));
     for (body, code, word) in cases {
         rewrite(body);
         let o = run(&["--out", &dir("w"), "--resume"]);

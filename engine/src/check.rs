@@ -42,8 +42,10 @@ pub trait Check: Sync {
     fn settings(&self) -> String {
         String::new()
     }
-    /// Files the simulation reads (fingerprinted: resume and merge refuse them changed).
-    fn inputs(&self) -> Vec<std::path::PathBuf> {
+    /// Fingerprints of the files the simulation reads, taken from the bytes it read (read each
+    /// file once with [`crate::inputs::read_input`], parse those bytes and return the
+    /// fingerprint it gave): recorded in the checkpoint, resume and merge refuse them changed.
+    fn inputs(&self) -> Vec<crate::inputs::InputFile> {
         Vec::new()
     }
     /// Names of the compared quantities; each trial returns one value per quantity.

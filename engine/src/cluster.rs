@@ -624,9 +624,9 @@ pub fn shard_statuses(layout: &ClusterLayout) -> Result<Vec<FolderStatus>, Harne
         })
         .unwrap_or_default();
     found.sort_unstable();
-    let record: Option<JobsRecord> = std::fs::read_to_string(layout.jobs())
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let record: Option<JobsRecord> =
+        crate::read::optional_text(&layout.jobs(), crate::read::MAX_RECORD_FILE, "job record")?
+            .and_then(|t| serde_json::from_str(&t).ok());
     let mut statuses: Vec<FolderStatus> = found
         .iter()
         .map(|&i| folder_status(&layout.shard_dir(i)))

@@ -18,6 +18,14 @@ pub enum HarnessError {
     /// A file that could not be read or written (the message names the path).
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// A file the operating system would not open or read (see [`crate::read`]).
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
 }
 
 impl HarnessError {
@@ -26,7 +34,9 @@ impl HarnessError {
         match self {
             HarnessError::Usage(_) => 2,
             HarnessError::Sim(SimError::InvalidInput(_) | SimError::InvalidParameter { .. }) => 2,
-            HarnessError::Sim(SimError::Numerical(_)) | HarnessError::Report(_) => 3,
+            HarnessError::Sim(SimError::Numerical(_))
+            | HarnessError::Report(_)
+            | HarnessError::Read { .. } => 3,
         }
     }
 }

@@ -96,7 +96,7 @@ impl OutLock {
             }
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let _ = (&file).take(64).read_to_string(&mut holder); // a pid: bounded
                 let holder = match holder.trim() {
                     "" => String::new(),
                     pid => format!(" (process {pid})"),

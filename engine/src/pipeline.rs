@@ -64,7 +64,7 @@ fn simulate<C: Check>(
     if a.theory_only {
         return Ok(None);
     }
-    let h = header(c, grid, a, run).with_inputs(&c.inputs())?;
+    let h = header(c, grid, a, run).with_inputs(c.inputs());
     let per_point = |values: Vec<Vec<f64>>, trials: usize| -> PerPoint {
         values.chunks(trials).map(<[_]>::to_vec).collect()
     };

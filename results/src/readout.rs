@@ -17,8 +17,8 @@ pub struct ReadoutCheck {
     pub model: SingleIndexModel,
     /// Degree, step and ridge of the readouts.
     pub settings: ReadoutSettings,
-    /// Files the spectrum reads.
-    pub inputs: Vec<std::path::PathBuf>,
+    /// Fingerprints of the files the spectrum was read from (the bytes parsed).
+    pub inputs: Vec<engine::InputFile>,
     quantities: Vec<&'static str>,
 }
 
@@ -128,7 +128,7 @@ impl Check for ReadoutCheck {
         )
     }
 
-    fn inputs(&self) -> Vec<std::path::PathBuf> {
+    fn inputs(&self) -> Vec<engine::InputFile> {
         self.inputs.clone()
     }
 
