@@ -130,7 +130,9 @@ fn read_experiment(
             }
             other => {
                 return Err(CliError::Usage(format!(
-                    "run: key '{key}' has an unsupported value {other}"
+                    "run: {}: key '{key}' (--{}) has an unsupported value {other}; write a string, a number, true/false or a list",
+                    path.display(),
+                    key.replace('_', "-")
                 )))
             }
         }

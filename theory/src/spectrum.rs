@@ -60,6 +60,12 @@ impl SpectralMeasure {
             }
         }
         let total: f64 = atoms.iter().map(|a| a.weight).sum();
+        if !total.is_finite() {
+            return Err(TheoryError::InvalidSpectrum(
+                "the weights sum past double precision; scale them down (only their ratios matter)"
+                    .into(),
+            ));
+        }
         if atoms.is_empty() || total <= 0.0 {
             return Err(TheoryError::InvalidSpectrum(
                 "no atom with positive weight".into(),
@@ -372,6 +378,7 @@ pub fn parse_spectrum_text(
 ) -> std::result::Result<(SpectralMeasure, Option<usize>), String> {
     let mut pairs = Vec::new();
     let mut any_weight = false;
+    let mut total_weight = 0.0_f64;
     for (lineno, line) in text.lines().enumerate() {
         if lineno >= MAX_SPECTRUM_LINES {
             return Err(format!(
@@ -413,6 +420,14 @@ pub fn parse_spectrum_text(
         if !(pair.1.is_finite() && pair.1 >= 0.0) {
             return Err(format!(
                 "line {}: weight must be finite and >= 0, got {}",
+                lineno + 1,
+                pair.1
+            ));
+        }
+        total_weight += pair.1;
+        if !total_weight.is_finite() {
+            return Err(format!(
+                "line {}: the weights so far sum past double precision ({:e} + …); scale them down (only their ratios matter)",
                 lineno + 1,
                 pair.1
             ));
@@ -535,6 +550,8 @@ mod tests {
         assert!(parse_spectrum_text("-1").is_err());
         assert!(parse_spectrum_text("abc").is_err());
         assert!(parse_spectrum_text("1 -2").is_err());
+        let e = parse_spectrum_text("1 1e308\n2 1e308\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("double precision"), "{e}");
     }
 
     #[test]
