@@ -251,7 +251,7 @@ fn restore_aside(full: &Path) -> Result<(), HarnessError> {
 /// The staging folder is made beside `--out`: its parent must be writable.
 fn check_parent_writable(out: &Path, full: &Path) -> Result<(), HarnessError> {
     use std::os::unix::ffi::OsStrExt;
-    let Some(parent) = full.parent().filter(|p| p.exists()) else {
+    let Some(parent) = full.parent().filter(|p| p.is_dir()) else {
         return Ok(());
     };
     let Ok(c) = std::ffi::CString::new(parent.as_os_str().as_bytes()) else {

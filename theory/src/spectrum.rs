@@ -551,7 +551,10 @@ mod tests {
         assert!(parse_spectrum_text("abc").is_err());
         assert!(parse_spectrum_text("1 -2").is_err());
         let e = parse_spectrum_text("1 1e308\n2 1e308\n").unwrap_err();
-        assert!(e.contains("line 2") && e.contains("double precision"), "{e}");
+        assert!(
+            e.contains("line 2") && e.contains("double precision"),
+            "{e}"
+        );
     }
 
     #[test]
