@@ -149,9 +149,8 @@ pub fn check_out(out: &Path) -> Result<(), HarnessError> {
 fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     let abs = std::env::current_dir()?.join(path);
     let mut known = PathBuf::from("/");
-    let mut parts = abs.components().peekable();
     let mut existing = true;
-    while let Some(c) = parts.next() {
+    for c in abs.components() {
         match c {
             std::path::Component::RootDir | std::path::Component::Prefix(_) => {}
             std::path::Component::CurDir => {}
