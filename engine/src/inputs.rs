@@ -47,6 +47,13 @@ pub fn fingerprint(paths: &[PathBuf]) -> Result<Vec<InputFile>, HarnessError> {
 /// Refuse when a recorded input file is missing or no longer has its recorded content.
 pub fn check_unchanged(inputs: &[InputFile]) -> Result<(), HarnessError> {
     for f in inputs {
+        let gone = std::fs::metadata(&f.path).err();
+        if gone.is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            return Err(HarnessError::Usage(format!(
+                "input file {} is missing (the run recorded it with sha256 {}); restore it or start a new run",
+                f.path, f.sha256
+            )));
+        }
         let now = fingerprint(&[PathBuf::from(&f.path)])?;
         if now[0].sha256 != f.sha256 {
             return Err(HarnessError::Usage(format!(
