@@ -517,3 +517,23 @@ fn refused_merges_leave_no_folder_and_name_a_missing_input() {
     }
     std::fs::remove_dir_all(base).ok();
 }
+
+/// `verify run spike.json` re-runs the recorded spike command to the same files (it was refused
+/// as "not a single-index or linear-rep run").
+#[test]
+fn a_spike_result_json_reruns_to_the_same_files() {
+    let base = scratch("spike-rerun");
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let spike = ["spike", "--d", "100,200", "--trials", "4", "--quiet"];
+    let o = verify(&[&spike[..], &["--format", "none", "--out", &dir("a")]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = base.join("a/spike.json");
+    let o = verify(&["run", json.to_str().unwrap(), "--out", &dir("b"), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same(
+        &["spike.csv", "spike.json"],
+        &base.join("a"),
+        &base.join("b"),
+    );
+    std::fs::remove_dir_all(base).ok();
+}
