@@ -246,9 +246,12 @@ pub fn run(r: &RunArgs) -> Result<Outcome, CliError> {
         check_spectrum(&what, recorded, &a.spectrum)?;
     }
     match cli.command {
-        c @ (Command::SingleIndex(_) | Command::LinearRep(_)) => crate::dispatch(c),
+        c @ (Command::SingleIndex(_)
+        | Command::LinearRep(_)
+        | Command::Readout(_)
+        | Command::Spike(_)) => crate::dispatch(c),
         _ => Err(CliError::Usage(format!(
-            "run: {} must describe a single-index or linear-rep run",
+            "run: {} must describe a single-index, readout, spike or linear-rep run",
             r.file.display()
         ))),
     }

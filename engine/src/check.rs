@@ -48,6 +48,15 @@ pub trait Check: Sync {
     fn inputs(&self) -> Vec<crate::inputs::InputFile> {
         Vec::new()
     }
+    /// The command line that re-runs this check exactly, when the program has one (every
+    /// setting that changes the simulated values explicit; no --out, --shard, --resume, --merge,
+    /// --format or --quiet). It is recorded as the checkpoint's command — so a shard's run can be
+    /// read back from its folder (`verify merge`, `verify slurm`) — and as the result files'
+    /// command. None (the default): the checkpoint records the engine's own description of the
+    /// run, and the files the process's arguments.
+    fn command(&self) -> Option<Vec<String>> {
+        None
+    }
     /// Names of the compared quantities; each trial returns one value per quantity.
     fn quantities(&self) -> Vec<&'static str>;
     /// The limit formula for each quantity at `p` (None: simulated and reported, not judged).

@@ -537,6 +537,13 @@ pub struct JobsRecord {
     pub shards: usize,
     /// The command run (after `verify`).
     pub command: Vec<String>,
+    /// Set when the array was submitted but its merge job could not be (sbatch's error);
+    /// `merge_job` is then None.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_submit_error: Option<String>,
+    /// After a failed merge submission: whether `scancel` cancelled the array job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array_cancelled: Option<bool>,
 }
 
 /// How far one checkpoint folder has come.

@@ -44,6 +44,13 @@ pub fn read_input(path: &Path, cap: u64, what: &str) -> Result<(Vec<u8>, InputFi
 pub fn check_unchanged(inputs: &[InputFile]) -> Result<(), HarnessError> {
     for f in inputs {
         let path = PathBuf::from(&f.path);
+        let gone = std::fs::metadata(&path).err();
+        if gone.is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            return Err(HarnessError::Usage(format!(
+                "input file {} is missing (the run recorded it with sha256 {}); restore it or start a new run",
+                f.path, f.sha256
+            )));
+        }
         let (_, now) = read_input(&path, crate::read::MAX_INPUT_FILE, "input file")?;
         check_same(f, &now)?;
     }

@@ -184,7 +184,10 @@ fn is_mount_point(path: &Path) -> bool {
     if m.dev() != pm.dev() {
         return true;
     }
-    let Ok(table) = std::fs::read_to_string("/proc/self/mountinfo") else {
+    let mountinfo = Path::new("/proc/self/mountinfo");
+    let Ok(table) =
+        crate::read::regular_text(mountinfo, crate::read::MAX_RECORD_FILE, "mount table")
+    else {
         return false;
     };
     table
