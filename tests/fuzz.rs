@@ -1,12 +1,18 @@
-//! A seeded command-line fuzz of every computing command (issue 15): random argument vectors
-//! drawn from valid, boundary and hostile values of every flag — half of them `single-index`,
-//! the rest `spike`, `phase`, `spectrum`, `linear-rep` and `linear-rep contraction`. Each run
-//! must end within a minute with a documented exit code (0, 1, 2, 3, 4; never 101), never print
-//! "panicked", name a flag when it refuses input (exit 2), and never write NaN or inf into a
-//! result file (CSV or JSON).
+//! A seeded fuzz of every command (issues 15 and 29), one contract for every case: it ends
+//! within 10 s with a documented exit code (0–4; never 101 or a signal), never prints "panicked",
+//! names a flag or a path when it refuses input (exit 2), and never writes NaN or inf into a
+//! result file (CSV or JSON). Three inputs:
+//! - random command lines drawn from valid, boundary and hostile values of every flag — half of
+//!   them `single-index`, the rest `spike`, `phase`, `spectrum`, `linear-rep`, `linear-rep
+//!   contraction` and `readout`;
+//! - files: `verify run` of special files (FIFO, /dev/zero and a link to it, a folder, empty and
+//!   binary files) and of random experiment files (every value kind for every key), the special
+//!   files as `--spectrum file:` and as `verify status`;
+//! - checkpoints: `--resume` and `status` over a checkpoint with one line changed at random; an
+//!   invalid line before the last must be refused (exit 2) naming the file and the line.
 //!
-//! CI runs 300 cases (seed 1); `VERIFY_FUZZ_CASES=5000 VERIFY_FUZZ_SEED=7 cargo test --release
-//! --test fuzz` runs a larger hunt.
+//! CI runs 300 command lines, 110 file cases and 60 checkpoints (seed 1);
+//! `VERIFY_FUZZ_CASES=3000 VERIFY_FUZZ_SEED=7 cargo test --release --test fuzz` runs a larger hunt.
 
 mod common;
 use common::*;
