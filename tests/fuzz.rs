@@ -11,7 +11,7 @@
 //! - checkpoints: `--resume` and `status` over a checkpoint with one line changed at random; an
 //!   invalid line before the last must be refused (exit 2) naming the file and the line.
 //!
-//! CI runs 300 command lines, 110 file cases and 60 checkpoints (seed 1);
+//! CI runs 300 command lines, 130 file cases and 60 checkpoints (seed 1);
 //! `VERIFY_FUZZ_CASES=3000 VERIFY_FUZZ_SEED=7 cargo test --release --test fuzz` runs a larger hunt.
 
 mod common;
