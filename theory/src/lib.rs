@@ -34,5 +34,6 @@ pub use single_index::{
 };
 pub use spectrum::{Atom, SpectralMeasure, Spectrum, SpectrumFamily};
 pub use stieltjes::{
-    limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_negative, Resolvent,
+    limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_complex_with_derivative,
+    stieltjes_negative, Resolvent,
 };

@@ -249,6 +249,60 @@ fn damped_newton(
 /// v ← 1/(−z + γ∫ t/(1+tv) dH), then halve Im z down to its target, each level by Newton from the
 /// previous root (falling back to the fixed point if Newton leaves the upper half plane).
 pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Result<Complex64> {
+    let v = companion_complex(h, gamma, z)?;
+    let m = -(h
+        .atoms
+        .iter()
+        .map(|a| a.weight / (1.0 + a.value * v))
+        .sum::<Complex64>())
+        / z;
+    if m.re.is_finite() && m.im.is_finite() {
+        Ok(m)
+    } else {
+        Err(complex_failure(z))
+    }
+}
+
+/// m(z) and m′(z) for Im z > 0 (same solver as [`stieltjes_complex`]). Differentiating the
+/// companion equation z = −1/v + γ∫ t/(1+tv) dH gives v′ = 1/(1/v² − γ∫ t²/(1+tv)² dH), and
+/// m = −E/z with E = ∫ 1/(1+tv) dH gives m′ = E/z² + v′ ∫ t/(1+tv)² dH / z.
+pub fn stieltjes_complex_with_derivative(
+    h: &SpectralMeasure,
+    gamma: f64,
+    z: Complex64,
+) -> Result<(Complex64, Complex64)> {
+    let v = companion_complex(h, gamma, z)?;
+    let (mut e, mut c, mut b2) = (
+        Complex64::new(0.0, 0.0),
+        Complex64::new(0.0, 0.0),
+        Complex64::new(0.0, 0.0),
+    );
+    for a in &h.atoms {
+        let q = 1.0 / (1.0 + a.value * v);
+        e += a.weight * q;
+        c += a.weight * a.value * q * q;
+        b2 += a.weight * a.value * a.value * q * q;
+    }
+    let v_prime = 1.0 / (1.0 / (v * v) - gamma * b2);
+    let m = -e / z;
+    let m_prime = e / (z * z) + v_prime * c / z;
+    let ok = |x: Complex64| x.re.is_finite() && x.im.is_finite();
+    if ok(m) && ok(m_prime) {
+        Ok((m, m_prime))
+    } else {
+        Err(complex_failure(z))
+    }
+}
+
+fn complex_failure(z: Complex64) -> TheoryError {
+    TheoryError::NoConvergence {
+        what: "Silverstein equation at complex z",
+        reason: format!("z = {z}"),
+    }
+}
+
+/// The companion transform v(z) for Im z > 0 (see [`stieltjes_complex`] for the continuation).
+fn companion_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Result<Complex64> {
     check_gamma(gamma)?;
     if !(z.re.is_finite() && z.im.is_finite() && z.im > 0.0) {
         return Err(TheoryError::InvalidParameter {
@@ -275,10 +329,7 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
     let newton = |zz: Complex64, v: Complex64| damped_newton(h, gamma, zz, v);
     let start_eta = z.im.max(1.0).max(z.re.abs());
     let mut eta = start_eta;
-    let fail = || TheoryError::NoConvergence {
-        what: "Silverstein equation at complex z",
-        reason: format!("z = {z}"),
-    };
+    let fail = || complex_failure(z);
     let mut v =
         fixed_point(Complex64::new(z.re, eta), Complex64::new(0.0, 1.0)).ok_or_else(fail)?;
     while eta > z.im {
@@ -288,17 +339,7 @@ pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Resul
             .or_else(|| fixed_point(zz, v))
             .ok_or_else(fail)?;
     }
-    let m = -(h
-        .atoms
-        .iter()
-        .map(|a| a.weight / (1.0 + a.value * v))
-        .sum::<Complex64>())
-        / z;
-    if m.re.is_finite() && m.im.is_finite() {
-        Ok(m)
-    } else {
-        Err(fail())
-    }
+    Ok(v)
 }
 
 /// The limiting eigenvalue density of S at x > 0, Im m(x + iη)/π with η = 1e-9 (max(x, 1)).
@@ -529,5 +570,39 @@ mod tests {
         assert!(stieltjes_negative(&identity(), 0.0, 1.0).is_err());
         assert!(stieltjes_negative(&identity(), f64::NAN, 1.0).is_err());
         assert!(stieltjes_complex(&identity(), 1.0, Complex64::new(1.0, 0.0)).is_err());
+    }
+
+    /// m′(z) against a central difference of m (error O(h²) ≈ 1e-10 relative at h = 1e-5|z|;
+    /// tolerance 1e-7), over two spectra, γ on both sides of 1, and z near and far from the
+    /// support.
+    #[test]
+    fn the_derivative_matches_a_central_difference() {
+        let two_point = SpectralMeasure::new([(1.0, 0.5), (10.0, 0.5)])
+            .unwrap()
+            .normalized();
+        let identity = SpectralMeasure::new([(1.0, 1.0)]).unwrap();
+        for h in [&two_point, &identity] {
+            for gamma in [0.25, 0.5, 2.0] {
+                for z in [
+                    Complex64::new(0.7, 0.05),
+                    Complex64::new(-1.0, 0.3),
+                    Complex64::new(3.0, 1.0),
+                    Complex64::new(0.1, 2.0),
+                ] {
+                    let (m, dm) = stieltjes_complex_with_derivative(h, gamma, z).unwrap();
+                    assert!(
+                        (m - stieltjes_complex(h, gamma, z).unwrap()).norm() <= 1e-15 * m.norm()
+                    );
+                    let step = 1e-5 * z.norm();
+                    let fd = (stieltjes_complex(h, gamma, z + step).unwrap()
+                        - stieltjes_complex(h, gamma, z - step).unwrap())
+                        / (2.0 * step);
+                    assert!(
+                        (dm - fd).norm() <= 1e-7 * dm.norm(),
+                        "γ {gamma} z {z}: {dm} vs {fd}"
+                    );
+                }
+            }
+        }
     }
 }

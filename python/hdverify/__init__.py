@@ -1,0 +1,37 @@
+"""hdverify: check high-dimensional asymptotic formulas against simulation, from NumPy.
+
+The Python face of the ``verify`` toolkit: its limit formulas as array functions
+(:mod:`hdverify.formulas`), built on the same Rust code as the ``verify`` command line.
+"""
+
+from ._native import __version__
+from .formulas import (
+    METHODS,
+    FormulaError,
+    MaskedResult,
+    amgd_rate,
+    density,
+    dfw_rate,
+    kfac_rate,
+    lambda_opt,
+    readout_risk,
+    rho,
+    stieltjes,
+    stieltjes_derivative,
+)
+
+__all__ = [
+    "__version__",
+    "METHODS",
+    "FormulaError",
+    "MaskedResult",
+    "amgd_rate",
+    "density",
+    "dfw_rate",
+    "kfac_rate",
+    "lambda_opt",
+    "readout_risk",
+    "rho",
+    "stieltjes",
+    "stieltjes_derivative",
+]
