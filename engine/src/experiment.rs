@@ -126,7 +126,11 @@ pub fn run_units<M: Model>(
     let nm = model.methods().len() + model.extras().len();
     let run = |&(p, t): &Unit, par: Par| -> Result<Vec<f64>, SimError> {
         let mut rng = unit_rng(seed, keys[p], t as u64);
-        let out = model.trial(&points[p], &mut rng, par)?;
+        let out = model.trial(&points[p], &mut rng, par).map_err(|e| match e {
+            // Which unit failed: the grid point's index and the trial.
+            SimError::Numerical(m) => SimError::Numerical(format!("{m} (grid point {p}, trial {t})")),
+            other => other,
+        })?;
         if out.len() != nm {
             return Err(SimError::Numerical(format!(
                 "a trial returned {} values, expected {nm} (one per method and extra)",

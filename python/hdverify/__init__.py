@@ -5,6 +5,7 @@ The Python face of the ``verify`` toolkit: its limit formulas as array functions
 """
 
 from ._native import __version__
+from .check import CheckResult, TrialError, check, main
 from .formulas import (
     METHODS,
     FormulaError,
@@ -22,6 +23,10 @@ from .formulas import (
 
 __all__ = [
     "__version__",
+    "CheckResult",
+    "TrialError",
+    "check",
+    "main",
     "METHODS",
     "FormulaError",
     "MaskedResult",

@@ -5,6 +5,8 @@
 //! that failed (the Python layer raises or masks them; a failed point's value is never returned as
 //! a number).
 
+mod check;
+
 use num_complex::Complex64;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -12,6 +14,13 @@ use pyo3::prelude::*;
 use rayon::prelude::*;
 use sims::{Alignment, Level, OneStep, SingleIndexModel, SingleIndexPoint};
 use theory::{Activation, SpectralMeasure, Spectrum, SpectrumFamily};
+
+pyo3::create_exception!(
+    _native,
+    TrialError,
+    pyo3::exceptions::PyRuntimeError,
+    "A check's trial or formula raised: the message names the grid point and trial; the user's exception is the __cause__."
+);
 
 /// The points that failed: (flat index, reason).
 type Failures = Vec<(usize, String)>;
@@ -514,6 +523,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dfw_rate, m)?)?;
     m.add_function(wrap_pyfunction!(amgd_rate, m)?)?;
     m.add_function(wrap_pyfunction!(method_names, m)?)?;
+    m.add_function(wrap_pyfunction!(check::run_check, m)?)?;
+    m.add("TrialError", m.py().get_type::<TrialError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
