@@ -153,6 +153,7 @@ def check(
     merge: Optional[Sequence[str]] = None,
     theory_only: bool = False,
     quiet: bool = True,
+    format: str = "none",
     argv: Optional[Sequence[str]] = None,
 ) -> CheckResult:
     """Check ``theory`` against ``trial`` over ``grid`` with verify's engine.
@@ -160,20 +161,26 @@ def check(
     ``theory(params)`` returns the limit of each quantity (None: reported, not judged);
     ``trial(params, rng)`` one Monte Carlo draw of each, using only ``rng``. ``params`` is a dict
     of the grid's axes at one point. The keyword arguments are the engine's flags (``trials``
-    may be ``"auto"``); ``argv`` (e.g. ``sys.argv[1:]``) adds command-line flags after them,
+    may be ``"auto"``; ``format`` is what goes to standard output, ``"none"`` by default);
+    ``argv`` (e.g. ``sys.argv[1:]``) adds command-line flags after them,
     so ``python my_check.py --shard 0/3 --out s0`` works. Raises ``ValueError`` for bad
     arguments, ``TrialError`` (the user's exception as its ``__cause__``) when a trial or the
     formula raises, ``KeyboardInterrupt`` on Ctrl-C (finished units stay in the checkpoint:
     ``resume=True`` continues).
     """
+    given = [str(a) for a in (argv or [])]
+    # A flag on the command line replaces the keyword argument of the same name.
+    named = {a.split("=", 1)[0] for a in given if a.startswith("--")}
     flags = ["hdverify"]
     for k, v in [
         ("trials", trials), ("seed", seed), ("out", out), ("margin", margin), ("alpha", alpha),
         ("max_trials", max_trials), ("extrapolate", extrapolate), ("resume", resume),
         ("shard", shard), ("merge", merge), ("theory_only", theory_only), ("quiet", quiet),
+        ("format", format),
     ]:
-        flags += _flag(k, v)
-    flags += [str(a) for a in (argv or [])]
+        if "--" + k.replace("_", "-") not in named:
+            flags += _flag(k, v)
+    flags += given
     workers = os.cpu_count() or 1 if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"invalid value for workers: must be >= 1, got {workers}")

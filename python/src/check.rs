@@ -100,7 +100,12 @@ impl Check for PyCheck {
     }
     fn try_trial(&self, p: &Params, rng: &mut UnitRng) -> Result<Vec<f64>, SimError> {
         // The unit's generator for NumPy: 256 bits of the engine's stream for this unit.
-        let seed: [u64; 4] = [rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()];
+        let seed: [u64; 4] = [
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64(),
+        ];
         Python::attach(|py| {
             py.check_signals()?;
             let args = Self::params(py, p)?;
@@ -109,7 +114,11 @@ impl Check for PyCheck {
             values
                 .into_iter()
                 .map(|v| {
-                    v.ok_or_else(|| PyValueError::new_err("trial returned None; return a number for every quantity"))
+                    v.ok_or_else(|| {
+                        PyValueError::new_err(
+                            "trial returned None; return a number for every quantity",
+                        )
+                    })
                 })
                 .collect::<PyResult<Vec<f64>>>()
         })
@@ -157,7 +166,9 @@ pub fn run_check(
     let args = CommonArgs::try_parse_from(&argv)
         .map_err(|e| PyValueError::new_err(e.render().to_string().trim().to_string()))?;
     if quantities.is_empty() {
-        return Err(PyValueError::new_err("invalid value for quantities: name at least one"));
+        return Err(PyValueError::new_err(
+            "invalid value for quantities: name at least one",
+        ));
     }
     if !(slowest_rate > 0.0 && slowest_rate <= 4.0) {
         return Err(PyValueError::new_err(format!(
@@ -194,7 +205,11 @@ pub fn run_check(
         .unwrap_or_else(|| std::path::PathBuf::from("out").join(&check.name));
     let result = py.detach(|| pool.install(|| engine::run_check(&check, &g, &args)));
     match result {
-        Ok(v) => Ok((v.as_str().to_string(), v.exit_code(), out.display().to_string())),
+        Ok(v) => Ok((
+            v.as_str().to_string(),
+            v.exit_code(),
+            out.display().to_string(),
+        )),
         Err(e) => Err(to_python(e, &check, py)),
     }
 }
