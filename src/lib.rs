@@ -133,6 +133,19 @@ where
     }
 }
 
+/// The folder a command (e.g. `["linear-rep", "contraction"]`) writes into when `--out` is not
+/// given: its default; None for a command without one.
+pub fn default_out(command: &[&str]) -> Option<String> {
+    let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+    for word in command {
+        cmd = cmd.find_subcommand(word)?.clone();
+    }
+    let arg = cmd.get_arguments().find(|a| a.get_long() == Some("out"))?;
+    arg.get_default_values()
+        .first()
+        .map(|v| v.to_string_lossy().into_owned())
+}
+
 /// What to say on Ctrl-C: where the finished trials are kept, if a checkpoint exists.
 pub fn interrupted_message() -> String {
     match OUT.get() {

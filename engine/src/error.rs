@@ -27,6 +27,7 @@ impl HarnessError {
             HarnessError::Usage(_) => 2,
             HarnessError::Sim(SimError::InvalidInput(_) | SimError::InvalidParameter { .. }) => 2,
             HarnessError::Sim(SimError::Numerical(_)) | HarnessError::Report(_) => 3,
+            HarnessError::Sim(SimError::Interrupted) => 130,
         }
     }
 }

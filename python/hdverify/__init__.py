@@ -6,6 +6,20 @@ The Python face of the ``verify`` toolkit: its limit formulas as array functions
 
 from ._native import __version__
 from .check import CheckResult, TrialError, check, main
+from .runs import (
+    RunError,
+    RunResult,
+    audit,
+    contraction,
+    linear_rep,
+    phase,
+    readout,
+    reproduce,
+    run,
+    single_index,
+    spectrum,
+    spike,
+)
 from .formulas import (
     METHODS,
     FormulaError,
@@ -22,6 +36,18 @@ from .formulas import (
 )
 
 __all__ = [
+    "RunError",
+    "RunResult",
+    "audit",
+    "contraction",
+    "linear_rep",
+    "phase",
+    "readout",
+    "reproduce",
+    "run",
+    "single_index",
+    "spectrum",
+    "spike",
     "__version__",
     "CheckResult",
     "TrialError",

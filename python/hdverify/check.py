@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from . import _native
+from ._runner import run_interruptibly
 
 TrialError = _native.TrialError
 
@@ -196,7 +197,8 @@ def check(
         list(pool.map(_noop, range(workers)))
     dispatch = _pooled(pool) if pool else _inline(trial)
     try:
-        verdict, code, folder = _native.run_check(
+        verdict, code, folder = run_interruptibly(
+            _native.run_check,
             name, list(quantities), theory, dispatch, _grid(grid), flags, workers,
             version=version, settings=settings, allowance=allowance,
             dimension_axes=list(dimension_axes), slowest_rate=float(slowest_rate),

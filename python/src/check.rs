@@ -203,6 +203,7 @@ pub fn run_check(
         .out
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("out").join(&check.name));
+    engine::interrupt::clear();
     let result = py.detach(|| pool.install(|| engine::run_check(&check, &g, &args)));
     match result {
         Ok(v) => Ok((
@@ -231,6 +232,7 @@ fn to_python(e: HarnessError, check: &PyCheck, py: Python<'_>) -> PyErr {
             err.set_cause(py, Some(orig));
             err
         }
+        None if code == 130 => PyKeyboardInterrupt::new_err(e.to_string()),
         None if code == 2 => PyValueError::new_err(e.to_string()),
         None => pyo3::exceptions::PyRuntimeError::new_err(e.to_string()),
     };

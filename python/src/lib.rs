@@ -511,6 +511,32 @@ fn method_names() -> Vec<&'static str> {
     OneStep::ALL.iter().map(|m| m.name()).collect()
 }
 
+/// Run a `verify` command line in this process (the first item is the program name): its exit
+/// code and, for a failure or `--help`, the message. The GIL is released while it runs.
+#[pyfunction]
+fn run_cli(py: Python<'_>, argv: Vec<String>) -> (i32, Option<String>) {
+    engine::interrupt::clear();
+    match py.detach(|| verify::run_argv(&argv)) {
+        verify::Finished::Done(code) => (code, None),
+        verify::Finished::Arguments(e) => (e.exit_code(), Some(e.render().to_string())),
+        verify::Finished::Failed { code, message } => (code, Some(message)),
+    }
+}
+
+/// The folder a command writes into when `--out` is not given (its CLI default).
+#[pyfunction]
+fn default_out(command: Vec<String>) -> Option<String> {
+    let words: Vec<&str> = command.iter().map(String::as_str).collect();
+    verify::default_out(&words)
+}
+
+/// Ask the run under way (in another thread) to stop: units not yet started fail, finished ones
+/// stay in the checkpoint (Ctrl-C in a notebook).
+#[pyfunction]
+fn interrupt() {
+    engine::interrupt::request();
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -524,6 +550,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(amgd_rate, m)?)?;
     m.add_function(wrap_pyfunction!(method_names, m)?)?;
     m.add_function(wrap_pyfunction!(check::run_check, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(default_out, m)?)?;
+    m.add_function(wrap_pyfunction!(interrupt, m)?)?;
+    // As the `verify` binary: trials in parallel, each trial's algebra sequential.
+    faer::set_global_parallelism(faer::Par::Seq);
     m.add("TrialError", m.py().get_type::<TrialError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
