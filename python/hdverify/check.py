@@ -223,5 +223,7 @@ def main(**kwargs: Any) -> None:
     except TrialError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 3))
-    print(f"verdict: {result.verdict.upper()}. Results in {result.out}")
+    if kwargs.get("format", "none") == "none":
+        # The engine printed nothing: say the verdict (it prints it with its table otherwise).
+        print(f"verdict: {result.verdict.upper()}. Results in {result.out}")
     sys.exit(result.exit_code)
