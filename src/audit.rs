@@ -97,15 +97,18 @@ fn table(rows: &[AuditRow]) -> String {
 
 pub fn run(a: &AuditArgs) -> Result<Outcome, CliError> {
     let spectrum = a.out.join("audit_spectrum.txt");
-    reports::write_atomic(&spectrum, spectrum_text(a.seed).as_bytes())?;
+    let text = spectrum_text(a.seed);
+    reports::write_atomic(&spectrum, text.as_bytes())?;
+    let path = spectrum.canonicalize().map_err(|source| {
+        CliError::Report(reports::ReportError::Io {
+            path: spectrum.clone(),
+            source,
+        })
+    })?;
+    // The family is parsed from the bytes written (no second read of the file).
     let space = sims::SingleIndexSpace {
         alignment: a.alignment.model(),
-        spectrum_file: Some(spectrum.canonicalize().map_err(|source| {
-            CliError::Report(reports::ReportError::Io {
-                path: spectrum.clone(),
-                source,
-            })
-        })?),
+        spectrum_file: Some(theory::SpectrumFamily::from_bytes(&path, text.as_bytes())?),
     };
     let plan = AuditPlan {
         configs: a.configs as usize,

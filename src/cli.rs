@@ -692,7 +692,7 @@ fn activation(s: &str) -> Result<Activation, String> {
 }
 
 fn spectrum(s: &str) -> Result<SpectrumFamily, String> {
-    SpectrumFamily::parse(s).map_err(|e| e.to_string())
+    sims::spectrum_family(s).map_err(|e| e.to_string())
 }
 
 /// Which alignment of the learned direction with β* is measured and predicted.

@@ -20,13 +20,19 @@ pub enum CliError {
     /// A file that could not be read or written (the message names the path).
     #[error(transparent)]
     Report(#[from] reports::ReportError),
+    /// A file that could not be opened or read (the message names the path).
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,
-            CliError::Numerical(_) | CliError::Cluster(_) | CliError::Report(_) => 3,
+            CliError::Numerical(_)
+            | CliError::Cluster(_)
+            | CliError::Report(_)
+            | CliError::Unreadable(_) => 3,
         }
     }
 }
@@ -62,6 +68,7 @@ impl From<engine::HarnessError> for CliError {
             engine::HarnessError::Usage(m) => CliError::Usage(m),
             engine::HarnessError::Sim(s) => s.into(),
             engine::HarnessError::Report(r) => CliError::Report(r),
+            e @ engine::HarnessError::Read { .. } => CliError::Unreadable(e.to_string()),
         }
     }
 }

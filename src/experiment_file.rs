@@ -6,8 +6,42 @@ use crate::error::CliError;
 use clap::Parser;
 use engine::Outcome;
 
-/// The recorded command of a result JSON, after checking its input files are unchanged.
-fn argv_of_result(path: &std::path::Path, text: &str) -> Result<Vec<String>, CliError> {
+/// The spectrum file a command line reads (its `--spectrum file:PATH`), if any.
+fn spectrum_file_of(argv: &[String]) -> Option<&str> {
+    let inline = argv.iter().find_map(|a| a.strip_prefix("--spectrum=file:"));
+    inline.or_else(|| {
+        argv.windows(2)
+            .find(|w| w[0] == "--spectrum")
+            .and_then(|w| w[1].strip_prefix("file:"))
+    })
+}
+
+/// The input files a result JSON records (its `inputs` field), refusing a record whose command
+/// reads a `file:` spectrum but whose `inputs` is missing or malformed: without the hash there
+/// is no knowing the file still holds what the run read.
+fn recorded_inputs(
+    path: &std::path::Path,
+    v: &serde_json::Value,
+    argv: &[String],
+) -> Result<Vec<engine::InputFile>, CliError> {
+    let parsed = serde_json::from_value::<Vec<engine::InputFile>>(v["inputs"].clone());
+    match (parsed, spectrum_file_of(argv)) {
+        (Ok(inputs), _) => Ok(inputs),
+        (Err(_), None) => Ok(Vec::new()),
+        (Err(e), Some(spectrum)) => Err(CliError::Usage(format!(
+            "run: {} reads the spectrum file {spectrum} but has no usable record of its SHA-256 (the \"inputs\" field is {}: {e}); the exact re-run cannot be vouched for, so it is refused. Run the command again instead",
+            path.display(),
+            if v.get("inputs").is_some() { "malformed" } else { "missing" }
+        ))),
+    }
+}
+
+/// The recorded command of a result JSON and its recorded input files, after checking the
+/// files are unchanged.
+fn argv_of_result(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<(Vec<String>, Vec<engine::InputFile>), CliError> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| CliError::Usage(format!("run: {} is not JSON: {e}", path.display())))?;
     let cmd = v["command"]
@@ -24,18 +58,21 @@ fn argv_of_result(path: &std::path::Path, text: &str) -> Result<Vec<String>, Cli
             ))
         })?;
     // The recorded input files must still hold what the run read.
-    if let Ok(inputs) = serde_json::from_value::<Vec<engine::InputFile>>(v["inputs"].clone()) {
-        engine::check_unchanged(&inputs)?;
-    }
-    Ok(cmd)
+    let inputs = recorded_inputs(path, &v, &cmd)?;
+    engine::check_unchanged(&inputs)?;
+    Ok((cmd, inputs))
 }
 
-/// The command line an experiment file stands for.
-pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("run: cannot read {}: {e}", path.display())))?;
+/// The command line an experiment file stands for and, for a result JSON, the input files it
+/// records (None for a TOML experiment file). The file is read once, with the engine's reader.
+fn read_experiment(
+    path: &std::path::Path,
+) -> Result<(Vec<String>, Option<Vec<engine::InputFile>>), CliError> {
+    let text =
+        engine::read::regular_text(path, engine::read::MAX_EXPERIMENT_FILE, "experiment file")?;
     if path.extension().is_some_and(|e| e == "json") {
-        return argv_of_result(path, &text);
+        let (argv, inputs) = argv_of_result(path, &text)?;
+        return Ok((argv, Some(inputs)));
     }
     let table: toml::Table = text
         .parse()
@@ -93,12 +130,14 @@ pub fn argv_of(path: &std::path::Path) -> Result<Vec<String>, CliError> {
             }
             other => {
                 return Err(CliError::Usage(format!(
-                    "run: key '{key}' has an unsupported value {other}"
+                    "run: {}: key '{key}' (--{}) has an unsupported value {other}; write a string, a number, true/false or a list",
+                    path.display(),
+                    key.replace('_', "-")
                 )))
             }
         }
     }
-    Ok(argv)
+    Ok((argv, None))
 }
 
 /// Whether `--flag` of `command` (e.g. "linear-rep contraction") takes a value; None when the
@@ -143,7 +182,14 @@ fn check_kind(
 /// The full command line `verify run` stands for (the file's command with --out, --format and
 /// --quiet applied).
 pub fn command_line(r: &RunArgs) -> Result<Vec<String>, CliError> {
-    let mut argv = argv_of(&r.file)?;
+    Ok(command_line_and_inputs(r)?.0)
+}
+
+/// [`command_line`], and the input files a result JSON records (None for a TOML file).
+fn command_line_and_inputs(
+    r: &RunArgs,
+) -> Result<(Vec<String>, Option<Vec<engine::InputFile>>), CliError> {
+    let (mut argv, inputs) = read_experiment(&r.file)?;
     if let Some(out) = &r.out {
         if let Some(i) = argv.iter().position(|a| a == "--out") {
             argv.drain(i..(i + 2).min(argv.len()));
@@ -163,21 +209,49 @@ pub fn command_line(r: &RunArgs) -> Result<Vec<String>, CliError> {
     if r.quiet {
         argv.push("--quiet".into());
     }
-    Ok(argv)
+    Ok((argv, inputs))
+}
+
+/// Refuse (exit 2, naming the file and the hashes) when `spectrum`, as just read and parsed, is
+/// not the content `recorded` (a result JSON's or a checkpoint's `inputs`) says the results were
+/// computed from: the comparison is on the bytes parsed, so the file cannot change between the
+/// check and its use. `what` names the operation and the record in messages.
+pub fn check_spectrum(
+    what: &str,
+    recorded: &[engine::InputFile],
+    spectrum: &theory::SpectrumFamily,
+) -> Result<(), CliError> {
+    for now in crate::single_index::input_files(spectrum) {
+        let Some(then) = recorded.iter().find(|f| f.path == now.path) else {
+            return Err(CliError::Usage(format!(
+                "{what} records no SHA-256 of the spectrum file {} (now sha256 {}); the results cannot be vouched for, so this is refused",
+                now.path, now.sha256
+            )));
+        };
+        engine::check_same(then, &now)?;
+    }
+    Ok(())
 }
 
 pub fn run(r: &RunArgs) -> Result<Outcome, CliError> {
-    let argv = command_line(r)?;
+    let (argv, recorded) = command_line_and_inputs(r)?;
     let cli = Cli::try_parse_from(&argv).map_err(|e| {
         CliError::Usage(format!(
             "run: {} does not describe a valid run:\n{e}",
             r.file.display()
         ))
     })?;
+    if let (Some(recorded), Command::SingleIndex(a)) = (&recorded, &cli.command) {
+        let what = format!("run: {}", r.file.display());
+        check_spectrum(&what, recorded, &a.spectrum)?;
+    }
     match cli.command {
-        c @ (Command::SingleIndex(_) | Command::LinearRep(_)) => crate::dispatch(c),
+        c @ (Command::SingleIndex(_)
+        | Command::LinearRep(_)
+        | Command::Readout(_)
+        | Command::Spike(_)) => crate::dispatch(c),
         _ => Err(CliError::Usage(format!(
-            "run: {} must describe a single-index or linear-rep run",
+            "run: {} must describe a single-index, readout, spike or linear-rep run",
             r.file.display()
         ))),
     }

@@ -31,12 +31,14 @@ pub(crate) fn out_of(c: &Command) -> Option<&Path> {
     Some(match c {
         Command::SingleIndex(a) => &a.out,
         Command::Reproduce(a) => &a.out,
-        Command::Merge(a) => &a.out,
         Command::Audit(a) => &a.out,
         // slurm writes only its scripts (and checks --out is free); status only reads.
         // readout's engine (engine::run_check) takes the folder's lock itself.
+        // merge checks its shards first and then locks --out itself (a refused merge creates no
+        // folder; a readout merge is locked by the engine).
         // new writes a crate, not results.
         Command::Run(_)
+        | Command::Merge(_)
         | Command::Slurm(_)
         | Command::Status(_)
         | Command::Readout(_)

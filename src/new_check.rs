@@ -93,7 +93,9 @@ fn files(name: &str, engine: &Path, git: &str) -> Vec<(&'static str, String)> {
     ];
     // Start from the versions the engine is built with here: no registry look-up is needed, the
     // compiled dependencies of this clone's target folder fit, and nothing moves under you.
-    if let Ok(lock) = std::fs::read_to_string(Path::new(CLONE).join("Cargo.lock")) {
+    let lock = Path::new(CLONE).join("Cargo.lock");
+    if let Ok(lock) = engine::read::regular_text(&lock, engine::read::MAX_RECORD_FILE, "Cargo.lock")
+    {
         out.push(("Cargo.lock", lock));
     }
     out

@@ -44,8 +44,56 @@ fn model_args(a: &ReadoutArgs) -> SingleIndexArgs {
     }
 }
 
-/// Run `verify readout`.
-pub fn run(a: &ReadoutArgs) -> Result<Outcome, CliError> {
+/// `verify readout` with every setting explicit (κ as run), as the checkpoint and the result
+/// files record it: what `verify merge`, `verify slurm` and `verify run FILE.json` read back. No
+/// --out, --shard, --resume, --merge, --format or --quiet.
+pub fn canonical_argv(a: &ReadoutArgs, kappa: &str) -> Vec<String> {
+    let c = &a.common;
+    let level = clap::ValueEnum::to_possible_value(&a.level)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let mut v: Vec<String> = vec!["verify".into(), "readout".into()];
+    let mut flag = |k: &str, val: String| v.extend([k.to_string(), val]);
+    flag("--kappa", kappa.into());
+    flag("--psi", a.psi.text.clone());
+    flag("--spectrum", a.spectrum.absolute_name());
+    flag("--activation", a.activation.to_string());
+    flag("--student", a.student.to_string());
+    flag("--noise", a.noise.to_string());
+    flag("--lambda", a.lambda.text.clone());
+    flag("--d", a.d.to_string());
+    if let Some(w) = a.width {
+        flag("--width", w.to_string());
+    }
+    flag("--level", level);
+    flag("--methods", a.methods.to_string());
+    flag("--degree", a.degree.to_string());
+    flag("--step", a.step.to_string());
+    flag("--readout-ridge", a.readout_ridge.to_string());
+    flag("--trials", c.trials.to_string());
+    if c.trials == engine::Trials::Auto {
+        flag("--max-trials", c.max_trials.to_string());
+    }
+    flag("--seed", c.seed.to_string());
+    flag("--alpha", c.alpha.to_string());
+    flag("--margin", c.margin.to_string());
+    for (on, name) in [
+        (a.no_normalize, "--no-normalize"),
+        (c.extrapolate, "--extrapolate"),
+        (c.theory_only, "--theory-only"),
+    ] {
+        if on {
+            v.push(name.into());
+        }
+    }
+    v
+}
+
+/// The readout's check (recording its canonical command), its grid and the model's points (the
+/// model validated as `single-index` validates it).
+pub fn setup(
+    a: &ReadoutArgs,
+) -> Result<(ReadoutCheck, Grid, Vec<sims::SingleIndexPoint>), CliError> {
     let mut si = model_args(a);
     let kappa_free = matches!(
         a.spectrum,
@@ -66,13 +114,19 @@ pub fn run(a: &ReadoutArgs) -> Result<Outcome, CliError> {
         step: a.step,
         ridge: a.readout_ridge,
     };
-    let check = ReadoutCheck::new(model, settings);
+    let check = ReadoutCheck::new(model, settings).with_command(canonical_argv(a, &si.kappa.text));
     let grid = Grid::new()
         .axis("kappa", &si.kappa.values)
         .axis("psi", &a.psi.values)
         .axis("lambda", &a.lambda.values)
         .axis("d", &[a.d as f64])
         .axis("width", &[width as f64]);
+    Ok((check, grid, points))
+}
+
+/// Run `verify readout`.
+pub fn run(a: &ReadoutArgs) -> Result<Outcome, CliError> {
+    let (check, grid, _) = setup(a)?;
     Ok(match engine::run_check(&check, &grid, &a.common)? {
         RunVerdict::Disagree => Outcome::Disagree,
         RunVerdict::Inconclusive => Outcome::Inconclusive,

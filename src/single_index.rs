@@ -17,7 +17,9 @@ fn level(l: LevelArg) -> Level {
 
 /// Memory the machine can give now (Linux: MemAvailable), in bytes; None where unknown.
 fn available_memory() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let meminfo = std::path::Path::new("/proc/meminfo");
+    let text =
+        engine::read::regular_text(meminfo, engine::read::MAX_RECORD_FILE, "meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024.0)
@@ -309,7 +311,7 @@ pub fn run_with_rows(a: &SingleIndexArgs) -> Result<(Outcome, Vec<Row>), CliErro
         a.trials.budget(a.max_trials) as usize,
         None,
     )
-    .with_inputs(&input_files(&a.spectrum))?;
+    .with_inputs(input_files(&a.spectrum));
     let plan = engine::RunPlan::new(&a.out, run, a.seed, header);
     if a.trials == Trials::Auto {
         let values = run_auto(a, &model, &points, &plan, &progress)?;

@@ -76,6 +76,45 @@ fn single_index_job(
     })
 }
 
+/// A readout run as shards (fixed --trials, with a Monte Carlo; its own --merge is refused:
+/// the merge job combines the shards).
+fn readout_job(r: &crate::cli::ReadoutArgs, k: usize, cpus: usize) -> Result<Sharded, CliError> {
+    let c = &r.common;
+    refuse_shard_flags(c.shard)?;
+    if !c.merge.is_empty() {
+        return Err(CliError::Usage(
+            "slurm: the command after -- has --merge; leave it out, the merge job combines the shards".into(),
+        ));
+    }
+    if c.trials == engine::Trials::Auto {
+        return Err(CliError::Usage(
+            "slurm: --trials auto cannot be sharded (each look needs every point's trials); give a fixed --trials".into(),
+        ));
+    }
+    if c.theory_only {
+        return Err(CliError::Usage(
+            "slurm: --theory-only runs no Monte Carlo; run it directly".into(),
+        ));
+    }
+    let (check, _, points) = crate::readout::setup(r)?;
+    let trials = c.trials.budget(c.max_trials) as usize;
+    Ok(Sharded {
+        name: "readout".into(),
+        argv: engine::Check::command(&check)
+            .unwrap_or_default()
+            .into_iter()
+            .skip(1)
+            .collect(),
+        merge_args: format_args(c.format),
+        resources: cluster::estimate_resources(&check.model, &points, trials, k, cpus),
+        out: c
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("out/readout")),
+        whole: false,
+    })
+}
+
 /// The command after `--` as a shardable run (a `run FILE` is first expanded to its command).
 fn sharded(a: &SlurmArgs) -> Result<Sharded, CliError> {
     let mut argv = vec!["verify".to_string()];
@@ -97,6 +136,7 @@ fn sharded(a: &SlurmArgs) -> Result<Sharded, CliError> {
             crate::single_index::normalize_kappa(&mut s)?;
             single_index_job(&s, k, cpus)
         }
+        Command::Readout(r) => readout_job(&r, k, cpus),
         Command::Spike(s) => {
             refuse_shard_flags(s.run.shard)?;
             let (model, points) = crate::spike_check::setup(&s)?;
@@ -144,7 +184,7 @@ fn sharded(a: &SlurmArgs) -> Result<Sharded, CliError> {
 fn whole_job(a: &SlurmArgs, name: &str, out: Option<&Path>) -> Result<Sharded, CliError> {
     if a.shards != 1 {
         return Err(CliError::Usage(format!(
-            "slurm: `{name}` has no sharded form; give --shards 1 to run it as one job. Shardable: single-index (fixed --trials), spike, linear-rep contraction and `run FILE` of one of them (phase's checks are a single-index sweep: shard that)"
+            "slurm: `{name}` has no sharded form; give --shards 1 to run it as one job. Shardable: single-index and readout (fixed --trials), spike, linear-rep contraction and `run FILE` of one of them (phase's checks are a single-index sweep: shard that)"
         )));
     }
     let out = out.ok_or_else(|| CliError::Usage(format!("slurm: `{name}` has no --out")))?;
@@ -174,7 +214,10 @@ fn command_name(c: &Command) -> &'static str {
         Command::Slurm(_) => "slurm",
         Command::Status(_) => "status",
         Command::New(_) => "new",
-        _ => "this command",
+        Command::SingleIndex(_) => "single-index",
+        Command::Readout(_) => "readout",
+        Command::Spike(_) => "spike",
+        Command::Run(_) => "run",
     }
 }
 
@@ -372,11 +415,14 @@ fn submit_array(
         return Ok(Outcome::Agree);
     }
     let array_job = sbatch(&[array.display().to_string()])?;
-    let merge_job = sbatch(&[
+    let merge_job = match sbatch(&[
         format!("--dependency=afterok:{array_job}"),
         "--kill-on-invalid-dep=yes".into(),
         merge.display().to_string(),
-    ])?;
+    ]) {
+        Ok(id) => id,
+        Err(e) => return Err(merge_not_submitted(s, spec, layout, &array_job, e)),
+    };
     save_record(
         layout,
         &JobsRecord {
@@ -384,6 +430,8 @@ fn submit_array(
             merge_job: Some(merge_job.clone()),
             shards: spec.shards,
             command: s.argv.clone(),
+            merge_submit_error: None,
+            array_cancelled: None,
         },
     )?;
     println!(
@@ -411,6 +459,55 @@ fn submit_array(
     )
 }
 
+/// `scancel JOB`: whether it succeeded, or why not.
+fn scancel(job: &str) -> Result<(), String> {
+    match Process::new("scancel").arg(job).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "scancel exited with {}: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("could not run scancel: {e}")),
+    }
+}
+
+/// The array job was submitted but its merge job was not: cancel the array (best effort; without
+/// its merge its shards would never be combined), record both in jobs.json, and return the error
+/// naming the array job and what became of it.
+fn merge_not_submitted(
+    s: &Sharded,
+    spec: &JobSpec,
+    layout: &ClusterLayout,
+    array_job: &str,
+    error: CliError,
+) -> CliError {
+    let error = error.to_string();
+    let error = error.strip_prefix("slurm: ").unwrap_or(&error);
+    let cancelled = scancel(array_job);
+    let record = JobsRecord {
+        job: array_job.to_string(),
+        merge_job: None,
+        shards: spec.shards,
+        command: s.argv.clone(),
+        merge_submit_error: Some(error.to_string()),
+        array_cancelled: Some(cancelled.is_ok()),
+    };
+    let recorded = match save_record(layout, &record) {
+        Ok(()) => format!("recorded in {}", layout.jobs().display()),
+        Err(e) => format!("and could not be recorded: {e}"),
+    };
+    let fate = match cancelled {
+        Ok(()) => format!("the array job {array_job} was cancelled (scancel {array_job})"),
+        Err(why) => format!(
+            "the array job {array_job} could NOT be cancelled ({why}); it may still run: cancel it with `scancel {array_job}`"
+        ),
+    };
+    CliError::Cluster(format!(
+        "slurm: the array job {array_job} was submitted but its merge job was not ({error}); {fate}; {recorded}. Fix the cause and submit again (finished shards are kept)"
+    ))
+}
+
 /// A command run whole as one job.
 fn submit_whole(a: &SlurmArgs, s: &Sharded, layout: &ClusterLayout) -> Result<Outcome, CliError> {
     let script = layout.job_script();
@@ -431,6 +528,8 @@ fn submit_whole(a: &SlurmArgs, s: &Sharded, layout: &ClusterLayout) -> Result<Ou
             merge_job: None,
             shards: 1,
             command: s.argv.clone(),
+            merge_submit_error: None,
+            array_cancelled: None,
         },
     )?;
     let log = layout.log_dir().join("job.log");
@@ -470,12 +569,11 @@ fn wait_for(
     while job_alive(job) {
         std::thread::sleep(std::time::Duration::from_secs(poll));
     }
-    let code = std::fs::read_to_string(exit)
-        .ok()
+    let code = engine::read::optional_text(exit, engine::read::MAX_RECORD_FILE, "job exit file")?
         .and_then(|t| t.trim().parse::<i32>().ok());
     if code.is_some() {
         // The run's table and verdict, as the command prints them.
-        if let Ok(text) = std::fs::read_to_string(log) {
+        if let Ok(text) = engine::read::regular_text(log, engine::read::MAX_LOG_FILE, "job log") {
             print!("{text}");
         }
     }
@@ -533,6 +631,26 @@ fn status_table(layout: &ClusterLayout) -> Result<String, CliError> {
     Ok(t)
 }
 
+/// The SLURM line(s) of `verify status`: the jobs `verify slurm` submitted (or failed to).
+fn jobs_text(r: &JobsRecord) -> String {
+    match (&r.merge_job, &r.merge_submit_error) {
+        (Some(m), _) => format!(
+            "  SLURM: array job {} ({} tasks), merge job {m}   (squeue -j {},{m})\n",
+            r.job, r.shards, r.job
+        ),
+        (None, Some(e)) => format!(
+            "  SLURM: array job {} ({} tasks), {}; its merge job was NOT submitted: {e}\n",
+            r.job,
+            r.shards,
+            match r.array_cancelled {
+                Some(true) => "cancelled".to_string(),
+                _ => format!("NOT cancelled (scancel {} if it still runs)", r.job),
+            }
+        ),
+        (None, None) => format!("  SLURM: job {}   (squeue -j {})\n", r.job, r.job),
+    }
+}
+
 /// `verify status DIR`: the run in DIR (its own checkpoint) and its shards under DIR/shards.
 pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
     if !a.dir.is_dir() {
@@ -544,23 +662,18 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
     let layout = ClusterLayout::new(&a.dir)?;
     let own = cluster::folder_status(&layout.out)?;
     let shards = status_table(&layout)?;
-    if own.header.is_none() && shards.is_empty() {
+    let jobs =
+        engine::read::optional_text(&layout.jobs(), engine::read::MAX_RECORD_FILE, "job record")?
+            .and_then(|record| serde_json::from_str::<JobsRecord>(&record).ok());
+    if own.header.is_none() && shards.is_empty() && jobs.is_none() {
         return Err(CliError::Usage(format!(
-            "status: {} holds no checkpoint and no shards/ (not a verify run's --out)",
+            "status: {} holds no checkpoint, no shards/ and no slurm/jobs.json (not a verify run's --out)",
             a.dir.display()
         )));
     }
     let mut text = format!("{}\n", layout.out.display());
-    if let Ok(record) = std::fs::read_to_string(layout.jobs()) {
-        if let Ok(r) = serde_json::from_str::<JobsRecord>(&record) {
-            text.push_str(&match &r.merge_job {
-                Some(m) => format!(
-                    "  SLURM: array job {} ({} tasks), merge job {m}   (squeue -j {},{m})\n",
-                    r.job, r.shards, r.job
-                ),
-                None => format!("  SLURM: job {}   (squeue -j {})\n", r.job, r.job),
-            });
-        }
+    if let Some(r) = &jobs {
+        text.push_str(&jobs_text(r));
     }
     if let Some(h) = &own.header {
         let what = match h.shard {
@@ -577,6 +690,8 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
         ));
     } else if !shards.is_empty() {
         text.push_str("  merged run: not yet\n");
+    } else {
+        text.push_str("  nothing recorded yet (no checkpoint, no shards)\n");
     }
     text.push_str(&shards);
     print!("{text}");

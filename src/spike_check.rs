@@ -109,7 +109,7 @@ pub fn run(a: &SpikeArgs) -> Result<Outcome, CliError> {
         a.trials as usize,
         None,
     )
-    .with_inputs(&crate::single_index::input_files(&a.spectrum))?;
+    .with_inputs(crate::single_index::input_files(&a.spectrum));
     let plan = engine::RunPlan::new(&a.out, a.run, a.seed, header);
     let Some(values) =
         engine::run_or_shard(&model, &points, &plan, &engine::Progress::new(a.quiet))?

@@ -166,6 +166,32 @@ fn a_changed_spectrum_file_is_refused_by_resume_merge_and_rerun() {
         &base.join("whole"),
         &base.join("rerun"),
     );
+    // The recorded hash is that of the file's content (the bytes the run parsed).
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        record["inputs"][0]["sha256"],
+        // SHA-256 of "1\n1\n4\n4\n" (sha256sum).
+        "8b9647d52151e1fa17928f5578575ee467433732aec3df6a6a829ad94912be36"
+    );
+    // A result JSON whose record of the spectrum's hash was removed or is malformed is not
+    // re-run as "exactly" the recorded run: refused, naming the spectrum file.
+    for (name, inputs) in [
+        ("no-inputs.json", None),
+        ("bad-inputs.json", Some(serde_json::json!([{ "path": 1 }]))),
+    ] {
+        let mut v = record.clone();
+        match inputs {
+            None => v.as_object_mut().unwrap().remove("inputs"),
+            Some(x) => v.as_object_mut().unwrap().insert("inputs".into(), x),
+        };
+        let altered = base.join(name);
+        std::fs::write(&altered, v.to_string()).unwrap();
+        let o = verify(&["run", altered.to_str().unwrap(), "--out", &dir("rerun3")]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("eigs.txt"), "{name}: {}", stderr(&o));
+        assert!(!base.join("rerun3").exists(), "{name}: nothing is run");
+    }
 
     std::fs::write(&eigs, "1\n1\n9\n9\n").unwrap();
     let refused = |o: std::process::Output, what: &str| {
@@ -238,7 +264,8 @@ fn damaged_checkpoints_are_refused_by_resume_and_merge() {
     // A garbled middle line.
     let mut garbled: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     garbled[3] = "{\"point\":".into();
-    cases.push((garbled, 3, "line 4"));
+    // (exit 2 like every other damaged line: one rule for checkpoint lines, issue 9)
+    cases.push((garbled, 2, "line 4"));
     for (body, code, word) in cases {
         rewrite(body);
         let o = run(&["--out", &dir("w"), "--resume"]);
@@ -360,5 +387,180 @@ fn ctrl_c_says_resume_continues_and_releases_the_folder() {
     if base.exists() {
         assert_clean_figures(&base);
     }
+    std::fs::remove_dir_all(base).ok();
+}
+
+/// A small readout run (two κ at d = 40, 8 trials: about a second).
+const READOUT: [&str; 11] = [
+    "readout", "--d", "40", "--trials", "8", "--kappa", "1,4", "--quiet", "--format", "none",
+    "--seed=3",
+];
+const READOUT_FILES: [&str; 5] = [
+    "readout.csv",
+    "readout.json",
+    "readout_kappa.svg",
+    "report.md",
+    "units.jsonl",
+];
+
+/// `verify readout` is a full member of the sharded path: its shards merge (`verify merge`, which
+/// reads the command back from the shards) into exactly the files of the unsharded run, `verify
+/// status` reads its folders, and `verify run` re-runs its result JSON to the same files.
+#[test]
+fn readout_shards_merge_into_the_unsharded_output() {
+    let base = scratch("readout-shards");
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let o = verify(&[&READOUT[..], &["--out", &dir("whole")]].concat());
+    let code = o.status.code();
+    assert!(matches!(code, Some(0 | 1 | 4)), "{}", stderr(&o));
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let o = verify(
+            &[
+                &READOUT[..],
+                &["--shard", &shard, "--out", &dir(&format!("s{i}"))],
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!base.join(format!("s{i}/readout.csv")).exists());
+    }
+    let st = verify(&["status", &dir("s1")]);
+    assert_eq!(st.status.code(), Some(0), "{}", stderr(&st));
+    assert!(
+        stdout(&st).contains("shard 1/2: 16/16 units, finished"),
+        "{}",
+        stdout(&st)
+    );
+    assert!(
+        stdout(&st).contains("command: verify readout --kappa 1,4"),
+        "{}",
+        stdout(&st)
+    );
+    let o = verify(&[
+        "merge",
+        &dir("s0"),
+        &dir("s1"),
+        "--out",
+        &dir("merged"),
+        "--format",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), code, "{}", stderr(&o));
+    assert_same(&READOUT_FILES, &base.join("whole"), &base.join("merged"));
+    let st = verify(&["status", &dir("merged")]);
+    assert!(
+        stdout(&st).contains("run: 32/32 units, finished"),
+        "{}",
+        stdout(&st)
+    );
+    // The result JSON records the canonical command: it re-runs to the same files.
+    let json = base.join("whole/readout.json");
+    let o = verify(&[
+        "run",
+        json.to_str().unwrap(),
+        "--out",
+        &dir("rerun"),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), code, "{}", stderr(&o));
+    assert_same(&READOUT_FILES, &base.join("whole"), &base.join("rerun"));
+    std::fs::remove_dir_all(base).ok();
+}
+
+/// A refused merge creates no output folder (not even one holding only the lock), and a merge
+/// whose recorded input file was deleted says the file is missing (exit 2), for single-index and
+/// readout shards alike.
+#[test]
+fn refused_merges_leave_no_folder_and_name_a_missing_input() {
+    let base = scratch("merge-refused");
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let eigs = base.join("eigs.txt");
+    let spectrum = format!("file:{}", eigs.display());
+    let commands: [&[&str]; 2] = [
+        &[
+            "single-index",
+            "--psi",
+            "2",
+            "--level",
+            "direction",
+            "--d",
+            "60",
+            "--trials",
+            "6",
+        ],
+        &["readout", "--d", "40", "--trials", "6"],
+    ];
+    for (n, command) in commands.iter().enumerate() {
+        std::fs::write(&eigs, "1\n1\n4\n4\n").unwrap();
+        let shards = [dir(&format!("{n}-s0")), dir(&format!("{n}-s1"))];
+        for (i, s) in shards.iter().enumerate() {
+            let shard = format!("{i}/2");
+            let extra = [
+                "--spectrum",
+                &spectrum,
+                "--quiet",
+                "--format",
+                "none",
+                "--shard",
+                &shard,
+                "--out",
+                s,
+            ];
+            let o = verify(&[command, &extra[..]].concat());
+            assert_eq!(o.status.code(), Some(0), "{command:?}: {}", stderr(&o));
+        }
+        // A missing shard: refused, and --out is never created.
+        let out = base.join(format!("{n}-merged"));
+        let o = verify(&["merge", &shards[0], "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{command:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("missing shards 1/2"), "{}", stderr(&o));
+        assert!(
+            !out.exists(),
+            "{command:?}: a refused merge left {}",
+            out.display()
+        );
+        // The spectrum file deleted: named as missing, exit 2, no folder.
+        std::fs::remove_file(&eigs).unwrap();
+        let o = verify(&[
+            "merge",
+            &shards[0],
+            &shards[1],
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{command:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("eigs.txt") && e.contains("is missing"),
+            "{command:?}: {e}"
+        );
+        assert!(!e.contains("cannot write"), "{command:?}: {e}");
+        assert!(
+            !out.exists(),
+            "{command:?}: a refused merge left {}",
+            out.display()
+        );
+    }
+    std::fs::remove_dir_all(base).ok();
+}
+
+/// `verify run spike.json` re-runs the recorded spike command to the same files (it was refused
+/// as "not a single-index or linear-rep run").
+#[test]
+fn a_spike_result_json_reruns_to_the_same_files() {
+    let base = scratch("spike-rerun");
+    let dir = |s: &str| base.join(s).to_str().unwrap().to_string();
+    let spike = ["spike", "--d", "100,200", "--trials", "4", "--quiet"];
+    let o = verify(&[&spike[..], &["--format", "none", "--out", &dir("a")]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = base.join("a/spike.json");
+    let o = verify(&["run", json.to_str().unwrap(), "--out", &dir("b"), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_same(
+        &["spike.csv", "spike.json"],
+        &base.join("a"),
+        &base.join("b"),
+    );
     std::fs::remove_dir_all(base).ok();
 }

@@ -157,6 +157,14 @@ fn refusals_name_the_problem() {
             "--partition",
         ),
         ("slurm --shards 2", "COMMAND"),
+        (
+            "slurm --shards 2 --dry-run -- readout --trials auto --out OUT",
+            "--trials auto",
+        ),
+        (
+            "slurm --shards 2 --dry-run -- readout --shard 1/2 --out OUT",
+            "--shard",
+        ),
     ];
     for (line, needle) in cases {
         let line = line.replace("OUT", &out);
@@ -590,5 +598,141 @@ fn a_requeued_array_task_resumes_its_shard() {
         "the requeued task did not resume its checkpoint:\n{log}"
     );
     common::assert_same(&["single_index.csv", "units.jsonl"], &whole, &sharded);
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// A small readout run (two κ at d = 40, 8 trials: about a second).
+const READOUT: &[&str] = &["readout", "--d", "40", "--trials", "8", "--kappa", "1,4"];
+
+const READOUT_FILES: &[&str] = &[
+    "readout.csv",
+    "readout.json",
+    "units.jsonl",
+    "report.md",
+    "readout_kappa.svg",
+];
+
+/// Run the scripts `verify slurm --dry-run` wrote under `out` as SLURM would (each array task,
+/// then the merge); the merge's exit code.
+fn run_scripts(out: &Path, shards: usize) -> Option<i32> {
+    for i in 0..shards {
+        let o = Command::new("bash")
+            .arg(out.join("slurm/array.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "task {i}: {}", stderr(&o));
+    }
+    let o = Command::new("bash")
+        .arg(out.join("slurm/merge.sbatch"))
+        .output()
+        .unwrap();
+    let code = std::fs::read_to_string(out.join("slurm/merge.exit")).unwrap();
+    assert_eq!(Some(code.trim().parse().unwrap()), o.status.code());
+    o.status.code()
+}
+
+/// `verify slurm -- readout …`: the array's shards and the merge job's `verify merge` give the
+/// unsharded run's files byte for byte and its exit code; `verify status` reads the folder.
+#[test]
+fn a_readout_slurm_run_equals_the_unsharded_run() {
+    let base = scratch("slurm-readout");
+    let (whole, sharded) = (base.join("whole"), base.join("sharded"));
+    let code = unsharded(READOUT, &whole);
+    assert!(matches!(code, Some(0 | 1 | 4)), "{code:?}");
+    let mut args = vec!["slurm", "--shards", "3", "--dry-run", "--"];
+    let inner = with_out(READOUT, &sharded);
+    args.extend(strs(&inner));
+    let o = verify_env(&args, &[("PATH", "/nonexistent")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let array = std::fs::read_to_string(sharded.join("slurm/array.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-2"), "{array}");
+    assert!(array.contains("readout --kappa 1,4"), "{array}");
+    assert_eq!(run_scripts(&sharded, 3), code);
+    common::assert_same(READOUT_FILES, &whole, &sharded);
+    let st = verify(&["status", sharded.to_str().unwrap()]);
+    assert_eq!(st.status.code(), Some(0), "{}", stderr(&st));
+    let text = stdout(&st);
+    assert!(text.contains("3 of 3 shards finished"), "{text}");
+    assert!(text.contains("merged run: 32/32 units, finished"), "{text}");
+    assert!(text.contains("command: verify readout"), "{text}");
+    // Another split into the same folder is refused (its shards are of 3).
+    args[2] = "4";
+    let o = verify(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another run or split"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+/// A stub `sbatch` whose first submission succeeds (printing `4242;cluster`, as `--parsable`
+/// does) and every later one fails, and a stub `scancel` that appends its arguments to
+/// `scancel.argv` and exits with `scancel_code`.
+fn stub_slurm(bin: &Path, scancel_code: i32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::remove_dir_all(bin);
+    std::fs::create_dir_all(bin).unwrap();
+    let sbatch = "#!/bin/sh\nn=$(cat \"$0.count\" 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > \"$0.count\"\nif [ \"$n\" -eq 1 ]; then echo '4242;cluster'; exit 0; fi\necho 'sbatch: error: Batch job submission failed: Invalid account' >&2\nexit 1\n";
+    let scancel = format!(
+        "#!/bin/sh\necho \"$@\" >> \"$0.argv\"\necho 'scancel: refused' >&2\nexit {scancel_code}\n"
+    );
+    for (name, text) in [("sbatch", sbatch.to_string()), ("scancel", scancel)] {
+        std::fs::write(bin.join(name), text).unwrap();
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// The array job was submitted but the merge job's submission failed: the array is cancelled
+/// with `scancel <id>`, both are recorded in slurm/jobs.json, the error names the array job and
+/// whether it was cancelled (exit 3), and `verify status` still reads the folder.
+#[test]
+fn a_failed_merge_submission_cancels_and_records_the_array_job() {
+    let base = scratch("slurm-orphan");
+    let bin = base.join("bin");
+    for (scancel_code, cancelled) in [(0, true), (1, false)] {
+        stub_slurm(&bin, scancel_code);
+        let out = base.join(format!("run-{scancel_code}"));
+        let mut args = vec!["slurm", "--shards", "2", "--"];
+        let inner = with_out(READOUT, &out);
+        args.extend(strs(&inner));
+        let path = format!("{}:/usr/bin:/bin", bin.display());
+        let o = verify_env(&args, &[("PATH", &path)]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("array job 4242"), "{e}");
+        assert!(e.contains("Invalid account"), "{e}");
+        assert_eq!(e.contains("4242 was cancelled"), cancelled, "{e}");
+        assert_eq!(e.contains("could NOT be cancelled"), !cancelled, "{e}");
+        let argv = std::fs::read_to_string(bin.join("scancel.argv")).unwrap();
+        assert_eq!(argv, "4242\n");
+        assert_eq!(
+            std::fs::read_to_string(bin.join("sbatch.count"))
+                .unwrap()
+                .trim(),
+            "2"
+        );
+        let jobs: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("slurm/jobs.json")).unwrap())
+                .unwrap();
+        assert_eq!(jobs["job"], "4242", "{jobs}");
+        assert!(jobs["merge_job"].is_null(), "{jobs}");
+        assert!(
+            jobs["merge_submit_error"]
+                .as_str()
+                .is_some_and(|m| m.contains("Invalid account")),
+            "{jobs}"
+        );
+        assert_eq!(jobs["array_cancelled"], cancelled, "{jobs}");
+        assert_eq!(jobs["command"][0], "readout", "{jobs}");
+        let st = verify(&["status", out.to_str().unwrap()]);
+        assert_eq!(st.status.code(), Some(0), "{}", stderr(&st));
+        let text = stdout(&st);
+        assert!(text.contains("array job 4242 (2 tasks)"), "{text}");
+        assert!(text.contains("merge job was NOT submitted"), "{text}");
+        assert_eq!(text.contains("NOT cancelled"), !cancelled, "{text}");
+    }
     std::fs::remove_dir_all(&base).unwrap();
 }

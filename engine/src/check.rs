@@ -42,9 +42,20 @@ pub trait Check: Sync {
     fn settings(&self) -> String {
         String::new()
     }
-    /// Files the simulation reads (fingerprinted: resume and merge refuse them changed).
-    fn inputs(&self) -> Vec<std::path::PathBuf> {
+    /// Fingerprints of the files the simulation reads, taken from the bytes it read (read each
+    /// file once with [`crate::inputs::read_input`], parse those bytes and return the
+    /// fingerprint it gave): recorded in the checkpoint, resume and merge refuse them changed.
+    fn inputs(&self) -> Vec<crate::inputs::InputFile> {
         Vec::new()
+    }
+    /// The command line that re-runs this check exactly, when the program has one (every
+    /// setting that changes the simulated values explicit; no --out, --shard, --resume, --merge,
+    /// --format or --quiet). It is recorded as the checkpoint's command — so a shard's run can be
+    /// read back from its folder (`verify merge`, `verify slurm`) — and as the result files'
+    /// command. None (the default): the checkpoint records the engine's own description of the
+    /// run, and the files the process's arguments.
+    fn command(&self) -> Option<Vec<String>> {
+        None
     }
     /// Names of the compared quantities; each trial returns one value per quantity.
     fn quantities(&self) -> Vec<&'static str>;

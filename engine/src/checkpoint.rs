@@ -57,10 +57,11 @@ impl LogHeader {
         }
     }
 
-    /// The same header with the fingerprints of `files` (read now).
-    pub fn with_inputs(mut self, files: &[PathBuf]) -> Result<Self, HarnessError> {
-        self.inputs = crate::inputs::fingerprint(files)?;
-        Ok(self)
+    /// The same header with the fingerprints of the input files (taken from the bytes the run
+    /// read: see [`crate::inputs::read_input`]).
+    pub fn with_inputs(mut self, inputs: Vec<InputFile>) -> Self {
+        self.inputs = inputs;
+        self
     }
 }
 
@@ -178,12 +179,23 @@ pub fn collect_units(
     Ok(known)
 }
 
-/// Read a checkpoint's header and records; `what` names the operation in messages.
+/// Read a checkpoint's header and records; `what` names the operation in messages. The file is
+/// read with [`crate::read::regular_file`] (at most [`crate::read::MAX_CHECKPOINT`] bytes); a
+/// line that is not a unit record (bad JSON, wrong fields, a non-finite value) refuses the
+/// operation (exit 2) naming the file and line, whichever command reads it. Only an incomplete
+/// last line (a run killed mid-append) is dropped.
 pub fn read_checkpoint(
     path: &Path,
     what: &str,
 ) -> Result<(LogHeader, Vec<reports::UnitRecord>), HarnessError> {
-    let (h, records) = reports::read_unit_log(path)?;
+    let bytes = crate::read::regular_file(path, crate::read::MAX_CHECKPOINT, "checkpoint")?;
+    let (h, records) = reports::parse_unit_log(path, &bytes).map_err(|e| match e {
+        reports::ReportError::Decode { path, line, reason } => HarnessError::Usage(format!(
+            "{what}: {} is damaged at line {line}: {reason}; delete it (or the folder) and run again",
+            path.display()
+        )),
+        other => other.into(),
+    })?;
     let h: LogHeader = serde_json::from_value(h).map_err(|e| {
         HarnessError::Usage(format!(
             "{what}: {} is not a verify checkpoint ({e})",

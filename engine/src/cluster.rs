@@ -537,6 +537,13 @@ pub struct JobsRecord {
     pub shards: usize,
     /// The command run (after `verify`).
     pub command: Vec<String>,
+    /// Set when the array was submitted but its merge job could not be (sbatch's error);
+    /// `merge_job` is then None.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_submit_error: Option<String>,
+    /// After a failed merge submission: whether `scancel` cancelled the array job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array_cancelled: Option<bool>,
 }
 
 /// How far one checkpoint folder has come.
@@ -624,9 +631,9 @@ pub fn shard_statuses(layout: &ClusterLayout) -> Result<Vec<FolderStatus>, Harne
         })
         .unwrap_or_default();
     found.sort_unstable();
-    let record: Option<JobsRecord> = std::fs::read_to_string(layout.jobs())
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let record: Option<JobsRecord> =
+        crate::read::optional_text(&layout.jobs(), crate::read::MAX_RECORD_FILE, "job record")?
+            .and_then(|t| serde_json::from_str(&t).ok());
     let mut statuses: Vec<FolderStatus> = found
         .iter()
         .map(|&i| folder_status(&layout.shard_dir(i)))

@@ -1,5 +1,6 @@
 //! The engine's error type. Library errors name parameters; [`HarnessError::exit_code`] gives the
-//! documented exit code (2 bad input or a refused resume/merge, 3 could not complete).
+//! documented exit code (2 bad input or a refused resume/merge, 3 could not complete, 130 stopped
+//! by the host through [`crate::interrupt`]).
 
 use crate::SimError;
 use reports::ReportError;
@@ -18,6 +19,14 @@ pub enum HarnessError {
     /// A file that could not be read or written (the message names the path).
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// A file the operating system would not open or read (see [`crate::read`]).
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
 }
 
 impl HarnessError {
@@ -26,7 +35,9 @@ impl HarnessError {
         match self {
             HarnessError::Usage(_) => 2,
             HarnessError::Sim(SimError::InvalidInput(_) | SimError::InvalidParameter { .. }) => 2,
-            HarnessError::Sim(SimError::Numerical(_)) | HarnessError::Report(_) => 3,
+            HarnessError::Sim(SimError::Numerical(_))
+            | HarnessError::Report(_)
+            | HarnessError::Read { .. } => 3,
             HarnessError::Sim(SimError::Interrupted) => 130,
         }
     }

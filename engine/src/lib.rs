@@ -60,6 +60,7 @@ mod output;
 pub mod pipeline;
 pub mod publish;
 pub mod range;
+pub mod read;
 pub mod rng;
 pub mod rows;
 pub mod space;
@@ -76,7 +77,7 @@ pub use experiment::{
     all_units, assess, run_units, shard_units, simulate, summarize_units, Model, PointSims,
     SimError, Unit, UnitCost,
 };
-pub use inputs::{check_unchanged, fingerprint, InputFile};
+pub use inputs::{check_same, check_unchanged, read_input, InputFile};
 pub use lock::OutLock;
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};

@@ -96,7 +96,7 @@ impl OutLock {
             }
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let _ = (&file).take(64).read_to_string(&mut holder); // a pid: bounded
                 let holder = match holder.trim() {
                     "" => String::new(),
                     pid => format!(" (process {pid})"),
@@ -142,11 +142,23 @@ mod tests {
             Err(HarnessError::Usage(_))
         ));
         drop(a);
-        let b = OutLock::acquire(&dir).unwrap();
+        // Another test of this process may fork a child (to exec a command) while the lock's
+        // descriptor is open; the child shares it until its exec closes it, so the lock can
+        // outlive `drop` by a moment. Retry for up to a second.
+        let again = || {
+            for _ in 0..100 {
+                if let Ok(l) = OutLock::acquire(&dir) {
+                    return l;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            OutLock::acquire(&dir).unwrap()
+        };
+        let b = again();
         drop(b);
         // The file a killed run left (its process is gone, so nothing holds it).
         std::fs::write(dir.join(LOCK_FILE), "4000000000").unwrap();
-        let c = OutLock::acquire(&dir).unwrap();
+        let c = again();
         assert_eq!(
             std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(),
             std::process::id().to_string()

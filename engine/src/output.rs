@@ -94,6 +94,12 @@ fn json_row(r: &CheckRow) -> Value {
     Value::Object(m)
 }
 
+/// The command the result files record: the check's own ([`Check::command`]), else the
+/// process's arguments.
+fn command<C: Check>(c: &C) -> Vec<String> {
+    c.command().unwrap_or_else(|| std::env::args().collect())
+}
+
 /// The JSON result file: rows inside the provenance envelope.
 fn envelope<C: Check>(
     c: &C,
@@ -107,7 +113,7 @@ fn envelope<C: Check>(
         "tool": "verify-engine",
         "version": env!("CARGO_PKG_VERSION"),
         "model": { "name": c.name(), "version": c.version(), "settings": c.settings() },
-        "command": std::env::args().collect::<Vec<_>>(),
+        "command": command(c),
         "seed": a.seed,
         "trials": a.trials.to_string(),
         "max_trials": a.max_trials,
@@ -354,7 +360,7 @@ fn report<C: Check>(
 ) -> reports::RunReport {
     reports::RunReport {
         title: format!("Check: {}", c.name()),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: command(c).join(" "),
         verdict: v.as_str().to_uppercase(),
         config: vec![
             ("model version".into(), c.version().into()),

@@ -26,15 +26,19 @@ fn out_dir<C: Check>(c: &C, a: &CommonArgs) -> PathBuf {
 
 /// The canonical description of a run: identical for the shards of one run, different for
 /// anything that changes the simulated values (the points, including the finite-size
-/// companions, the trials and the seed).
+/// companions, the trials and the seed). The check's own command line when it has one
+/// ([`Check::command`]).
 fn header<C: Check>(c: &C, grid: &Grid, a: &CommonArgs, run: &RunPoints) -> LogHeader {
-    let mut command = vec![c.name().to_string(), format!("settings={}", c.settings())];
-    for (name, values) in &grid.axes {
-        command.push(format!("{name}={values:?}"));
-    }
-    command.push(format!("finite-size={:?}", run.mode));
-    command.extend(["--trials".into(), a.trials.to_string()]);
-    command.extend(["--seed".into(), a.seed.to_string()]);
+    let command = c.command().unwrap_or_else(|| {
+        let mut command = vec![c.name().to_string(), format!("settings={}", c.settings())];
+        for (name, values) in &grid.axes {
+            command.push(format!("{name}={values:?}"));
+        }
+        command.push(format!("finite-size={:?}", run.mode));
+        command.extend(["--trials".into(), a.trials.to_string()]);
+        command.extend(["--seed".into(), a.seed.to_string()]);
+        command
+    });
     let trials = a.trials.budget(a.max_trials) as usize;
     LogHeader {
         version: c.version().to_string(),
@@ -64,7 +68,7 @@ fn simulate<C: Check>(
     if a.theory_only {
         return Ok(None);
     }
-    let h = header(c, grid, a, run).with_inputs(&c.inputs())?;
+    let h = header(c, grid, a, run).with_inputs(c.inputs());
     let per_point = |values: Vec<Vec<f64>>, trials: usize| -> PerPoint {
         values.chunks(trials).map(<[_]>::to_vec).collect()
     };

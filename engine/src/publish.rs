@@ -149,9 +149,8 @@ pub fn check_out(out: &Path) -> Result<(), HarnessError> {
 fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     let abs = std::env::current_dir()?.join(path);
     let mut known = PathBuf::from("/");
-    let mut parts = abs.components().peekable();
     let mut existing = true;
-    while let Some(c) = parts.next() {
+    for c in abs.components() {
         match c {
             std::path::Component::RootDir | std::path::Component::Prefix(_) => {}
             std::path::Component::CurDir => {}
@@ -185,7 +184,10 @@ fn is_mount_point(path: &Path) -> bool {
     if m.dev() != pm.dev() {
         return true;
     }
-    let Ok(table) = std::fs::read_to_string("/proc/self/mountinfo") else {
+    let mountinfo = Path::new("/proc/self/mountinfo");
+    let Ok(table) =
+        crate::read::regular_text(mountinfo, crate::read::MAX_RECORD_FILE, "mount table")
+    else {
         return false;
     };
     table
@@ -251,7 +253,7 @@ fn restore_aside(full: &Path) -> Result<(), HarnessError> {
 /// The staging folder is made beside `--out`: its parent must be writable.
 fn check_parent_writable(out: &Path, full: &Path) -> Result<(), HarnessError> {
     use std::os::unix::ffi::OsStrExt;
-    let Some(parent) = full.parent().filter(|p| p.exists()) else {
+    let Some(parent) = full.parent().filter(|p| p.is_dir()) else {
         return Ok(());
     };
     let Ok(c) = std::ffi::CString::new(parent.as_os_str().as_bytes()) else {

@@ -17,9 +17,11 @@ pub struct ReadoutCheck {
     pub model: SingleIndexModel,
     /// Degree, step and ridge of the readouts.
     pub settings: ReadoutSettings,
-    /// Files the spectrum reads.
-    pub inputs: Vec<std::path::PathBuf>,
+    /// Fingerprints of the files the spectrum was read from (the bytes parsed).
+    pub inputs: Vec<engine::InputFile>,
     quantities: Vec<&'static str>,
+    /// The command line that re-runs it (see [`Check::command`]).
+    command: Option<Vec<String>>,
 }
 
 /// Grid axes of the readout check (names as the flags).
@@ -48,7 +50,15 @@ impl ReadoutCheck {
             settings,
             inputs,
             quantities,
+            command: None,
         }
+    }
+
+    /// The same check, recording `argv` (`verify readout` with every setting explicit) as its
+    /// command: in the checkpoint, so shards can be merged from their folders, and in the files.
+    pub fn with_command(mut self, argv: Vec<String>) -> Self {
+        self.command = Some(argv);
+        self
     }
 
     /// The model's grid point at `p`.
@@ -128,8 +138,12 @@ impl Check for ReadoutCheck {
         )
     }
 
-    fn inputs(&self) -> Vec<std::path::PathBuf> {
+    fn inputs(&self) -> Vec<engine::InputFile> {
         self.inputs.clone()
+    }
+
+    fn command(&self) -> Option<Vec<String>> {
+        self.command.clone()
     }
 
     fn quantities(&self) -> Vec<&'static str> {

@@ -89,13 +89,18 @@ pub struct Settings {
     pub command: Vec<String>,
 }
 
-/// The files a spectrum family reads (a `file:` spectrum), to fingerprint.
-pub fn input_files(family: &SpectrumFamily) -> Vec<PathBuf> {
-    family
-        .input_file()
-        .map(|p| p.to_path_buf())
-        .into_iter()
-        .collect()
+/// The fingerprint of the file a spectrum family was read from (a `file:` spectrum): its
+/// absolute path and the SHA-256 of the bytes parsed when the family was read (the file is not
+/// read again, so the record is the hash of what the run used).
+pub fn input_files(family: &SpectrumFamily) -> Vec<engine::InputFile> {
+    let (Some(path), Some(sha256)) = (family.input_file(), family.sha256()) else {
+        return Vec::new();
+    };
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    vec![engine::InputFile {
+        path: abs.display().to_string(),
+        sha256: sha256.to_string(),
+    }]
 }
 
 /// One output row: a (grid point, method). The first 18 fields are the fixed columns of cli.md.
@@ -495,7 +500,7 @@ pub fn finish(
         command: argv.to_vec(),
         seed: a.seed,
         config: &config(a, model, points),
-        inputs: engine::fingerprint(&input_files(&a.spectrum))?,
+        inputs: input_files(&a.spectrum),
         verdict,
         rows: &rows,
         extrapolation: extrapolated.as_deref(),

@@ -7,7 +7,6 @@ use crate::one_step::OneStep;
 use crate::single_index::{has_theory, Level, SingleIndexModel, SingleIndexPoint};
 use engine::{ParameterSpace, SimError, UnitRng};
 use rand::RngExt;
-use std::path::PathBuf;
 use theory::{Activation, SpectrumFamily};
 
 /// The single-index model's space (Lemmas 3.10, 3.12 and docs/one-step-methods.md): spectra
@@ -18,8 +17,9 @@ use theory::{Activation, SpectrumFamily};
 /// method with a formula there (whitening only at ψ > [`WHITEN_MIN_PSI`]).
 #[derive(Debug, Clone, Default)]
 pub struct SingleIndexSpace {
-    /// A spectrum file to draw as one of the families (None: the built-in families only).
-    pub spectrum_file: Option<PathBuf>,
+    /// A spectrum read from a file (once: see [`crate::spectrum_family`]) to draw as one of the
+    /// families (None: the built-in families only).
+    pub spectrum_file: Option<SpectrumFamily>,
     /// The alignment every drawn configuration measures and predicts.
     pub alignment: crate::Alignment,
 }
@@ -47,12 +47,10 @@ impl SingleIndexSpace {
             },
             2 => SpectrumFamily::Geometric,
             3 => SpectrumFamily::Linear,
-            _ => SpectrumFamily::from_file(
-                self.spectrum_file
-                    .as_deref()
-                    .unwrap_or_else(|| unreachable!("drawn only when a file is given")),
-            )
-            .map_err(crate::theory_error)?,
+            _ => self
+                .spectrum_file
+                .clone()
+                .unwrap_or_else(|| unreachable!("drawn only when a file is given")),
         })
     }
 

@@ -32,7 +32,9 @@ pub use single_index::{
     optimal_ridge, rho_kfac, rho_sgd, single_index_limits, single_index_limits_with_moments,
     RidgeMoments, SingleIndexLimits, SingleIndexParams, MAX_LAMBDA, MAX_NOISE,
 };
-pub use spectrum::{Atom, SpectralMeasure, Spectrum, SpectrumFamily};
+pub use spectrum::{
+    Atom, SpectralMeasure, Spectrum, SpectrumFamily, MAX_SPECTRUM_FILE, MAX_SPECTRUM_LINES,
+};
 pub use stieltjes::{
     limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_complex_with_derivative,
     stieltjes_negative, Resolvent,

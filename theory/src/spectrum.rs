@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 /// The largest spectrum file read (64 MiB: millions of eigenvalues).
 pub const MAX_SPECTRUM_FILE: u64 = 64 << 20;
 
+/// The most lines a spectrum file may have, comments and blank lines included (4 194 304: a
+/// file with more is refused before its values are parsed).
+pub const MAX_SPECTRUM_LINES: usize = 1 << 22;
+
 /// Partial sums in [`SpectralMeasure::integrate`].
 const LANES: usize = 8;
 
@@ -56,6 +60,12 @@ impl SpectralMeasure {
             }
         }
         let total: f64 = atoms.iter().map(|a| a.weight).sum();
+        if !total.is_finite() {
+            return Err(TheoryError::InvalidSpectrum(
+                "the weights sum past double precision; scale them down (only their ratios matter)"
+                    .into(),
+            ));
+        }
         if atoms.is_empty() || total <= 0.0 {
             return Err(TheoryError::InvalidSpectrum(
                 "no atom with positive weight".into(),
@@ -156,16 +166,34 @@ pub enum SpectrumFamily {
         measure: SpectralMeasure,
         /// The number of eigenvalues when the file gave no weights.
         unweighted_count: Option<usize>,
+        /// Hex SHA-256 of the bytes parsed (the content the values come from).
+        sha256: String,
     },
 }
 
 impl SpectrumFamily {
-    /// Parse a family name: `identity`, `two-point` (or `two-point:p`), `geometric`, `linear`,
-    /// `file:PATH`.
+    /// Parse a family name: `identity`, `two-point` (or `two-point:p`), `geometric`, `linear`.
+    /// A `file:PATH` is refused here: theory reads no files, see [`Self::parse_with`].
     pub fn parse(s: &str) -> Result<Self> {
+        Self::parse_with(s, |p| {
+            Err(format!(
+                "{}: a file: spectrum is read by the caller (SpectrumFamily::parse_with)",
+                p.display()
+            ))
+        })
+    }
+
+    /// [`Self::parse`], and `file:PATH`, whose content `read` returns (the caller's reader
+    /// refuses special and oversized files; its message is passed on).
+    pub fn parse_with(
+        s: &str,
+        read: impl FnOnce(&Path) -> std::result::Result<Vec<u8>, String>,
+    ) -> Result<Self> {
         let s = s.trim();
         if let Some(path) = s.strip_prefix("file:") {
-            return Self::from_file(Path::new(path));
+            let path = Path::new(path);
+            let bytes = read(path).map_err(TheoryError::InvalidSpectrum)?;
+            return Self::from_bytes(path, &bytes);
         }
         if let Some(p) = s.strip_prefix("two-point:") {
             let p: f64 = p.parse().map_err(|_| {
@@ -189,35 +217,36 @@ impl SpectrumFamily {
         }
     }
 
-    /// Read eigenvalues from a text file: one `value` or `value weight` per line; `#` comments.
-    /// A regular file of at most [`MAX_SPECTRUM_FILE`] bytes (a device or a huge file is refused
-    /// before it is read).
-    pub fn from_file(path: &Path) -> Result<Self> {
+    /// The spectrum in `bytes`, the content of the file `path` (named in messages and results):
+    /// one `value` or `value weight` per line, `#` comments; at most [`MAX_SPECTRUM_FILE`] bytes
+    /// and [`MAX_SPECTRUM_LINES`] lines. The SHA-256 recorded is that of these very bytes.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
         let refuse = |why: String| {
-            TheoryError::InvalidSpectrum(format!(
-                "cannot read spectrum file {}: {why}",
-                path.display()
-            ))
+            TheoryError::InvalidSpectrum(format!("spectrum file {}: {why}", path.display()))
         };
-        let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
-        if !meta.is_file() {
-            return Err(refuse("not a regular file".into()));
-        }
-        if meta.len() > MAX_SPECTRUM_FILE {
+        if bytes.len() as u64 > MAX_SPECTRUM_FILE {
             return Err(refuse(format!(
                 "{} bytes, more than the {} MiB a spectrum file may have",
-                meta.len(),
+                bytes.len(),
                 MAX_SPECTRUM_FILE >> 20
             )));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
-        let (measure, unweighted_count) = parse_spectrum_text(&text)
-            .map_err(|e| TheoryError::InvalidSpectrum(format!("{}: {e}", path.display())))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| refuse(format!("not text ({e})")))?;
+        let (measure, unweighted_count) = parse_spectrum_text(text).map_err(refuse)?;
         Ok(Self::File {
             path: path.to_path_buf(),
             measure,
             unweighted_count,
+            sha256: sha256_hex(bytes),
         })
+    }
+
+    /// The hex SHA-256 of the bytes a `file:` spectrum was parsed from (None for the others).
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            Self::File { sha256, .. } => Some(sha256),
+            _ => None,
+        }
     }
 
     /// Short name as written in result files.
@@ -334,6 +363,14 @@ fn check_kappa_d(kappa: f64, d: usize) -> Result<()> {
     Ok(())
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Parse the text of a spectrum file. Returns the measure and, when no line carried a weight,
 /// the number of eigenvalues (so a file of exactly d values is used as is).
 pub fn parse_spectrum_text(
@@ -341,7 +378,13 @@ pub fn parse_spectrum_text(
 ) -> std::result::Result<(SpectralMeasure, Option<usize>), String> {
     let mut pairs = Vec::new();
     let mut any_weight = false;
+    let mut total_weight = 0.0_f64;
     for (lineno, line) in text.lines().enumerate() {
+        if lineno >= MAX_SPECTRUM_LINES {
+            return Err(format!(
+                "more than {MAX_SPECTRUM_LINES} lines, the most a spectrum file may have"
+            ));
+        }
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
@@ -377,6 +420,14 @@ pub fn parse_spectrum_text(
         if !(pair.1.is_finite() && pair.1 >= 0.0) {
             return Err(format!(
                 "line {}: weight must be finite and >= 0, got {}",
+                lineno + 1,
+                pair.1
+            ));
+        }
+        total_weight += pair.1;
+        if !total_weight.is_finite() {
+            return Err(format!(
+                "line {}: the weights so far sum past double precision ({:e} + …); scale them down (only their ratios matter)",
                 lineno + 1,
                 pair.1
             ));
@@ -499,6 +550,47 @@ mod tests {
         assert!(parse_spectrum_text("-1").is_err());
         assert!(parse_spectrum_text("abc").is_err());
         assert!(parse_spectrum_text("1 -2").is_err());
+        let e = parse_spectrum_text("1 1e308\n2 1e308\n").unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("double precision"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_file_spectrum_records_the_hash_of_the_bytes_it_parsed() {
+        let path = Path::new("eigs.txt");
+        let f = SpectrumFamily::from_bytes(path, b"1\n4\n").unwrap();
+        // SHA-256("1\n4\n"), from sha256sum.
+        assert_eq!(
+            f.sha256(),
+            Some("13432eb819aaa7b3081976be28497739e59a9e89c0e7e9d71764c025eaf9048a")
+        );
+        assert_eq!(f.eigenvalues_raw(1.0, 2).unwrap(), vec![1.0, 4.0]);
+        assert_eq!(f.name(), "file:eigs.txt");
+        let read = SpectrumFamily::parse_with("file:eigs.txt", |p| {
+            assert_eq!(p, path);
+            Ok(b"1\n4\n".to_vec())
+        })
+        .unwrap();
+        assert_eq!(read, f);
+        assert!(SpectrumFamily::parse("file:eigs.txt").is_err());
+        assert!(SpectrumFamily::from_bytes(path, b"1\n\xff\n").is_err());
+        assert!(
+            SpectrumFamily::parse_with("file:x", |_| Err("a FIFO".into()))
+                .unwrap_err()
+                .to_string()
+                .contains("a FIFO")
+        );
+    }
+
+    #[test]
+    fn a_spectrum_file_with_too_many_lines_is_refused() {
+        let text = "\n".repeat(MAX_SPECTRUM_LINES) + "1\n";
+        let e = parse_spectrum_text(&text).unwrap_err();
+        assert!(e.contains("lines"), "{e}");
+        let text = "\n".repeat(MAX_SPECTRUM_LINES - 1) + "1\n";
+        assert!(parse_spectrum_text(&text).is_ok());
     }
 
     #[test]
