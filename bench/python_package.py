@@ -60,7 +60,7 @@ def brentq_m(lams: np.ndarray, gamma: float, t: np.ndarray, w: np.ndarray) -> np
     out = np.empty_like(lams)
     for i, lam in enumerate(lams):
         f = lambda v: 1.0 / v - gamma * np.sum(w * t / (1 + t * v)) - lam
-        v = brentq(f, 1e-300, 1.0 / lam, xtol=1e-15, rtol=4e-16)
+        v = brentq(f, 1e-300, 1.0 / lam, xtol=1e-300, rtol=1e-15)
         out[i] = np.sum(w / (1 + t * v)) / lam  # m(-λ) = ∫ 1/(1 + t v) dH / λ
     return out
 

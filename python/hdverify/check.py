@@ -18,7 +18,6 @@ import html
 import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
@@ -80,31 +79,66 @@ class CheckResult:
         return "\n".join(parts)
 
 
-# The user's trial in each worker process (set by the pool's initializer, inherited by fork).
-_worker_trial: Optional[Trial] = None
+class _Workers:
+    """One forked process per engine thread, each behind its own pipe: the engine's thread k
+    always talks to worker k, so a unit costs one send and one receive (the receive waits with
+    the GIL released), without a shared queue."""
+
+    def __init__(self, trial: Trial, count: int):
+        ctx = multiprocessing.get_context("fork")
+        self.conns = []
+        self.procs = []
+        for _ in range(count):
+            here, there = ctx.Pipe()
+            p = ctx.Process(target=_serve, args=(trial, there), daemon=True)
+            p.start()
+            there.close()
+            self.conns.append(here)
+            self.procs.append(p)
+
+    def __call__(self, params: Params, seed: List[int], slot: int) -> List[float]:
+        conn = self.conns[slot]
+        conn.send((params, seed))
+        ok, value = conn.recv()
+        if ok:
+            return value
+        raise value
+
+    def close(self) -> None:
+        for c in self.conns:
+            try:
+                c.send(None)
+                c.close()
+            except OSError:
+                pass
+        for p in self.procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
 
 
-def _init_worker(trial: Trial) -> None:
-    global _worker_trial
-    _worker_trial = trial
+def _serve(trial: Trial, conn: Any) -> None:
+    """A worker: run trials until told to stop; an exception is sent back to be raised."""
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        params, seed = job
+        try:
+            conn.send((True, [float(v) for v in trial(params, np.random.default_rng(seed))]))
+        except BaseException as e:  # the caller re-raises it
+            try:
+                conn.send((False, e))
+            except Exception:
+                conn.send((False, RuntimeError(f"{type(e).__name__}: {e}")))
 
 
-def _run_in_worker(params: Params, seed: List[int]) -> List[float]:
-    assert _worker_trial is not None
-    return [float(v) for v in _worker_trial(params, np.random.default_rng(seed))]
-
-
-def _inline(trial: Trial) -> Callable[[Params, List[int]], List[float]]:
-    def run(params: Params, seed: List[int]) -> List[float]:
+def _inline(trial: Trial) -> Callable[[Params, List[int], int], List[float]]:
+    def run(params: Params, seed: List[int], slot: int) -> List[float]:
         return [float(v) for v in trial(params, np.random.default_rng(seed))]
-
-    return run
-
-
-def _pooled(pool: ProcessPoolExecutor) -> Callable[[Params, List[int]], List[float]]:
-    def run(params: Params, seed: List[int]) -> List[float]:
-        # result() waits with the GIL released: the engine's other threads submit meanwhile.
-        return pool.submit(_run_in_worker, params, seed).result()
 
     return run
 
@@ -185,32 +219,29 @@ def check(
     workers = os.cpu_count() or 1 if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"invalid value for workers: must be >= 1, got {workers}")
-    pool: Optional[ProcessPoolExecutor] = None
-    if workers > 1:
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_init_worker,
-            initargs=(trial,),
-        )
-        # Start every worker now, before the engine's threads run.
-        list(pool.map(_noop, range(workers)))
-    dispatch = _pooled(pool) if pool else _inline(trial)
+    # Start the workers now, before the engine's threads run.
+    workers_pool = _Workers(trial, workers) if workers > 1 else None
+    dispatch = workers_pool if workers_pool else _inline(trial)
     try:
         verdict, code, folder = run_interruptibly(
             _native.run_check,
-            name, list(quantities), theory, dispatch, _grid(grid), flags, workers,
-            version=version, settings=settings, allowance=allowance,
-            dimension_axes=list(dimension_axes), slowest_rate=float(slowest_rate),
+            name,
+            list(quantities),
+            theory,
+            dispatch,
+            _grid(grid),
+            flags,
+            workers,
+            version=version,
+            settings=settings,
+            allowance=allowance,
+            dimension_axes=list(dimension_axes),
+            slowest_rate=float(slowest_rate),
         )
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+        if workers_pool:
+            workers_pool.close()
     return CheckResult(name=name, out=Path(folder), verdict=verdict, exit_code=code)
-
-
-def _noop(_: int) -> None:
-    return None
 
 
 def main(**kwargs: Any) -> None:

@@ -109,7 +109,9 @@ impl Check for PyCheck {
         Python::attach(|py| {
             py.check_signals()?;
             let args = Self::params(py, p)?;
-            let out = self.trial.bind(py).call1((args, seed.to_vec()))?;
+            // The engine thread's index picks its worker process.
+            let slot = rayon::current_thread_index().unwrap_or(0);
+            let out = self.trial.bind(py).call1((args, seed.to_vec(), slot))?;
             let values = self.values(&out, "trial")?;
             values
                 .into_iter()
