@@ -223,16 +223,51 @@ fn density<'py>(
     )?;
     let results = py.detach(|| {
         let hs = measures(&spec, kappa);
-        (0..x.len())
+        // Chunks of neighbouring points in parallel; inside a chunk, each run of equal (γ, κ)
+        // is one warm-started path (theory::limiting_density_path).
+        let chunks: Vec<std::ops::Range<usize>> = (0..x.len())
+            .step_by(DENSITY_CHUNK)
+            .map(|s| s..(s + DENSITY_CHUNK).min(x.len()))
+            .collect();
+        chunks
             .into_par_iter()
-            .map(|i| {
-                let h = hs[i].as_ref().map_err(Clone::clone)?;
-                theory::limiting_density(h, gamma[i], x[i]).map_err(|e| e.to_string())
-            })
+            .flat_map_iter(|r| density_chunk(&hs, x, gamma, kappa, r))
             .collect::<Vec<_>>()
     });
     let (values, failures) = collect(results);
     Ok((values.into_pyarray(py), failures))
+}
+
+/// Points per parallel task of `density` (each a warm-started path).
+const DENSITY_CHUNK: usize = 256;
+
+/// The densities of points `r`, one warm-started path per run of equal (γ, κ).
+fn density_chunk(
+    hs: &[Result<SpectralMeasure, String>],
+    x: &[f64],
+    gamma: &[f64],
+    kappa: &[f64],
+    r: std::ops::Range<usize>,
+) -> Vec<Result<f64, String>> {
+    let mut out = Vec::with_capacity(r.len());
+    let mut start = r.start;
+    while start < r.end {
+        let same = |i: usize| {
+            gamma[i].to_bits() == gamma[start].to_bits()
+                && kappa[i].to_bits() == kappa[start].to_bits()
+        };
+        let end = (start..r.end).find(|&i| !same(i)).unwrap_or(r.end);
+        match &hs[start] {
+            Ok(h) => out.extend(
+                theory::limiting_density_path(h, gamma[start], &x[start..end])
+                    .into_iter()
+                    .map(|v| v.map_err(|e| e.to_string())),
+            ),
+            Err(e) => out.extend((start..end).map(|_| Err(e.clone()))),
+        }
+        start = end;
+    }
+    out
 }
 
 /// The single-index settings shared by every point of a `rho` call.

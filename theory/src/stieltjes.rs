@@ -250,17 +250,7 @@ fn damped_newton(
 /// previous root (falling back to the fixed point if Newton leaves the upper half plane).
 pub fn stieltjes_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Result<Complex64> {
     let v = companion_complex(h, gamma, z)?;
-    let m = -(h
-        .atoms
-        .iter()
-        .map(|a| a.weight / (1.0 + a.value * v))
-        .sum::<Complex64>())
-        / z;
-    if m.re.is_finite() && m.im.is_finite() {
-        Ok(m)
-    } else {
-        Err(complex_failure(z))
-    }
+    m_from_companion(h, z, v)
 }
 
 /// m(z) and m′(z) for Im z > 0 (same solver as [`stieltjes_complex`]). Differentiating the
@@ -340,6 +330,49 @@ fn companion_complex(h: &SpectralMeasure, gamma: f64, z: Complex64) -> Result<Co
             .ok_or_else(fail)?;
     }
     Ok(v)
+}
+
+/// [`limiting_density`] along a path of points `xs` (best in increasing order): inside the bulk
+/// each point's solve starts Newton from its neighbour's root, accepted only when clearly in the
+/// upper half plane (the companion equation has exactly one root there for Im z > 0); anywhere
+/// else the full continuation runs. The warm start changes the cost, not the answer.
+pub fn limiting_density_path(h: &SpectralMeasure, gamma: f64, xs: &[f64]) -> Vec<Result<f64>> {
+    let mut previous: Option<Complex64> = None;
+    xs.iter()
+        .map(|&x| {
+            let eta = 1e-9 * x.abs().max(1.0);
+            let z = Complex64::new(x, eta);
+            let warm = previous
+                .filter(|_| x.is_finite() && check_gamma(gamma).is_ok())
+                .and_then(|v0| damped_newton(h, gamma, z, v0))
+                // Inside the bulk the root sits far from the real axis and is unmistakable; near
+                // it (outside the support, at an edge) other roots come within rounding of the
+                // upper half plane, so there the continuation decides.
+                .filter(|v| v.im > 1e-6 * v.norm() && v.re.is_finite());
+            let v = match warm {
+                Some(v) => Ok(v),
+                None => companion_complex(h, gamma, z),
+            };
+            previous = v.as_ref().ok().copied();
+            let m = v.and_then(|v| m_from_companion(h, z, v))?;
+            Ok((m.im / std::f64::consts::PI).max(0.0))
+        })
+        .collect()
+}
+
+/// m = −∫ 1/(1 + t v) dH / z from the companion root v at z.
+fn m_from_companion(h: &SpectralMeasure, z: Complex64, v: Complex64) -> Result<Complex64> {
+    let m = -(h
+        .atoms
+        .iter()
+        .map(|a| a.weight / (1.0 + a.value * v))
+        .sum::<Complex64>())
+        / z;
+    if m.re.is_finite() && m.im.is_finite() {
+        Ok(m)
+    } else {
+        Err(complex_failure(z))
+    }
 }
 
 /// The limiting eigenvalue density of S at x > 0, Im m(x + iη)/π with η = 1e-9 (max(x, 1)).
@@ -602,6 +635,27 @@ mod tests {
                         "γ {gamma} z {z}: {dm} vs {fd}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The warm-started path gives the continuation's densities (to rounding), inside and
+    /// outside the support and across its edges, for γ on both sides of 1.
+    #[test]
+    fn the_density_path_equals_pointwise_densities() {
+        let h = SpectralMeasure::new([(1.0, 0.5), (10.0, 0.5)])
+            .unwrap()
+            .normalized();
+        for gamma in [0.3, 0.5, 2.0] {
+            let xs: Vec<f64> = (0..400).map(|i| 0.01 + 8.0 * i as f64 / 399.0).collect();
+            let path = limiting_density_path(&h, gamma, &xs);
+            for (x, p) in xs.iter().zip(path) {
+                let one = limiting_density(&h, gamma, *x).unwrap();
+                let p = p.unwrap();
+                assert!(
+                    (p - one).abs() <= 1e-9 * one.max(1e-3),
+                    "γ {gamma} x {x}: {p} vs {one}"
+                );
             }
         }
     }
