@@ -81,6 +81,7 @@ impl From<SimError> for CliError {
                 CliError::Usage(format!("invalid value for {}: {reason}", flag(name)))
             }
             SimError::Numerical(m) => CliError::Numerical(m),
+            SimError::Interrupted => CliError::Numerical(SimError::Interrupted.to_string()),
         }
     }
 }

@@ -168,6 +168,17 @@ impl CommonArgs {
     {
         <OnlyCommon as clap::Parser>::parse_from(args).common
     }
+
+    /// Parse the shared flags alone from `args` (the first item is the program name), returning
+    /// clap's error (its message names the flag) instead of exiting: for hosts such as a Python
+    /// interpreter that must not be ended by bad input.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <OnlyCommon as clap::Parser>::try_parse_from(args).map(|o| o.common)
+    }
 }
 
 /// The run-control flags of a command that has its own `--trials`, `--seed` and `--out`:

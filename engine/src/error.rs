@@ -1,5 +1,6 @@
 //! The engine's error type. Library errors name parameters; [`HarnessError::exit_code`] gives the
-//! documented exit code (2 bad input or a refused resume/merge, 3 could not complete).
+//! documented exit code (2 bad input or a refused resume/merge, 3 could not complete, 130 stopped
+//! by the host through [`crate::interrupt`]).
 
 use crate::SimError;
 use reports::ReportError;
@@ -37,6 +38,7 @@ impl HarnessError {
             HarnessError::Sim(SimError::Numerical(_))
             | HarnessError::Report(_)
             | HarnessError::Read { .. } => 3,
+            HarnessError::Sim(SimError::Interrupted) => 130,
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum SimError {
     /// A factorisation or iteration that failed on a sampled matrix.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// The host asked the run to stop ([`crate::interrupt::request`]); finished units are kept.
+    #[error("interrupted: the finished trials are kept in the checkpoint; resume to continue")]
+    Interrupted,
 }
 
 /// A formula and its simulator, compared at grid points of type `Point`.
@@ -125,8 +128,19 @@ pub fn run_units<M: Model>(
         .collect();
     let nm = model.methods().len() + model.extras().len();
     let run = |&(p, t): &Unit, par: Par| -> Result<Vec<f64>, SimError> {
+        if crate::interrupt::requested() {
+            return Err(SimError::Interrupted);
+        }
         let mut rng = unit_rng(seed, keys[p], t as u64);
-        let out = model.trial(&points[p], &mut rng, par)?;
+        let out = model
+            .trial(&points[p], &mut rng, par)
+            .map_err(|e| match e {
+                // Which unit failed: the grid point's index and the trial.
+                SimError::Numerical(m) => {
+                    SimError::Numerical(format!("{m} (grid point {p}, trial {t})"))
+                }
+                other => other,
+            })?;
         if out.len() != nm {
             return Err(SimError::Numerical(format!(
                 "a trial returned {} values, expected {nm} (one per method and extra)",

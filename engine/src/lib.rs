@@ -51,6 +51,7 @@ mod error;
 pub mod experiment;
 pub mod finite_size;
 pub mod inputs;
+pub mod interrupt;
 pub mod lock;
 mod looks;
 pub mod merge;

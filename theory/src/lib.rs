@@ -36,5 +36,6 @@ pub use spectrum::{
     Atom, SpectralMeasure, Spectrum, SpectrumFamily, MAX_SPECTRUM_FILE, MAX_SPECTRUM_LINES,
 };
 pub use stieltjes::{
-    limiting_density, stieltjes_at_zero, stieltjes_complex, stieltjes_negative, Resolvent,
+    limiting_density, limiting_density_path, stieltjes_at_zero, stieltjes_complex,
+    stieltjes_complex_with_derivative, stieltjes_negative, Resolvent,
 };
