@@ -237,6 +237,7 @@ def check(
             allowance=allowance,
             dimension_axes=list(dimension_axes),
             slowest_rate=float(slowest_rate),
+            progress=Path(out or Path("out") / name) / "units.partial.jsonl",
         )
     finally:
         if workers_pool:

@@ -138,7 +138,8 @@ def run(command: str, **kwargs: Any) -> RunResult:
     if out is not None:
         kwargs["out"] = out
     argv = argv_of(command, kwargs)
-    code, message = run_interruptibly(_native.run_cli, argv)
+    checkpoint = Path(out) / "units.partial.jsonl" if out else None
+    code, message = run_interruptibly(_native.run_cli, argv, progress=checkpoint)
     if code == 2:
         raise ValueError(message.strip() if message else f"verify {command}: bad input")
     if code == 3:

@@ -103,3 +103,25 @@ def test_ctrl_c_stops_a_run_cleanly_and_resume_finishes_it(tmp_path: Path) -> No
                           capture_output=True, text=True, timeout=600)
     assert "FINISHED" in done.stdout, done.stderr
     assert (out / "units.jsonl").exists() and not partial.exists()
+
+
+def test_progress_shows_in_a_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside IPython a display handle is updated in place with the finished units."""
+    import types
+
+    shown: list = []
+
+    class Handle:
+        def update(self, text: str) -> None:
+            shown.append(text)
+
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: object()  # type: ignore[attr-defined]
+    display_mod = types.ModuleType("IPython.display")
+    display_mod.display = lambda text, display_id=True: (shown.append(text), Handle())[1]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display_mod)
+    hv.single_index(out=tmp_path / "p", kappa="1..4", d=300, trials=60, level="network")
+    assert shown and shown[0].startswith("hdverify: 0")
+    counts = [int(t.split()[1]) for t in shown]
+    assert counts == sorted(counts) and counts[-1] > 0, shown
