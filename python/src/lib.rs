@@ -282,6 +282,7 @@ struct RhoSettings {
     methods: Vec<OneStep>,
 }
 
+#[allow(clippy::too_many_arguments)] // mirrors rho's keyword arguments
 fn parse_settings(
     methods: Vec<String>,
     spectrum: &str,
