@@ -130,10 +130,12 @@ pub fn check_out(out: &Path) -> Result<(), HarnessError> {
     if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(&full)) {
         return refuse("is the working folder or holds it");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    if home
-        .and_then(|h| h.canonicalize().ok())
-        .is_some_and(|h| h.starts_with(&full))
+    let homes = [std::env::var_os("HOME").map(PathBuf::from), account_home()];
+    if homes
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h.canonicalize().ok())
+        .any(|h| h.starts_with(&full))
     {
         return refuse("is the home folder or holds it");
     }
@@ -142,6 +144,20 @@ pub fn check_out(out: &Path) -> Result<(), HarnessError> {
     }
     restore_aside(&full)?;
     check_parent_writable(out, &full)
+}
+
+/// The user's home folder from the account database (whatever `$HOME` says).
+fn account_home() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: getpwuid returns a pointer into static storage or null; read at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_dir.is_null() {
+            return None;
+        }
+        let dir = std::ffi::CStr::from_ptr((*pw).pw_dir);
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
+    }
 }
 
 /// `path` made absolute with every existing part resolved (links, `..`) and the rest taken as
@@ -384,6 +400,21 @@ fn link_entry(e: &std::fs::DirEntry, target: &Path) -> Result<(), HarnessError> 
         return std::fs::copy(e.path(), target)
             .map(drop)
             .map_err(io(target));
+    }
+    // A sub-folder on another file system (a mount inside --out) cannot be carried or swapped:
+    // refuse before anything moves, rather than copy it and empty the mount.
+    {
+        use std::os::unix::fs::MetadataExt;
+        let here = std::fs::metadata(e.path()).map_err(io(&e.path()))?;
+        let parent = e.path().parent().map(std::fs::metadata);
+        if let Some(Ok(p)) = parent {
+            if p.dev() != here.dev() {
+                return Err(HarnessError::Usage(format!(
+                    "--out holds a mount point, {}: a run replaces its --out folder whole; unmount it or choose another --out",
+                    e.path().display()
+                )));
+            }
+        }
     }
     std::fs::create_dir(target).map_err(io(target))?;
     for sub in std::fs::read_dir(e.path()).map_err(io(&e.path()))? {
