@@ -19,7 +19,7 @@ pub enum HarnessError {
     /// A file that could not be read or written (the message names the path).
     #[error(transparent)]
     Report(#[from] ReportError),
-    /// A file the operating system would not open or read (see [`crate::read`]).
+    /// A file the operating system would not open or read (the one reader refuses the rest).
     #[error("cannot read {path}: {source}")]
     Read {
         /// The file.
