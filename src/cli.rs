@@ -216,10 +216,10 @@ fn setting_list(s: &str) -> Result<SettingList, String> {
         "gaussian-high",
         "gaussian-low",
     ];
-    let parts: Vec<&str> = if s.trim() == "all" {
+    let parts: Vec<&str> = if s.trim_ascii() == "all" {
         ALL.to_vec()
     } else {
-        s.split(',').map(str::trim).collect()
+        s.split(',').map(str::trim_ascii).collect()
     };
     let mut out = Vec::new();
     for p in parts {
@@ -230,7 +230,8 @@ fn setting_list(s: &str) -> Result<SettingList, String> {
             "gaussian-low" => (true, false),
             other => {
                 return Err(format!(
-                    "unknown setting '{other}'; allowed: {} (comma-separated), or 'all'",
+                    "unknown setting '{}'; allowed: {} (comma-separated), or 'all'",
+                    other.escape_debug(),
                     ALL.join(", ")
                 ))
             }
@@ -246,7 +247,7 @@ fn setting_list(s: &str) -> Result<SettingList, String> {
 fn whole(lo: u64, hi: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
     move |s: &str| {
         let v: u64 = s
-            .trim()
+            .trim_ascii()
             .parse()
             .map_err(|_| format!("'{s}' is not a whole number"))?;
         if !(lo..=hi).contains(&v) {
@@ -556,7 +557,7 @@ fn nonneg_range(s: &str) -> Result<Range, String> {
 
 fn bounded_positive(s: &str) -> Result<f64, String> {
     let v: f64 = s
-        .trim()
+        .trim_ascii()
         .parse()
         .map_err(|_| format!("'{s}' is not a number"))?;
     if !(v > 0.0 && v <= 1e6) {
@@ -571,7 +572,7 @@ fn positive_range(s: &str) -> Result<Range, String> {
 
 fn nonneg_float(s: &str) -> Result<f64, String> {
     let v: f64 = s
-        .trim()
+        .trim_ascii()
         .parse()
         .map_err(|_| format!("'{s}' is not a number"))?;
     if !v.is_finite() || v < 0.0 {
@@ -587,7 +588,7 @@ fn alpha_level(s: &str) -> Result<f64, String> {
 
 fn even_width(s: &str) -> Result<usize, String> {
     let v: usize = s
-        .trim()
+        .trim_ascii()
         .parse()
         .map_err(|_| format!("'{s}' is not a whole number"))?;
     if v < 2 || v % 2 == 1 || v > 100_000 {
@@ -601,7 +602,7 @@ fn even_width(s: &str) -> Result<usize, String> {
 pub use results::single_index::Lambda;
 
 fn lambda_arg(s: &str) -> Result<Lambda, String> {
-    if s.trim() == "opt" {
+    if s.trim_ascii() == "opt" {
         Ok(Lambda::Opt)
     } else {
         range_where(s, |v| v >= 0.0, ">= 0")
@@ -627,13 +628,13 @@ impl std::fmt::Display for MethodList {
 }
 
 fn method_list(s: &str) -> Result<MethodList, String> {
-    if s.trim() == "all" {
+    if s.trim_ascii() == "all" {
         return parse_names(s, &OneStep::ALL, OneStep::name)
             .map(|methods| MethodList { methods, all: true });
     }
     // In the order given; members of the power family, `kfac-power:P`, are parsed on their own.
     let mut methods: Vec<OneStep> = Vec::new();
-    for part in s.split(',').map(str::trim) {
+    for part in s.split(',').map(str::trim_ascii) {
         let m = if part.starts_with("kfac-power:") {
             OneStep::parse(part).ok_or_else(|| {
                 format!("'{part}': kfac-power:P needs 0 <= P <= 1 with at most three decimals (kfac-power:0.25)")
@@ -664,18 +665,19 @@ fn parse_names<T: Copy + PartialEq>(
     all: &[T],
     name: impl Fn(T) -> &'static str,
 ) -> Result<Vec<T>, String> {
-    if s.trim() == "all" {
+    if s.trim_ascii() == "all" {
         return Ok(all.to_vec());
     }
     let mut out = Vec::new();
-    for part in s.split(',').map(str::trim) {
+    for part in s.split(',').map(str::trim_ascii) {
         let m = all
             .iter()
             .copied()
             .find(|&m| name(m) == part)
             .ok_or_else(|| {
                 format!(
-                    "unknown method '{part}'; allowed: {} (comma-separated), or 'all'",
+                    "unknown method '{}'; allowed: {} (comma-separated), or 'all'",
+                    part.escape_debug(),
                     join_names(all, &name).replace(',', ", ")
                 )
             })?;
@@ -877,8 +879,9 @@ pub struct AuditArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct SlurmArgs {
-    /// Number of shards K: array tasks 0..K−1, each running every K-th (point, trial) unit.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    /// Number of shards K (1 to 10000): array tasks 0..K−1, each running every K-th (point,
+    /// trial) unit.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=engine::cluster::MAX_SHARDS as u64))]
     pub shards: u64,
     /// Return when the merge is done, with the merged verdict's exit code.
     #[arg(long)]

@@ -94,7 +94,7 @@ fn read_experiment(
         }
     };
     // "linear-rep contraction" is a command and its subcommand.
-    argv.extend(command.split_whitespace().map(String::from));
+    argv.extend(command.split_ascii_whitespace().map(String::from));
     for (key, value) in &table {
         if key == "command" {
             continue;
@@ -105,7 +105,7 @@ fn read_experiment(
             toml::Value::Boolean(true) => argv.push(flag),
             toml::Value::Boolean(false) => {}
             // A relative output folder is relative to the experiment file, not the caller's cwd.
-            toml::Value::String(s) if key == "out" && s.trim().is_empty() => {
+            toml::Value::String(s) if key == "out" && s.trim_ascii().is_empty() => {
                 return Err(CliError::Usage(format!(
                     "run: {}: out = \"\" names no folder (it would be the file's own folder, replaced whole by the results); write e.g. out = \"results\"",
                     path.display()
@@ -114,6 +114,12 @@ fn read_experiment(
             toml::Value::String(s) if key == "out" => {
                 let base = path.parent().unwrap_or(std::path::Path::new(""));
                 argv.extend([flag, base.join(s).display().to_string()]);
+            }
+            other if key == "out" => {
+                return Err(CliError::Usage(format!(
+                    "run: {}: out = {other} is not a folder; write it as a string, e.g. out = \"results\"",
+                    path.display()
+                )));
             }
             toml::Value::String(s) => argv.extend([flag, s.clone()]),
             toml::Value::Integer(i) => argv.extend([flag, i.to_string()]),
@@ -144,7 +150,7 @@ fn read_experiment(
 /// command or the flag is unknown (clap then names it).
 fn takes_value(command: &str, flag: &str) -> Option<bool> {
     let mut cmd = <Cli as clap::CommandFactory>::command();
-    for word in command.split_whitespace() {
+    for word in command.split_ascii_whitespace() {
         cmd = cmd.find_subcommand(word)?.clone();
     }
     let arg = cmd.get_arguments().find(|a| a.get_long() == Some(flag))?;

@@ -851,7 +851,7 @@ pub fn merge_contraction(
     merged: &engine::Merged,
 ) -> Result<Outcome, CliError> {
     let (model, grid) = contraction_setup(a)?;
-    engine::write_merged_log(&a.out, merged)?;
+    engine::write_merged_log(&a.out, merged, &model)?;
     Ok(contraction_finish(
         &contraction_settings(a),
         &model,

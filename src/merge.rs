@@ -75,7 +75,7 @@ fn write(m: &MergeArgs, merged: engine::Merged, command: Command) -> Result<Outc
             args.format = m.format;
             args.quiet = true;
             let (model, points) = crate::single_index::setup(&args)?;
-            engine::write_merged_log(&m.out, &merged)?;
+            engine::write_merged_log(&m.out, &merged, &model)?;
             crate::single_index::finish(
                 &args,
                 &model,
@@ -87,8 +87,8 @@ fn write(m: &MergeArgs, merged: engine::Merged, command: Command) -> Result<Outc
         Command::Spike(mut args) => {
             check(&args.spectrum)?;
             args.out = m.out.clone();
-            let (_, points) = crate::spike_check::setup(&args)?;
-            engine::write_merged_log(&m.out, &merged)?;
+            let (model, points) = crate::spike_check::setup(&args)?;
+            engine::write_merged_log(&m.out, &merged, &model)?;
             crate::spike_check::finish(&args, &points, &merged.values)
         }
         Command::LinearRep(LinearRepCommand {

@@ -72,7 +72,7 @@ fn origin_url() -> Option<String> {
         .args(["-C", CLONE, "remote", "get-url", "origin"])
         .output()
         .ok()?;
-    let url = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    let url = String::from_utf8(out.stdout).ok()?.trim_ascii().to_string();
     (out.status.success() && !url.is_empty()).then_some(url)
 }
 

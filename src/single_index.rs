@@ -54,7 +54,10 @@ pub fn normalize_kappa(a: &mut SingleIndexArgs) -> Result<(), CliError> {
 }
 
 /// Refuse, before allocating, a run whose largest point would not fit in the available memory.
-fn check_memory(model: &SingleIndexModel, points: &[SingleIndexPoint]) -> Result<(), CliError> {
+pub(crate) fn check_memory(
+    model: &SingleIndexModel,
+    points: &[SingleIndexPoint],
+) -> Result<(), CliError> {
     let Some(available) = available_memory() else {
         return Ok(());
     };
@@ -67,13 +70,25 @@ fn check_memory(model: &SingleIndexModel, points: &[SingleIndexPoint]) -> Result
                 |(m, a), (e, p)| if e > m { (e, Some(p)) } else { (m, a) },
             );
     match at {
-        Some(p) if need > 0.8 * available => Err(CliError::Usage(format!(
-            "invalid value for --d: d = {} (n = {}) needs about {:.1} GB of memory for its trials, more than the {:.1} GB available; use a smaller --d or --psi",
-            p.d,
-            p.n(),
-            need / 1e9,
-            available / 1e9
-        ))),
+        Some(p) if need > 0.8 * available => {
+            // The flag at fault: --psi when the same d with n = d would fit, else --d.
+            let square = SingleIndexPoint {
+                psi: p.psi.min(1.0),
+                ..*p
+            };
+            let flag = if model.memory_estimate(&square) <= 0.8 * available {
+                let psi = reports::figure::short_number(p.psi);
+                format!("--psi: ψ = {psi} with d = {}", p.d)
+            } else {
+                format!("--d: d = {}", p.d)
+            };
+            Err(CliError::Usage(format!(
+                "invalid value for {flag} (n = {}) needs about {} GB of memory for its trials, more than the {:.1} GB available; use a smaller --d or --psi",
+                p.n(),
+                reports::figure::short_number(need / 1e9),
+                available / 1e9
+            )))
+        }
         _ => Ok(()),
     }
 }

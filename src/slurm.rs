@@ -274,15 +274,20 @@ fn sbatch(args: &[String]) -> Result<String, CliError> {
         return Err(CliError::Cluster(format!(
             "slurm: sbatch {} failed: {}",
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr).trim_ascii()
         )));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let id = text.trim().split(';').next().unwrap_or("").to_string();
+    let id = text
+        .trim_ascii()
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
         return Err(CliError::Cluster(format!(
             "slurm: sbatch printed no job id ({:?})",
-            text.trim()
+            text.trim_ascii()
         )));
     }
     Ok(id)
@@ -466,7 +471,7 @@ fn scancel(job: &str) -> Result<(), String> {
         Ok(o) => Err(format!(
             "scancel exited with {}: {}",
             o.status,
-            String::from_utf8_lossy(&o.stderr).trim()
+            String::from_utf8_lossy(&o.stderr).trim_ascii()
         )),
         Err(e) => Err(format!("could not run scancel: {e}")),
     }
@@ -553,7 +558,9 @@ fn job_alive(job: &str) -> bool {
     Process::new("squeue")
         .args(["-h", "-j", job, "-o", "%T"])
         .output()
-        .is_ok_and(|o| o.status.success() && !String::from_utf8_lossy(&o.stdout).trim().is_empty())
+        .is_ok_and(|o| {
+            o.status.success() && !String::from_utf8_lossy(&o.stdout).trim_ascii().is_empty()
+        })
 }
 
 /// Wait until `job` leaves the queue, then return the verdict its script recorded in `exit`
@@ -570,7 +577,7 @@ fn wait_for(
         std::thread::sleep(std::time::Duration::from_secs(poll));
     }
     let code = engine::read::optional_text(exit, engine::read::MAX_RECORD_FILE, "job exit file")?
-        .and_then(|t| t.trim().parse::<i32>().ok());
+        .and_then(|t| t.trim_ascii().parse::<i32>().ok());
     if code.is_some() {
         // The run's table and verdict, as the command prints them.
         if let Ok(text) = engine::read::regular_text(log, engine::read::MAX_LOG_FILE, "job log") {
@@ -662,9 +669,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
     let layout = ClusterLayout::new(&a.dir)?;
     let own = cluster::folder_status(&layout.out)?;
     let shards = status_table(&layout)?;
-    let jobs =
-        engine::read::optional_text(&layout.jobs(), engine::read::MAX_RECORD_FILE, "job record")?
-            .and_then(|record| serde_json::from_str::<JobsRecord>(&record).ok());
+    let jobs = cluster::read_jobs_record(&layout)?;
     if own.header.is_none() && shards.is_empty() && jobs.is_none() {
         return Err(CliError::Usage(format!(
             "status: {} holds no checkpoint, no shards/ and no slurm/jobs.json (not a verify run's --out)",

@@ -96,6 +96,7 @@ pub fn setup(a: &SpikeArgs) -> Result<(SpikeModel, Vec<SingleIndexPoint>), CliEr
         )));
     }
     base.check_student(&points[0])?;
+    crate::single_index::check_memory(&base, &points)?;
     Ok((SpikeModel { base }, points))
 }
 

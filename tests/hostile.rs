@@ -243,3 +243,212 @@ fn messages_point_at_the_cause() {
     }
     std::fs::remove_dir_all(&base).ok();
 }
+
+/// A small single-index sweep (κ = 2, d = 40) into `out` with `extra` flags; its output.
+fn small_sweep(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "single-index",
+        "--kappa",
+        "2",
+        "--d",
+        "40",
+        "--trials",
+        "4",
+        "--quiet",
+        "--format",
+        "none",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    verify(&args)
+}
+
+/// Rewrite value `k` of the first unit line of `dir`'s checkpoint to `v` (a hand-edited shard).
+fn edit_first_unit(dir: &std::path::Path, k: usize, v: f64) {
+    let path = dir.join("units.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut unit: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    unit["bits"][k] = serde_json::json!(v.to_bits());
+    lines[1] = unit.to_string();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Finite but impossible recorded values (a cosine of 1.5, a value whose square overflows) are
+/// refused by merge and resume with exit 2 naming the unit; no folder is left by the merge, and
+/// no inf or NaN reaches a file.
+#[test]
+fn a_checkpoint_holding_impossible_values_is_refused() {
+    let base = scratch("hostile-values");
+    let (a, b) = (base.join("a"), base.join("b"));
+    for (i, dir) in [&a, &b].into_iter().enumerate() {
+        let r = small_sweep(dir, &["--shard", &format!("{i}/2")]);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    }
+    let cases = [
+        (1.5, "outside [-1"),
+        (1e300, "in size"),
+        (-2.0, "outside [-1"),
+    ];
+    for (i, (v, needle)) in cases.into_iter().enumerate() {
+        let edited = base.join(format!("edited-{i}"));
+        std::fs::create_dir_all(&edited).unwrap();
+        std::fs::copy(a.join("units.jsonl"), edited.join("units.jsonl")).unwrap();
+        edit_first_unit(&edited, 0, v);
+        let out = base.join(format!("merged-{i}"));
+        let (e, b, o) = (
+            edited.to_str().unwrap(),
+            b.to_str().unwrap(),
+            out.to_str().unwrap(),
+        );
+        let r = verify(&["merge", e, b, "--out", o]);
+        assert_eq!(r.status.code(), Some(2), "value {v}: {}", stderr(&r));
+        assert!(stderr(&r).contains(needle), "value {v}: {}", stderr(&r));
+        assert!(!out.exists(), "a refused merge left {}", out.display());
+    }
+    // --resume over a finished run whose checkpoint was edited the same way.
+    let whole = base.join("whole");
+    assert_eq!(small_sweep(&whole, &[]).status.code(), Some(0));
+    edit_first_unit(&whole, 1, 1.25);
+    let r = small_sweep(&whole, &["--resume"]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("no trial can give"), "{}", stderr(&r));
+    std::fs::remove_dir_all(&base).ok();
+}
+
+/// A job record naming billions of shards, a malformed one, or a checkpoint header naming an
+/// impossible split: `status` answers at once with exit 2 naming the file (it used to allocate
+/// a status per named shard, and a malformed record read as "no jobs.json").
+#[test]
+fn status_reads_no_count_it_was_not_allowed() {
+    let base = scratch("hostile-status");
+    let out = base.join("o");
+    std::fs::create_dir_all(out.join("slurm")).unwrap();
+    let record = |shards: &str| {
+        format!(r#"{{"job":"1","merge_job":"2","shards":{shards},"command":["single-index"]}}"#)
+    };
+    for (text, needle) in [
+        (record("4000000000"), "4000000000 shards"),
+        (record("0"), "0 shards"),
+        ("{not json".to_string(), "jobs.json is damaged"),
+    ] {
+        std::fs::write(out.join("slurm/jobs.json"), &text).unwrap();
+        let started = std::time::Instant::now();
+        let r = verify(&["status", out.to_str().unwrap()]);
+        assert_eq!(r.status.code(), Some(2), "{text}: {}", stderr(&r));
+        assert!(stderr(&r).contains(needle), "{text}: {}", stderr(&r));
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "{text}: status took too long"
+        );
+    }
+    // A shard folder's checkpoint whose header names a split beyond the limit.
+    std::fs::remove_file(out.join("slurm/jobs.json")).unwrap();
+    let shard = out.join("shards/0");
+    std::fs::create_dir_all(&shard).unwrap();
+    let r = small_sweep(&shard, &["--shard", "0/2"]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let path = shard.join("units.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = text.split_once('\n').unwrap();
+    let mut h: serde_json::Value = serde_json::from_str(head).unwrap();
+    h["shard"] = serde_json::json!([0, 4_000_000_000u64]);
+    std::fs::write(&path, format!("{h}\n{rest}")).unwrap();
+    let r = verify(&["status", out.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("names shard 0/4000000000"),
+        "{}",
+        stderr(&r)
+    );
+    // --shard itself holds K to the same limit.
+    let r = verify(&[
+        "single-index",
+        "--shard",
+        "0/10001",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("--shard"), "{}", stderr(&r));
+    std::fs::remove_dir_all(&base).ok();
+}
+
+/// A TOML `out` that is not a string, and a method name with an invisible Unicode space: refused
+/// with exit 2, the key or flag named and the character shown escaped.
+#[test]
+fn values_that_are_not_what_they_look_like_are_refused() {
+    let base = scratch("hostile-kinds");
+    for out in ["1", "[\"a\", \"b\"]", "2.5", "{ x = 1 }"] {
+        let f = base.join("e.toml");
+        std::fs::write(
+            &f,
+            format!("kappa = \"2\"\ntheory_only = true\nout = {out}\n"),
+        )
+        .unwrap();
+        let r = verify(&["run", f.to_str().unwrap()]);
+        assert_eq!(r.status.code(), Some(2), "out = {out}: {}", stderr(&r));
+        assert!(
+            stderr(&r).contains("not a folder"),
+            "out = {out}: {}",
+            stderr(&r)
+        );
+    }
+    let o = base.join("o");
+    for methods in ["sgd\u{85}", "\u{a0}sgd", "sgd,\u{2003}kfac"] {
+        let r = verify(&[
+            "single-index",
+            "--theory-only",
+            "--methods",
+            methods,
+            "--out",
+            o.to_str().unwrap(),
+        ]);
+        assert_eq!(r.status.code(), Some(2), "{methods:?}: {}", stderr(&r));
+        assert!(stderr(&r).contains("--methods"), "{}", stderr(&r));
+        assert!(
+            stderr(&r).contains("\\u{"),
+            "the character is shown: {}",
+            stderr(&r)
+        );
+    }
+    std::fs::remove_dir_all(&base).ok();
+}
+
+/// A ψ so large that n = ψ·d saturates: the message blames --psi (and shows ψ briefly), not
+/// --d; a spike check over dimensions too large for memory is refused before it starts.
+#[test]
+fn sizes_blame_the_flag_that_made_them() {
+    let base = scratch("hostile-sizes");
+    let o = base.join("o");
+    let r = verify(&[
+        "single-index",
+        "--psi",
+        "1e300",
+        "--kappa",
+        "2",
+        "--d",
+        "40",
+        "--trials",
+        "4",
+        "--out",
+        o.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("--psi: ψ = 1e300"), "{}", stderr(&r));
+    let started = std::time::Instant::now();
+    let r = verify(&[
+        "spike",
+        "--d",
+        "2..100000",
+        "--trials",
+        "2",
+        "--out",
+        o.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("--d"), "{}", stderr(&r));
+    assert!(started.elapsed().as_secs() < 10);
+    std::fs::remove_dir_all(&base).ok();
+}

@@ -71,8 +71,7 @@ pub fn run_adaptive<M: Model>(
     observer: &dyn Observer,
     decided: &mut dyn FnMut(&PerPoint) -> Vec<bool>,
 ) -> Result<PerPoint, HarnessError> {
-    let width = model.methods().len() + model.extras().len();
-    let mut known: HashMap<Unit, Vec<f64>> = resumable_units(plan, width)?;
+    let mut known: HashMap<Unit, Vec<f64>> = resumable_units(plan, model)?;
     let kept: Vec<reports::UnitRecord> = crate::all_units(points.len(), schedule.max())
         .iter()
         .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))

@@ -98,10 +98,10 @@ impl std::fmt::Display for Trials {
 
 /// Parse `--trials`: a whole number from 2 to 10 000 000, or `auto`.
 pub fn trials_arg(s: &str) -> Result<Trials, String> {
-    if s.trim() == "auto" {
+    if s.trim_ascii() == "auto" {
         return Ok(Trials::Auto);
     }
-    match s.trim().parse::<u64>() {
+    match s.trim_ascii().parse::<u64>() {
         Ok(n) if (2..=10_000_000).contains(&n) => Ok(Trials::Fixed(n)),
         _ => Err(format!(
             "'{s}' is not a trial count: give an integer from 2 to 10000000, or auto"
@@ -113,7 +113,7 @@ pub fn trials_arg(s: &str) -> Result<Trials, String> {
 /// the agreement test is empty or inverted, and every undecided row would "agree").
 pub fn alpha(s: &str) -> Result<f64, String> {
     let v: f64 = s
-        .trim()
+        .trim_ascii()
         .parse()
         .map_err(|_| format!("'{s}' is not a number"))?;
     if v > 0.0 && v < 0.5 {
@@ -138,15 +138,21 @@ pub fn shard_spec(s: &str) -> Result<(usize, usize), String> {
         .split_once('/')
         .ok_or_else(|| format!("expected I/K (e.g. 0/3), got '{s}'"))?;
     let i: usize = i
-        .trim()
+        .trim_ascii()
         .parse()
         .map_err(|_| format!("shard index '{i}' is not a whole number"))?;
     let k: usize = k
-        .trim()
+        .trim_ascii()
         .parse()
         .map_err(|_| format!("shard count '{k}' is not a whole number"))?;
     if k == 0 || i >= k {
         return Err(format!("need 0 <= I < K, got {i}/{k}"));
+    }
+    if k > crate::cluster::MAX_SHARDS {
+        return Err(format!(
+            "at most {} shards, got K = {k}",
+            crate::cluster::MAX_SHARDS
+        ));
     }
     Ok((i, k))
 }

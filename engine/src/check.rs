@@ -97,6 +97,12 @@ pub trait Check: Sync {
     fn try_trial(&self, p: &Params, rng: &mut UnitRng) -> Result<Vec<f64>, SimError> {
         Ok(self.trial(p, rng))
     }
+    /// The interval quantity `k`'s trial values always lie in (e.g. [0, 1] for a squared
+    /// overlap): a trial outside fails, and a checkpoint recording one is refused on resume and
+    /// merge. Any value by default.
+    fn value_range(&self, _k: usize) -> (f64, f64) {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    }
     /// What the quantities are, for the figures' y axis ("value" by default).
     fn value_label(&self) -> String {
         "value".into()
@@ -253,6 +259,9 @@ impl<C: Check> Model for AsModel<'_, C> {
     }
     fn trial(&self, p: &Params, rng: &mut UnitRng, _: faer::Par) -> Result<Vec<f64>, SimError> {
         self.0.try_trial(p, rng)
+    }
+    fn value_range(&self, k: usize) -> (f64, f64) {
+        self.0.value_range(k)
     }
     fn allowance(&self, p: &Params) -> Vec<f64> {
         self.0

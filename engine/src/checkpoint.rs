@@ -93,10 +93,11 @@ pub enum RunOutcome {
 }
 
 /// The units of a run's checkpoint already on disk, when resuming the same run.
-pub(crate) fn resumable_units(
+pub(crate) fn resumable_units<M: Model>(
     plan: &RunPlan,
-    values_per_unit: usize,
+    model: &M,
 ) -> Result<HashMap<Unit, Vec<f64>>, HarnessError> {
+    let values_per_unit = model.methods().len() + model.extras().len();
     // An interrupted run's checkpoint, else a finished run's (resuming it only re-finishes).
     let partial = plan.out.join(crate::publish::PARTIAL_UNITS_FILE);
     let log_path = if partial.exists() {
@@ -132,7 +133,16 @@ pub(crate) fn resumable_units(
             h.command.join(" ")
         )));
     }
-    collect_units(&log_path, &h, records, Some(values_per_unit))
+    let units = collect_units(&log_path, &h, records, Some(values_per_unit))?;
+    for (u, v) in &units {
+        if let Some(why) = crate::experiment::unusable_value(model, v) {
+            return Err(HarnessError::Usage(format!(
+                "--resume: {} is damaged: unit {u:?} records a value no trial can give ({why}); delete it (or the folder) and run again",
+                log_path.display()
+            )));
+        }
+    }
+    Ok(units)
 }
 
 /// The units of a checkpoint's records, refusing (with the file named) a unit outside the grid or
@@ -202,7 +212,38 @@ pub fn read_checkpoint(
             path.display()
         ))
     })?;
+    if let Some(why) = header_out_of_bounds(&h) {
+        return Err(HarnessError::Usage(format!(
+            "{what}: {} is damaged: its header {why}; delete it (or the folder) and run again",
+            path.display()
+        )));
+    }
     Ok((h, records))
+}
+
+/// What makes a checkpoint header impossible for a run this tool writes (a shard split outside
+/// 0 <= I < K <= MAX_SHARDS, more units than a run may have), if anything.
+fn header_out_of_bounds(h: &LogHeader) -> Option<String> {
+    if let Some((i, k)) = h.shard {
+        if k == 0 || i >= k || k > crate::cluster::MAX_SHARDS {
+            return Some(format!(
+                "names shard {i}/{k} (0 <= I < K <= {})",
+                crate::cluster::MAX_SHARDS
+            ));
+        }
+    }
+    let units = (h.points as u64).saturating_mul(h.trials as u64);
+    (h.points as u64 > crate::check::MAX_GRID_POINTS || units > crate::check::MAX_UNITS).then(
+        || {
+            format!(
+                "names {} points × {} trials (at most {} points and {} units)",
+                h.points,
+                h.trials,
+                crate::check::MAX_GRID_POINTS,
+                crate::check::MAX_UNITS
+            )
+        },
+    )
 }
 
 /// Run `model` over `points` with checkpointing: the plan's shard of the units (all of them for a
@@ -220,7 +261,7 @@ pub fn run_checkpointed<M: Model>(
         Some((i, k)) => crate::shard_units(np, trials, i, k),
         None => crate::all_units(np, trials),
     };
-    let mut known = resumable_units(plan, model.methods().len() + model.extras().len())?;
+    let mut known = resumable_units(plan, model)?;
     let kept: Vec<reports::UnitRecord> = mine
         .iter()
         .filter_map(|u| known.get(u).map(|v| reports::UnitRecord::new(u.0, u.1, v)))

@@ -526,6 +526,34 @@ pub fn job_script(spec: &JobSpec, layout: &ClusterLayout) -> Result<String, Harn
     ))
 }
 
+/// The most shards a run is split into (`--shard I/K`, `verify slurm --shards K`): every count
+/// the tool reads back (a job record, a checkpoint's header, shard folder names) is held to it.
+pub const MAX_SHARDS: usize = 10_000;
+
+/// The job record `slurm/jobs.json` of a run's --out (None when there is none); a record that is
+/// not one (bad JSON, a shard count of 0 or over [`MAX_SHARDS`]) is an error naming the file.
+pub fn read_jobs_record(layout: &ClusterLayout) -> Result<Option<JobsRecord>, HarnessError> {
+    let path = layout.jobs();
+    let Some(text) = crate::read::optional_text(&path, crate::read::MAX_RECORD_FILE, "job record")?
+    else {
+        return Ok(None);
+    };
+    let damaged = |why: String| {
+        HarnessError::Usage(format!(
+            "{} is damaged ({why}); it is written by `verify slurm`: delete it, or submit again",
+            path.display()
+        ))
+    };
+    let record: JobsRecord = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    if record.shards == 0 || record.shards > MAX_SHARDS {
+        return Err(damaged(format!(
+            "it names {} shards; a run has 1 to {MAX_SHARDS}",
+            record.shards
+        )));
+    }
+    Ok(Some(record))
+}
+
 /// The jobs a `verify slurm` submitted (written to `slurm/jobs.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobsRecord {
@@ -623,17 +651,17 @@ pub fn folder_status(dir: &Path) -> Result<FolderStatus, HarnessError> {
 /// has (from the job record or the shards' headers; at least the folders found).
 pub fn shard_statuses(layout: &ClusterLayout) -> Result<Vec<FolderStatus>, HarnessError> {
     let root = layout.out.join("shards");
+    // Only the names a shard folder can have (0..MAX_SHARDS): others are not ours.
     let mut found: Vec<usize> = std::fs::read_dir(&root)
         .map(|rd| {
             rd.flatten()
                 .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .filter(|&i: &usize| i < MAX_SHARDS)
                 .collect()
         })
         .unwrap_or_default();
     found.sort_unstable();
-    let record: Option<JobsRecord> =
-        crate::read::optional_text(&layout.jobs(), crate::read::MAX_RECORD_FILE, "job record")?
-            .and_then(|t| serde_json::from_str(&t).ok());
+    let record = read_jobs_record(layout)?;
     let mut statuses: Vec<FolderStatus> = found
         .iter()
         .map(|&i| folder_status(&layout.shard_dir(i)))

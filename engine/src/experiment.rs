@@ -63,6 +63,12 @@ pub trait Model: Sync {
     /// The finite-size allowance b per method: how far the finite-size mean may sit from the
     /// limit formula through finite-size bias alone.
     fn allowance(&self, point: &Self::Point) -> Vec<f64>;
+    /// The interval a trial's value `k` (methods, then extras) always lies in, e.g. [−1, 1] for a
+    /// cosine: a trial giving a value outside fails, and a checkpoint recording one (edited by
+    /// hand) is refused on resume and merge. Any value by default.
+    fn value_range(&self, _k: usize) -> (f64, f64) {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    }
     /// What one trial at `point` costs, for sizing cluster jobs (`verify slurm`); None (the
     /// default) when the model gives no estimate.
     fn unit_cost(&self, _point: &Self::Point) -> Option<UnitCost> {
@@ -78,6 +84,31 @@ pub struct UnitCost {
     pub flops: f64,
     /// Peak bytes the trial holds (its largest buffers).
     pub bytes: f64,
+}
+
+/// Which of a unit's `values` lies outside `model`'s [`Model::value_range`] or over
+/// [`reports::MAX_MAGNITUDE`] in size, described (None when all are usable).
+pub fn unusable_value<M: Model>(model: &M, values: &[f64]) -> Option<String> {
+    let names: Vec<String> = model
+        .methods()
+        .iter()
+        .map(|m| m.to_string())
+        .chain(model.extras())
+        .collect();
+    values.iter().enumerate().find_map(|(k, &v)| {
+        let (lo, hi) = model.value_range(k);
+        let name = names.get(k).map_or("?", String::as_str);
+        if !(v.is_finite() && v.abs() <= reports::MAX_MAGNITUDE) {
+            Some(format!(
+                "'{name}' is {v:e}: not finite, or over {:e} in size",
+                reports::MAX_MAGNITUDE
+            ))
+        } else if !(lo..=hi).contains(&v) {
+            Some(format!("'{name}' is {v:e}, outside [{lo}, {hi}]"))
+        } else {
+            None
+        }
+    })
 }
 
 /// What the Monte Carlo gave at one grid point.
@@ -147,10 +178,9 @@ pub fn run_units<M: Model>(
                 out.len()
             )));
         }
-        if out.iter().any(|x| !x.is_finite()) {
+        if let Some(why) = unusable_value(model, &out) {
             return Err(SimError::Numerical(format!(
-                "trial {t} of grid point {p} gave a non-finite value ({}): a quantity overflowed or divided by zero (a parameter too large for double precision?)",
-                out.iter().map(|x| format!("{x:.4e}")).collect::<Vec<_>>().join(", ")
+                "trial {t} of grid point {p} gave an impossible value ({why}): a quantity overflowed or divided by zero (a parameter too large for double precision?)"
             )));
         }
         done((p, t), &out);

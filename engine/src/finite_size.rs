@@ -145,15 +145,22 @@ impl RunPoints {
         }
         let mut points = grid_points.clone();
         let mut companion = Vec::with_capacity(grid_points.len());
+        // Each point's index by its exact values: linear in the grid's size (a search per point
+        // was quadratic, minutes at 10⁵ points).
+        let key = |p: &Params| -> OtherAxes {
+            p.0.iter().map(|(n, v)| (n.clone(), v.to_bits())).collect()
+        };
+        let mut index: std::collections::HashMap<OtherAxes, usize> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (key(p), i))
+            .collect();
         for p in &grid_points {
             let small = smaller(p, &axes)?;
-            let at = match points.iter().position(|q| *q == small) {
-                Some(i) => i,
-                None => {
-                    points.push(small);
-                    points.len() - 1
-                }
-            };
+            let at = *index.entry(key(&small)).or_insert_with(|| {
+                points.push(small);
+                points.len() - 1
+            });
             companion.push(Some(at));
         }
         Ok(RunPoints {
@@ -183,11 +190,17 @@ impl RunPoints {
                 .map(|(n, v)| (n.clone(), v.to_bits()))
                 .collect()
         };
+        // Groups in order of first appearance, found by key (linear in the grid's size).
         let mut groups: Vec<(OtherAxes, Vec<usize>)> = Vec::new();
+        let mut group_of: std::collections::HashMap<OtherAxes, usize> = Default::default();
         for (i, p) in points.iter().enumerate() {
-            match groups.iter_mut().find(|(k, _)| *k == others(p)) {
-                Some((_, g)) => g.push(i),
-                None => groups.push((others(p), vec![i])),
+            let k = others(p);
+            match group_of.get(&k) {
+                Some(&g) => groups[g].1.push(i),
+                None => {
+                    group_of.insert(k.clone(), groups.len());
+                    groups.push((k, vec![i]));
+                }
             }
         }
         let mut fit_group = vec![None; points.len()];

@@ -62,6 +62,22 @@ fn open_no_follow(path: &Path) -> Result<File, HarnessError> {
     Ok(file)
 }
 
+/// Whether the lock file has other names (hard links): publishing links it into the staging
+/// folder for a moment, but it may also be a link to someone else's file, which writing the PID
+/// would overwrite. Such a file is locked, never written.
+fn shared(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().map_or(true, |m| m.nlink() > 1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        false
+    }
+}
+
 /// O_NOFOLLOW where the platform has it (Linux through libc), else no extra flag.
 #[cfg(target_os = "linux")]
 fn libc_nofollow() -> i32 {
@@ -89,9 +105,11 @@ impl OutLock {
         let mut file = open_no_follow(&path)?;
         match file.try_lock() {
             Ok(()) => {
-                file.set_len(0).map_err(io(&path))?;
-                file.rewind().map_err(io(&path))?;
-                write!(file, "{}", std::process::id()).map_err(io(&path))?;
+                if !shared(&file) {
+                    file.set_len(0).map_err(io(&path))?;
+                    file.rewind().map_err(io(&path))?;
+                    write!(file, "{}", std::process::id()).map_err(io(&path))?;
+                }
                 Ok(OutLock { _file: file, path })
             }
             Err(TryLockError::WouldBlock) => {
@@ -115,21 +133,41 @@ impl OutLock {
 mod tests {
     use super::*;
 
+    /// A scratch folder holding a victim file and an empty --out: (folder, victim, out).
+    #[cfg(unix)]
+    fn victim_beside_out(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("engine-lock-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        let victim = dir.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        (dir.clone(), victim, dir.join("out"))
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_planted_link_is_refused_and_its_target_untouched() {
-        let dir = std::env::temp_dir().join(format!("engine-lock-link-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        std::fs::create_dir_all(&dir).unwrap();
-        let victim = dir.join("victim.txt");
-        std::fs::write(&victim, "precious").unwrap();
-        let out = dir.join("out");
-        std::fs::create_dir_all(&out).unwrap();
+        let (dir, victim, out) = victim_beside_out("link");
         std::os::unix::fs::symlink(&victim, out.join(LOCK_FILE)).unwrap();
         let e = OutLock::acquire(&out).expect_err("a link is refused");
         assert_eq!(e.exit_code(), 2, "{e}");
         assert!(e.to_string().contains("not a regular file"), "{e}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_hard_link_is_locked_but_never_written() {
+        let (dir, victim, out) = victim_beside_out("hard");
+        std::fs::hard_link(&victim, out.join(LOCK_FILE)).unwrap();
+        let lock = OutLock::acquire(&out).expect("a shared file is still a lock");
+        assert!(
+            OutLock::acquire(&out).is_err(),
+            "and it excludes a second run"
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        drop(lock);
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -44,6 +44,24 @@ fn read_shard(dir: &Path, first: Option<&LogHeader>) -> Result<Shard, HarnessErr
         ) == (
             &h.kind, &h.version, &h.command, h.points, h.trials, &h.inputs,
         ) && f.shard.map(|s| s.1) == Some(k);
+        if !same
+            && (&f.command, f.shard.map(|s| s.1)) == (&h.command, Some(k))
+            && f.inputs != h.inputs
+        {
+            let show = |inputs: &[crate::InputFile]| -> String {
+                inputs
+                    .iter()
+                    .map(|i| format!("{} (sha256 {})", i.path, i.sha256))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(usage(format!(
+                "{} read other input files than the first shard:\n  {}\nvs\n  {}\nevery shard must read the same files (run the odd shard again)",
+                dir.display(),
+                show(&h.inputs),
+                show(&f.inputs)
+            )));
+        }
         if !same {
             return Err(usage(format!(
                 "{} is from a different run or split:\n  {} (shard of {k})\nvs\n  {} (shard of {})",
@@ -117,8 +135,21 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, HarnessError> {
 }
 
 /// Write the merged run's checkpoint into `out` as a finished run's checkpoint-to-be
-/// ([`crate::PARTIAL_UNITS_FILE`]; publishing the results makes it `units.jsonl`).
-pub fn write_merged_log(out: &Path, m: &Merged) -> Result<(), HarnessError> {
+/// ([`crate::PARTIAL_UNITS_FILE`]; publishing the results makes it `units.jsonl`), after
+/// refusing a unit whose values `model` can never give (a hand-edited shard).
+pub fn write_merged_log<M: crate::Model>(
+    out: &Path,
+    m: &Merged,
+    model: &M,
+) -> Result<(), HarnessError> {
+    let units = crate::all_units(m.header.points, m.header.trials);
+    for (u, v) in units.iter().zip(&m.values) {
+        if let Some(why) = crate::experiment::unusable_value(model, v) {
+            return Err(usage(format!(
+                "the shards' unit {u:?} records a value no trial can give ({why}); a shard's checkpoint was edited or damaged: run that shard again"
+            )));
+        }
+    }
     let records: Vec<reports::UnitRecord> = crate::all_units(m.header.points, m.header.trials)
         .iter()
         .zip(&m.values)

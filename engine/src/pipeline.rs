@@ -86,7 +86,7 @@ fn simulate<C: Check>(
                 h.command.join(" ")
             )));
         }
-        write_merged_log(out, &m)?;
+        write_merged_log(out, &m, &AsModel(c))?;
         return Ok(Some(per_point(m.values, h.trials)));
     }
     let plan = RunPlan {

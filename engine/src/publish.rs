@@ -337,8 +337,13 @@ impl Staging {
             .map_err(io(&self.real))?;
         let has_partial = self.real.join(PARTIAL_UNITS_FILE).exists();
         for e in &entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(target) = carried_name(&name, self.checkpoint, has_partial) {
+            // A name that is not UTF-8 is none of ours: carried as it is, byte for byte.
+            let name = e.file_name();
+            let target = match name.to_str() {
+                Some(n) => carried_name(n, self.checkpoint, has_partial).map(std::ffi::OsStr::new),
+                None => Some(name.as_os_str()),
+            };
+            if let Some(target) = target {
                 link_entry(e, &self.dir.join(target))?;
             }
         }
@@ -419,13 +424,16 @@ fn link_entry(e: &std::fs::DirEntry, target: &Path) -> Result<(), HarnessError> 
     std::fs::create_dir(target).map_err(io(target))?;
     for sub in std::fs::read_dir(e.path()).map_err(io(&e.path()))? {
         let sub = sub.map_err(io(&e.path()))?;
-        let name = sub.file_name().to_string_lossy().into_owned();
+        let os_name = sub.file_name();
+        let name = os_name.to_string_lossy();
         let left_over = name.starts_with('.') && name.contains(".staging-");
         if !is_temporary(&name) && !left_over {
-            link_entry(&sub, &target.join(&name))?;
+            link_entry(&sub, &target.join(&os_name))?;
         }
     }
-    Ok(())
+    // The carried folder keeps its permissions (a private shard folder stays private).
+    let mode = std::fs::metadata(e.path()).map_err(io(&e.path()))?;
+    std::fs::set_permissions(target, mode.permissions()).map_err(io(target))
 }
 
 /// Remove staging folders (or previous sets) an interrupted run left beside `out` (the caller
@@ -553,6 +561,43 @@ mod tests {
             "new units"
         );
         assert_eq!(names(&base), ["out"], "no staging folder left");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// What the folder held beside the result set is carried over as it was: a private
+    /// sub-folder stays private, and names that are not UTF-8 keep their bytes.
+    #[cfg(unix)]
+    #[test]
+    fn carried_entries_keep_their_modes_and_names() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::PermissionsExt;
+        let base = scratch("carry");
+        let out = base.join("out");
+        let private = out.join("shards");
+        std::fs::create_dir_all(private.join("0")).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"notes-\xff\xfe.txt");
+        std::fs::write(out.join(odd), "mine").unwrap();
+        std::fs::write(private.join(odd), "mine too").unwrap();
+        for no_exchange in [false, true] {
+            if no_exchange {
+                std::env::set_var("VERIFY_PUBLISH_NO_EXCHANGE", "1");
+            }
+            publish::<_, HarnessError>(&out, Checkpoint::None, |dir| {
+                reports::write_atomic(&dir.join("a.csv"), b"new").unwrap();
+                Ok(())
+            })
+            .unwrap();
+            std::env::remove_var("VERIFY_PUBLISH_NO_EXCHANGE");
+            let mode = std::fs::metadata(&private).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "the sub-folder's mode");
+            assert_eq!(std::fs::read_to_string(out.join(odd)).unwrap(), "mine");
+            assert_eq!(
+                std::fs::read_to_string(private.join(odd)).unwrap(),
+                "mine too"
+            );
+            assert!(private.join("0").is_dir());
+        }
         std::fs::remove_dir_all(&base).unwrap();
     }
 

@@ -39,7 +39,7 @@ fn refuse_count(count: f64, how: &str) -> Result<(), String> {
 
 /// The values a RANGE spells, in order (repeats not yet refused).
 fn range_values(s: &str) -> Result<Vec<f64>, String> {
-    let s = s.trim();
+    let s = s.trim_ascii();
     if s.is_empty() {
         return Err(
             "empty RANGE (use a..b, a..b:step, a..b/count, a,b,c or a single value)".into(),
@@ -47,23 +47,23 @@ fn range_values(s: &str) -> Result<Vec<f64>, String> {
     }
     let num = |t: &str| -> Result<f64, String> {
         let v: f64 = t
-            .trim()
+            .trim_ascii()
             .parse()
-            .map_err(|_| format!("'{}' is not a number", t.trim()))?;
+            .map_err(|_| format!("'{}' is not a number", t.trim_ascii()))?;
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(format!("'{}' is not a finite number", t.trim()))
+            Err(format!("'{}' is not a finite number", t.trim_ascii()))
         }
     };
     let values = if let Some((a, rest)) = s.split_once("..") {
         let a = num(a)?;
         if let Some((b, k)) = rest.split_once('/') {
             let b = num(b)?;
-            let k: usize = k.trim().parse().map_err(|_| {
+            let k: usize = k.trim_ascii().parse().map_err(|_| {
                 format!(
                     "count '{}' after '/' must be a whole number from 1 to {MAX_RANGE_VALUES}",
-                    k.trim()
+                    k.trim_ascii()
                 )
             })?;
             refuse_count(k as f64, "the count after '/'")?;

@@ -74,12 +74,12 @@ impl Margin {
 
     /// Parse "0.02" (absolute) or "2%" (relative); None unless finite and ≥ 0.
     pub fn parse(s: &str) -> Option<Margin> {
-        let s = s.trim();
+        let s = s.trim_ascii();
         let (num, relative) = match s.strip_suffix('%') {
             Some(n) => (n, true),
             None => (s, false),
         };
-        let v: f64 = num.trim().parse().ok()?;
+        let v: f64 = num.trim_ascii().parse().ok()?;
         if !(v.is_finite() && v >= 0.0) {
             return None;
         }

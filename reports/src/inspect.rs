@@ -49,7 +49,7 @@ fn parse(svg: &str) -> Vec<Element> {
         let mut attrs = Vec::new();
         let mut a = &inside[tag.len()..];
         while let Some(eq) = a.find("=\"") {
-            let key = a[..eq].trim().to_string();
+            let key = a[..eq].trim_ascii().to_string();
             let after = &a[eq + 2..];
             let Some(close) = after.find('"') else { break };
             attrs.push((key, after[..close].to_string()));
@@ -59,7 +59,7 @@ fn parse(svg: &str) -> Vec<Element> {
             rest.split("</text>")
                 .next()
                 .unwrap_or("")
-                .trim()
+                .trim_ascii()
                 .to_string()
         } else {
             String::new()

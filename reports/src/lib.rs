@@ -15,4 +15,4 @@ pub use figure::{
 };
 pub use files::{write_atomic, write_csv, write_json, write_json_as, ReportError};
 pub use markdown::{render_markdown, write_markdown, RunReport};
-pub use unitlog::{parse_unit_log, UnitLog, UnitRecord};
+pub use unitlog::{parse_unit_log, UnitLog, UnitRecord, MAX_MAGNITUDE};

@@ -4,7 +4,8 @@
 //! unit, written with a single `write` and flushed, so an interruption — even `kill -9` — leaves
 //! at most the last line incomplete, and reading drops it. Values are stored as the bits of the
 //! f64s, so a resumed or merged run reproduces the uninterrupted one exactly. Every value must be
-//! finite: a non-finite one is refused when written and when read back.
+//! finite and at most [`MAX_MAGNITUDE`] in size: another is refused when written and when read
+//! back.
 //!
 //! This module does not open files for reading: the caller reads the log (the engine's one
 //! reader refuses a FIFO, a device or an oversized file) and hands the bytes to [`parse_unit_log`].
@@ -15,6 +16,10 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// The largest |value| a unit may hold: 10¹⁵⁰, so that the sum of squares of the most trials a
+/// run may have (10⁷) stays finite (10³⁰⁷ < f64::MAX) and a summary never overflows to inf.
+pub const MAX_MAGNITUDE: f64 = 1e150;
 
 /// One finished unit: grid point, trial, and one value per method.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,17 +48,25 @@ impl UnitRecord {
         self.bits.iter().map(|b| f64::from_bits(*b)).collect()
     }
 
-    /// None when every value is finite, else what is wrong (which value, and what it is).
+    /// None when every value is finite and at most [`MAX_MAGNITUDE`] in size, else what is wrong
+    /// (which value, and what it is).
     pub fn non_finite(&self) -> Option<String> {
-        self.values().iter().position(|v| !v.is_finite()).map(|i| {
-            format!(
-                "value {} of unit ({}, {}) is {}, not a finite number",
-                i + 1,
-                self.point,
-                self.trial,
-                f64::from_bits(self.bits[i])
-            )
-        })
+        let values = self.values();
+        let i = values
+            .iter()
+            .position(|v| !(v.is_finite() && v.abs() <= MAX_MAGNITUDE))?;
+        let what = if values[i].is_finite() {
+            format!("larger than {MAX_MAGNITUDE:e} in size (it would overflow the summaries)")
+        } else {
+            "not a finite number".into()
+        };
+        Some(format!(
+            "value {} of unit ({}, {}) is {:e}, {what}",
+            i + 1,
+            self.point,
+            self.trial,
+            values[i]
+        ))
     }
 }
 

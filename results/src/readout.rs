@@ -150,6 +150,11 @@ impl Check for ReadoutCheck {
         self.quantities.clone()
     }
 
+    /// Every quantity is a mean squared prediction error: never negative.
+    fn value_range(&self, _k: usize) -> (f64, f64) {
+        (0.0, f64::INFINITY)
+    }
+
     fn theory(&self, p: &Params) -> Vec<Option<f64>> {
         self.formulas(&Self::point(p))
             .unwrap_or_else(|_| vec![None; self.quantities.len()])

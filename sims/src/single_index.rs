@@ -1027,6 +1027,11 @@ impl Model for SingleIndexModel {
             .collect()
     }
 
+    /// Every method's value is a cosine (an alignment ρ), within [−1, 1] up to rounding.
+    fn value_range(&self, _k: usize) -> (f64, f64) {
+        (-1.0 - 1e-12, 1.0 + 1e-12)
+    }
+
     fn point_key(&self, p: &SingleIndexPoint) -> String {
         let net = match self.level {
             Level::Direction => String::new(),

@@ -33,7 +33,7 @@ pub const MAX_HERMITE_TERMS: usize = 64;
 impl std::str::FromStr for Activation {
     type Err = TheoryError;
     fn from_str(s: &str) -> Result<Self> {
-        let s = s.trim();
+        let s = s.trim_ascii();
         if let Some(list) = s.strip_prefix("hermite:") {
             let terms = list.split(',').count();
             if terms > MAX_HERMITE_TERMS {
@@ -44,8 +44,10 @@ impl std::str::FromStr for Activation {
                     ),
                 });
             }
-            let coeffs: std::result::Result<Vec<f64>, _> =
-                list.split(',').map(|c| c.trim().parse::<f64>()).collect();
+            let coeffs: std::result::Result<Vec<f64>, _> = list
+                .split(',')
+                .map(|c| c.trim_ascii().parse::<f64>())
+                .collect();
             return match coeffs {
                 Ok(c) if !c.is_empty() && c.iter().all(|x| x.is_finite()) => Ok(Self::Hermite(c)),
                 _ => Err(TheoryError::UnknownActivation(s.to_string())),

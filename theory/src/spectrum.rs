@@ -189,7 +189,7 @@ impl SpectrumFamily {
         s: &str,
         read: impl FnOnce(&Path) -> std::result::Result<Vec<u8>, String>,
     ) -> Result<Self> {
-        let s = s.trim();
+        let s = s.trim_ascii();
         if let Some(path) = s.strip_prefix("file:") {
             let path = Path::new(path);
             let bytes = read(path).map_err(TheoryError::InvalidSpectrum)?;
@@ -385,7 +385,7 @@ pub fn parse_spectrum_text(
                 "more than {MAX_SPECTRUM_LINES} lines, the most a spectrum file may have"
             ));
         }
-        let line = line.split('#').next().unwrap_or("").trim();
+        let line = line.split('#').next().unwrap_or("").trim_ascii();
         if line.is_empty() {
             continue;
         }
