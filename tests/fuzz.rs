@@ -556,16 +556,43 @@ fn files_and_experiment_files_never_panic_or_hang() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// One random change to a checkpoint line: a bit pattern of NaN or inf, a byte flipped, a field
-/// dropped, an index out of range, the line repeated or cut.
-/// Returns the changed line and whether it is certainly no valid unit record.
-fn mutate(rng: &mut Rng, line: &str) -> (String, bool) {
+/// What a changed checkpoint line is.
+#[derive(PartialEq)]
+enum Mutation {
+    /// Perhaps still a valid record.
+    Unknown,
+    /// Certainly no unit record (refused naming the line unless it is the last).
+    NotARecord,
+    /// A record whose value no trial can give (a cosine of 1.5): refused naming the file.
+    Impossible,
+}
+
+/// The line with its first value's bits replaced by those of `v`.
+fn first_value(line: &str, v: f64) -> String {
+    let mut unit: serde_json::Value = serde_json::from_str(line).unwrap();
+    unit["bits"][0] = serde_json::json!(v.to_bits());
+    unit.to_string()
+}
+
+/// One random change to a checkpoint line: a bit pattern of NaN or inf, a finite value too large
+/// to summarise or outside the quantity's range, a byte flipped, a field dropped, an index out of
+/// range, the line repeated or cut. Returns the changed line and what it is.
+fn mutate(rng: &mut Rng, line: &str) -> (String, Mutation) {
     let nan = f64::NAN.to_bits().to_string();
     let inf = f64::INFINITY.to_bits().to_string();
-    let kind = rng.random_range(0..7);
+    let kind = rng.random_range(0..9);
     let changed = match kind {
         0 => line.replacen("\"bits\":[", &format!("\"bits\":[{nan},"), 1),
         1 => line.replacen("\"bits\":[", &format!("\"bits\":[{inf},"), 1),
+        7 => first_value(line, 1e300),
+        8 => first_value(
+            line,
+            if rng.random_range(0..2) == 0 {
+                1.5
+            } else {
+                -7.0
+            },
+        ),
         2 => {
             let mut b = line.as_bytes().to_vec();
             let k = rng.random_range(0..b.len());
@@ -578,8 +605,13 @@ fn mutate(rng: &mut Rng, line: &str) -> (String, bool) {
         5 => format!("{line}\n{line}"),
         _ => line[..rng.random_range(1..line.len())].to_string(),
     };
-    // NaN/inf values, a renamed field and a cut line are never a unit record.
-    (changed, matches!(kind, 0 | 1 | 3 | 6))
+    // NaN/inf/huge values, a renamed field and a cut line are never a unit record.
+    let what = match kind {
+        0 | 1 | 3 | 6 | 7 => Mutation::NotARecord,
+        8 => Mutation::Impossible,
+        _ => Mutation::Unknown,
+    };
+    (changed, what)
 }
 
 /// `--resume` (and `status`, `merge`) over a checkpoint with one line changed at random: the
@@ -621,7 +653,7 @@ fn mutated_checkpoints_never_panic_hang_or_publish_nan() {
         std::fs::create_dir_all(&out).unwrap();
         let k = rng.random_range(1..lines.len());
         let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        let (line, invalid) = mutate(&mut rng, lines[k]);
+        let (line, what) = mutate(&mut rng, lines[k]);
         changed[k] = line;
         std::fs::write(out.join("units.partial.jsonl"), changed.join("\n") + "\n").unwrap();
         let mut resume = args.clone();
@@ -629,7 +661,11 @@ fn mutated_checkpoints_never_panic_hang_or_publish_nan() {
         let (code, err) = check_case_err(i, &resume, &out);
         // One rule: an invalid line that is not the last (a kill mid-append) is refused,
         // exit 2, naming the file and the line.
-        if invalid && k + 1 < lines.len() {
+        if what == Mutation::Impossible {
+            assert_eq!(code, 2, "case {i}: line {} → {}: {err}", k + 1, changed[k]);
+            assert!(err.contains("no trial can give"), "case {i}: {err}");
+        }
+        if what == Mutation::NotARecord && k + 1 < lines.len() {
             assert_eq!(code, 2, "case {i}: line {} → {}: {err}", k + 1, changed[k]);
             assert!(
                 err.contains("units.partial.jsonl") && err.contains(&format!("line {}", k + 1)),
