@@ -47,16 +47,38 @@ pub fn mp_at_minus(gamma: f64, lambda: f64) -> (f64, f64) {
     (m, (gamma * m * m + m) / root)
 }
 
+/// The companion transform m̲(−λ) = γ m(−λ) + (1 − γ)/λ (the spectrum of XXᵀ/n, without the
+/// atom of S at 0) and its derivative: m̲ the positive root of λm̲² + (λ + γ − 1)m̲ − 1 = 0
+/// (Silverstein's equation z = −1/m̲ + γ/(1 + m̲) at z = −λ).
+pub fn companion_at_minus(gamma: f64, lambda: f64) -> (f64, f64) {
+    let b = lambda + gamma - 1.0;
+    let root = (b * b + 4.0 * lambda).sqrt();
+    let m = 2.0 / (b + root);
+    (m, (m * m + m) / root)
+}
+
 /// Ridge excess risk for Σ = I, ‖β‖ = r, λ > 0 (Dobriban & Wager 2018, Thm 2.1):
-/// r²λ² m′(−λ) + σ²γ (m(−λ) − λ m′(−λ)). `noise = false` leaves out the σ² term.
+/// r²λ² m′(−λ) + σ²γ (m(−λ) − λ m′(−λ)). `noise = false` leaves out the σ² term. For γ > 1,
+/// m has the atom (1 − 1/γ)/λ, whose parts cancel in both terms; they are evaluated through
+/// the companion transform (λ²m′ = (λ²m̲′ + γ − 1)/γ, m − λm′ = (m̲ − λm̲′)/γ), which keeps
+/// them accurate as λ → 0⁺.
 pub fn isotropic_risk(gamma: f64, lambda: f64, r: f64, sigma: f64, noise: bool) -> f64 {
-    let (m, dm) = mp_at_minus(gamma, lambda);
-    let variance = if noise {
-        sigma * sigma * gamma * (m - lambda * dm)
+    let (bias, variance) = if gamma > 1.0 {
+        let (m, dm) = companion_at_minus(gamma, lambda);
+        (
+            (lambda * lambda * dm + gamma - 1.0) / gamma,
+            (m - lambda * dm) / gamma,
+        )
+    } else {
+        let (m, dm) = mp_at_minus(gamma, lambda);
+        (lambda * lambda * dm, m - lambda * dm)
+    };
+    let noise_part = if noise {
+        sigma * sigma * gamma * variance
     } else {
         0.0
     };
-    r * r * lambda * lambda * dm + variance
+    r * r * bias + noise_part
 }
 
 /// The effective regularisation κ of ridge with penalty λ ≥ 0 for a population spectrum
@@ -65,7 +87,9 @@ pub fn isotropic_risk(gamma: f64, lambda: f64, r: f64, sigma: f64, noise: bool) 
 /// positive root of γ ∫ s/(s + κ) dH = 1 for γ > 1; at λ = 0, γ = 1 there is none (the risk
 /// is infinite): an error.
 pub fn kappa(lambda: f64, gamma: f64, spectrum: &[f64]) -> Result<f64, SimError> {
-    let mean = |f: &dyn Fn(f64) -> f64| spectrum.iter().map(|&s| f(s)).sum::<f64>() / spectrum.len() as f64;
+    let mean = |f: &dyn Fn(f64) -> f64| {
+        spectrum.iter().map(|&s| f(s)).sum::<f64>() / spectrum.len() as f64
+    };
     if lambda == 0.0 && gamma < 1.0 {
         return Ok(0.0);
     }
@@ -83,9 +107,17 @@ pub fn kappa(lambda: f64, gamma: f64, spectrum: &[f64]) -> Result<f64, SimError>
         lo = 0.0;
         hi = (gamma - 1.0) * spectrum.iter().cloned().fold(0.0, f64::max);
     }
-    let h = |k: f64| if lambda == 0.0 { 1.0 - gamma * mean(&|s| s / (s + k)) } else { g(k) };
+    let h = |k: f64| {
+        if lambda == 0.0 {
+            1.0 - gamma * mean(&|s| s / (s + k))
+        } else {
+            g(k)
+        }
+    };
     if !(h(hi) >= 0.0) {
-        return Err(SimError::Numerical(format!("no κ in [{lo}, {hi}] for λ = {lambda}, γ = {gamma}")));
+        return Err(SimError::Numerical(format!(
+            "no κ in [{lo}, {hi}] for λ = {lambda}, γ = {gamma}"
+        )));
     }
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
@@ -136,7 +168,13 @@ pub fn risk(
 /// The population spectrum of the min-norm check at dimension d: the first half 2, the rest 0.5.
 pub fn two_level(d: usize) -> Vec<f64> {
     (0..d)
-        .map(|j| if j < d / 2 { TWO_LEVEL[0] } else { TWO_LEVEL[1] })
+        .map(|j| {
+            if j < d / 2 {
+                TWO_LEVEL[0]
+            } else {
+                TWO_LEVEL[1]
+            }
+        })
         .collect()
 }
 
@@ -185,7 +223,8 @@ pub fn ridge_trial(
     let averaged = (0..d)
         .map(|i| {
             let qi = q(i);
-            R * R / d as f64 * (1.0 - ae(i)).powi(2) * qi + sigma * sigma / n as f64 * a[i] * ae(i) * qi
+            R * R / d as f64 * (1.0 - ae(i)).powi(2) * qi
+                + sigma * sigma / n as f64 * a[i] * ae(i) * qi
         })
         .sum();
     Ok((raw, averaged))
@@ -281,8 +320,15 @@ pub const PARTS: [(Part, &str); 2] = [(Part::Isotropic, "isotropic"), (Part::Min
 
 /// Run one part on its default grid, as the entry runs it (its own folder, α / 2).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let tag = PARTS.iter().find(|(p, _)| *p == part).map_or("", |(_, t)| t);
-    run_check(&Ridge { variant, part }, &grid(part), &part_args(a, NAME, tag, PARTS.len()))
+    let tag = PARTS
+        .iter()
+        .find(|(p, _)| *p == part)
+        .map_or("", |(_, t)| t);
+    run_check(
+        &Ridge { variant, part },
+        &grid(part),
+        &part_args(a, NAME, tag, PARTS.len()),
+    )
 }
 
 /// Run both checks on their grids; the entry's verdict is the worse.

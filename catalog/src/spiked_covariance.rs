@@ -116,8 +116,9 @@ impl Check for Spiked {
     /// Supercritical: the outlier and its overlap are smooth functions of the resolvent at a
     /// point outside the bulk; their fluctuations are O(d^-1/2) with mean O(1/d) (Paul 2007;
     /// Bai & Yao 2008, CLT for spiked eigenvalues): rate 1. Subcritical edge: Tracy–Widom,
-    /// d^-2/3. Subcritical overlap: the top eigenvector is delocalised, E⟨v̂, v⟩² = O(1/d)
-    /// (1/d exactly at θ = 0): rate 1.
+    /// d^-2/3 (a subcritical spike does not change the edge's limit law, Baik, Ben Arous &
+    /// Péché 2005). Subcritical overlap: the top eigenvector is delocalised, E⟨v̂, v⟩² =
+    /// O(1/d) (1/d exactly at θ = 0): rate 1.
     fn slowest_rate(&self) -> f64 {
         match self.part {
             Part::SubcriticalEdge => 2.0 / 3.0,
@@ -154,7 +155,10 @@ pub const PARTS: [(Part, &str); 3] = [
 /// subcritical overlap's limit is 0, where a relative margin is empty: its run reads a relative
 /// margin as absolute on the overlap's scale, 1 (1% becomes 0.01).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let tag = PARTS.iter().find(|(p, _)| *p == part).map_or("", |(_, t)| t);
+    let tag = PARTS
+        .iter()
+        .find(|(p, _)| *p == part)
+        .map_or("", |(_, t)| t);
     let mut args = part_args(a, NAME, tag, PARTS.len());
     if part == Part::SubcriticalOverlap {
         args.margin = margin_on_scale(args.margin, 1.0);
