@@ -90,6 +90,17 @@ pub fn kappa(lambda: f64, gamma: f64, spectrum: &[f64]) -> Result<f64, SimError>
     let mean = |f: &dyn Fn(f64) -> f64| {
         spectrum.iter().map(|&s| f(s)).sum::<f64>() / spectrum.len() as f64
     };
+    let valid = lambda >= 0.0
+        && lambda.is_finite()
+        && gamma > 0.0
+        && gamma.is_finite()
+        && !spectrum.is_empty()
+        && spectrum.iter().all(|&s| s > 0.0 && s.is_finite());
+    if !valid {
+        return Err(SimError::InvalidInput(format!(
+            "ridge needs λ ≥ 0, γ > 0 and a positive population spectrum (λ = {lambda}, γ = {gamma})"
+        )));
+    }
     if lambda == 0.0 && gamma < 1.0 {
         return Ok(0.0);
     }
@@ -114,7 +125,8 @@ pub fn kappa(lambda: f64, gamma: f64, spectrum: &[f64]) -> Result<f64, SimError>
             g(k)
         }
     };
-    if !(h(hi) >= 0.0) {
+    let top = h(hi);
+    if top.is_nan() || top < 0.0 {
         return Err(SimError::Numerical(format!(
             "no κ in [{lo}, {hi}] for λ = {lambda}, γ = {gamma}"
         )));
