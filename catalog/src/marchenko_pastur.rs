@@ -80,10 +80,10 @@ impl MarchenkoPastur {
 
 impl Check for MarchenkoPastur {
     fn name(&self) -> &str {
-        match self.part {
-            Part::Bulk => "marchenko-pastur-bulk",
-            Part::Edges => "marchenko-pastur-edges",
-        }
+        PARTS
+            .iter()
+            .find(|(p, _)| *p == self.part)
+            .map_or(NAME, |(_, name)| name)
     }
     fn settings(&self) -> String {
         format!("z={Z}")
@@ -162,17 +162,16 @@ pub fn grid(part: Part) -> Grid {
     Grid::new().axis("gamma", &[0.25, 0.5, 2.0]).axis("d", &[d])
 }
 
-/// The parts of the entry and their output folders' names.
-pub const PARTS: [(Part, &str); 2] = [(Part::Bulk, "bulk"), (Part::Edges, "edges")];
+/// The parts of the entry and their checks' names (also their output folders' names).
+pub const PARTS: [(Part, &str); 2] = [
+    (Part::Bulk, "marchenko-pastur-bulk"),
+    (Part::Edges, "marchenko-pastur-edges"),
+];
 
 /// Run one part on its default grid, as the entry runs it (its own folder, α / 2).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let tag = PARTS
-        .iter()
-        .find(|(p, _)| *p == part)
-        .map_or("", |(_, t)| t);
     let c = MarchenkoPastur { variant, part };
-    run_check(&c, &grid(part), &part_args(a, NAME, tag, PARTS.len()))
+    run_check(&c, &grid(part), &part_args(a, NAME, c.name(), PARTS.len()))
 }
 
 /// Run both checks (bulk, edges) on their default grids; the entry's verdict is the worse one.

@@ -261,10 +261,10 @@ pub struct Ridge {
 
 impl Check for Ridge {
     fn name(&self) -> &str {
-        match self.part {
-            Part::Isotropic => "ridge-isotropic",
-            Part::MinNorm => "ridge-min-norm",
-        }
+        PARTS
+            .iter()
+            .find(|(p, _)| *p == self.part)
+            .map_or(NAME, |(_, name)| name)
     }
     fn settings(&self) -> String {
         match self.part {
@@ -327,20 +327,16 @@ pub fn grid(part: Part) -> Grid {
     }
 }
 
-/// The parts of the entry and their output folders' names.
-pub const PARTS: [(Part, &str); 2] = [(Part::Isotropic, "isotropic"), (Part::MinNorm, "min-norm")];
+/// The parts of the entry and their checks' names (also their output folders' names).
+pub const PARTS: [(Part, &str); 2] = [
+    (Part::Isotropic, "ridge-isotropic"),
+    (Part::MinNorm, "ridge-min-norm"),
+];
 
 /// Run one part on its default grid, as the entry runs it (its own folder, α / 2).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let tag = PARTS
-        .iter()
-        .find(|(p, _)| *p == part)
-        .map_or("", |(_, t)| t);
-    run_check(
-        &Ridge { variant, part },
-        &grid(part),
-        &part_args(a, NAME, tag, PARTS.len()),
-    )
+    let c = Ridge { variant, part };
+    run_check(&c, &grid(part), &part_args(a, NAME, c.name(), PARTS.len()))
 }
 
 /// Run both checks on their grids; the entry's verdict is the worse.

@@ -71,9 +71,11 @@ pub fn eigen(a: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>), SimError> {
     Ok((s, u.expect("eigenvectors were asked for")))
 }
 
-/// The flags of part `part` of an entry run as `parts` checks: its own output folder
-/// (`--out DIR` becomes DIR/PART, the default out/ENTRY/PART) and α / parts (Bonferroni), so
-/// that the entry's chance of calling a correct formula wrong stays at most α.
+/// The flags of part `part` (the part's check name, unique across the catalog) of an entry run
+/// as `parts` checks: its own output folder (`--out DIR` becomes DIR/PART, the default
+/// out/ENTRY/PART; each `--merge` shard folder SHARD becomes SHARD/PART, where that part's shard
+/// ran) and α / parts (Bonferroni), so that the entry's chance of calling a correct formula
+/// wrong stays at most α.
 pub fn part_args(a: &CommonArgs, entry: &str, part: &str, parts: usize) -> CommonArgs {
     let base = a
         .out
@@ -81,6 +83,7 @@ pub fn part_args(a: &CommonArgs, entry: &str, part: &str, parts: usize) -> Commo
         .unwrap_or_else(|| PathBuf::from("out").join(entry));
     let mut b = a.clone();
     b.out = Some(base.join(part));
+    b.merge = a.merge.iter().map(|m| m.join(part)).collect();
     b.alpha = a.alpha / parts as f64;
     b
 }
@@ -108,5 +111,44 @@ pub fn combine(vs: &[RunVerdict]) -> RunVerdict {
         RunVerdict::TheoryOnly
     } else {
         RunVerdict::Agree
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn an_entry_is_as_bad_as_its_worst_part() {
+        use RunVerdict::*;
+        assert_eq!(combine(&[Agree, Agree]), Agree);
+        assert_eq!(combine(&[Agree, Inconclusive]), Inconclusive);
+        assert_eq!(combine(&[Inconclusive, Disagree, Agree]), Disagree);
+        assert_eq!(combine(&[TheoryOnly, TheoryOnly]), TheoryOnly);
+        assert_eq!(combine(&[Shard, Shard]), Shard);
+    }
+
+    #[test]
+    fn each_part_has_its_folder_and_a_share_of_alpha() {
+        let a = CommonArgs::parse_from(["t", "--out", "o", "--alpha", "0.03"]);
+        let b = part_args(&a, "e", "e-bulk", 3);
+        assert_eq!(b.out.as_deref(), Some(Path::new("o/e-bulk")));
+        assert!((b.alpha - 0.01).abs() < 1e-15);
+        let m = CommonArgs::parse_from(["t", "--merge", "s0", "s1"]);
+        let b = part_args(&m, "e", "e-bulk", 2);
+        assert_eq!(b.out.as_deref(), Some(Path::new("out/e/e-bulk")));
+        assert_eq!(
+            b.merge,
+            vec![Path::new("s0/e-bulk"), Path::new("s1/e-bulk")]
+        );
+        assert_eq!(
+            margin_on_scale(Margin::Relative(0.01), 1.0),
+            Margin::Absolute(0.01)
+        );
+        assert_eq!(
+            margin_on_scale(Margin::Absolute(0.02), 1.0),
+            Margin::Absolute(0.02)
+        );
     }
 }

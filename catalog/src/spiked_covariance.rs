@@ -75,11 +75,10 @@ pub fn top_pair(d: usize, n: usize, theta: f64, rng: &mut UnitRng) -> Result<(f6
 
 impl Check for Spiked {
     fn name(&self) -> &str {
-        match self.part {
-            Part::Supercritical => "spiked-supercritical",
-            Part::SubcriticalEdge => "spiked-subcritical-edge",
-            Part::SubcriticalOverlap => "spiked-subcritical-overlap",
-        }
+        PARTS
+            .iter()
+            .find(|(p, _)| *p == self.part)
+            .map_or(NAME, |(_, name)| name)
     }
     fn quantities(&self) -> Vec<&'static str> {
         match self.part {
@@ -144,26 +143,23 @@ pub fn grid(part: Part) -> Grid {
         .axis("d", &[200.0])
 }
 
-/// The parts of the entry and their output folders' names.
+/// The parts of the entry and their checks' names (also their output folders' names).
 pub const PARTS: [(Part, &str); 3] = [
-    (Part::Supercritical, "supercritical"),
-    (Part::SubcriticalEdge, "subcritical-edge"),
-    (Part::SubcriticalOverlap, "subcritical-overlap"),
+    (Part::Supercritical, "spiked-supercritical"),
+    (Part::SubcriticalEdge, "spiked-subcritical-edge"),
+    (Part::SubcriticalOverlap, "spiked-subcritical-overlap"),
 ];
 
 /// Run one part on its default grid, as the entry runs it (its own folder, α / 3). The
 /// subcritical overlap's limit is 0, where a relative margin is empty: its run reads a relative
 /// margin as absolute on the overlap's scale, 1 (1% becomes 0.01).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let tag = PARTS
-        .iter()
-        .find(|(p, _)| *p == part)
-        .map_or("", |(_, t)| t);
-    let mut args = part_args(a, NAME, tag, PARTS.len());
+    let c = Spiked { variant, part };
+    let mut args = part_args(a, NAME, c.name(), PARTS.len());
     if part == Part::SubcriticalOverlap {
         args.margin = margin_on_scale(args.margin, 1.0);
     }
-    run_check(&Spiked { variant, part }, &grid(part), &args)
+    run_check(&c, &grid(part), &args)
 }
 
 /// Run the three checks on their grids; the entry's verdict is the worst.

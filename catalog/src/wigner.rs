@@ -73,10 +73,10 @@ pub fn goe_eigenvalues(d: usize, rng: &mut UnitRng) -> Result<Vec<f64>, SimError
 
 impl Check for Wigner {
     fn name(&self) -> &str {
-        match self.part {
-            Part::Resolvent => "wigner-resolvent",
-            Part::Edges => "wigner-edges",
-        }
+        PARTS
+            .iter()
+            .find(|(p, _)| *p == self.part)
+            .map_or(NAME, |(_, name)| name)
     }
     fn settings(&self) -> String {
         format!("eta={ETA}")
@@ -145,20 +145,16 @@ pub fn grid(part: Part) -> Grid {
     }
 }
 
-/// The parts of the entry and their output folders' names.
-pub const PARTS: [(Part, &str); 2] = [(Part::Resolvent, "resolvent"), (Part::Edges, "edges")];
+/// The parts of the entry and their checks' names (also their output folders' names).
+pub const PARTS: [(Part, &str); 2] = [
+    (Part::Resolvent, "wigner-resolvent"),
+    (Part::Edges, "wigner-edges"),
+];
 
 /// Run one part on its default grid, as the entry runs it (its own folder, α / 2).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let tag = PARTS
-        .iter()
-        .find(|(p, _)| *p == part)
-        .map_or("", |(_, t)| t);
-    run_check(
-        &Wigner { variant, part },
-        &grid(part),
-        &part_args(a, NAME, tag, PARTS.len()),
-    )
+    let c = Wigner { variant, part };
+    run_check(&c, &grid(part), &part_args(a, NAME, c.name(), PARTS.len()))
 }
 
 /// Run both checks (resolvent, edges) on their default grids; the entry's verdict is the worse.

@@ -19,6 +19,23 @@ use engine::prelude::*;
 use num_complex::Complex64;
 use std::path::PathBuf;
 
+#[test]
+fn the_random_matrix_entries_lead_the_catalog_in_order() {
+    let names: Vec<&str> = catalog::entries().iter().take(4).map(|e| e.name).collect();
+    assert_eq!(
+        names,
+        ["marchenko-pastur", "wigner", "spiked-covariance", "ridge"]
+    );
+    for e in &catalog::entries()[..4] {
+        assert!(
+            !e.formula.is_empty()
+                && !e.source.is_empty()
+                && !e.measures.is_empty()
+                && !e.wrong.is_empty()
+        );
+    }
+}
+
 fn out(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("catalog-rm-{}-{name}", std::process::id()));
     std::fs::remove_dir_all(&d).ok();
