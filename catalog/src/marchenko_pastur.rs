@@ -22,7 +22,7 @@ pub const Z: Complex64 = Complex64::new(2.0, 0.5);
 pub const ENTRY: Entry = Entry {
     name: NAME,
     formula: "m(z) = (1/d) tr(S − z)⁻¹ → root of γ z m² + (z + γ − 1) m + 1 = 0 with Im m > 0; (1/d) tr S → 1, (1/d) tr S² → 1 + γ; λ_max → (1 + √γ)², smallest nonzero eigenvalue → (1 − √γ)²",
-    source: "Marchenko & Pastur 1967; Bai & Silverstein 2010, Thm 3.6 (MP law) and Lemma 3.11 (its Stieltjes transform), Ch. 5 (edges: Geman 1980; Bai & Yin 1993)",
+    source: "Marchenko & Pastur 1967; Bai & Silverstein 2010, Thms 3.6–3.7 (MP law) and Lemma 3.11 (its Stieltjes transform), Ch. 5 (edges: Geman 1980; Bai & Yin 1993)",
     measures: "S = XᵀX/n, X n × d Gaussian, γ = d/n ∈ {0.25, 0.5, 2}, d = 400 (edges: 200): Re and Im of (1/d) tr(S − z)⁻¹ at z = 2 + 0.5i (the d − n zero eigenvalues included for γ > 1), (1/d) tr S, (1/d) tr S², λ_max and the smallest nonzero eigenvalue",
     wrong: "γ replaced by 1/γ in every formula (n/d for d/n)",
     run,

@@ -30,7 +30,7 @@ pub const TWO_LEVEL: [f64; 2] = [2.0, 0.5];
 pub const ENTRY: Entry = Entry {
     name: NAME,
     formula: "Σ = I: R(λ) = r²λ² m′(−λ) + σ²γ (m(−λ) − λ m′(−λ)), m the MP Stieltjes transform; min-norm, general Σ: R = κ² r² (1/d) tr Σ(Σ + κ)⁻² / (1 − γ df₂) + σ² γ df₂ / (1 − γ df₂), df₂ = (1/d) tr Σ²(Σ + κ)⁻², κ = 0 (γ < 1) or the root of γ (1/d) tr Σ(Σ + κ)⁻¹ = 1 (γ > 1)",
-    source: "Dobriban & Wager 2018, Thm 2.1 (Σ = I); Hastie, Montanari, Rosset & Tibshirani 2022, Thm 1 (Σ = I, λ → 0⁺) and Thm 3 / Cor 5 (general Σ, min-norm)",
+    source: "Dobriban & Wager 2018, Thm 2.1 (Σ = I); Hastie, Montanari, Rosset & Tibshirani 2022, Thm 1 (Σ = I, λ → 0⁺) and Thm 2 (general Σ, min-norm)",
     measures: "exact excess risk (β̂ − β)ᵀΣ(β̂ − β) of each fit, β uniform on the sphere ‖β‖ = 1 per trial, and the same averaged exactly over β and ε given X: Σ = I, λ ∈ {0.01, 0.1, 1, 10}, γ ∈ {0.5, 2}, σ ∈ {0, 1}, d = 200; min-norm, Σ with eigenvalues 2 and 0.5 (half each), σ = 0.5, γ ∈ {0.5, 0.8, 1.5, 3}, d = 240",
     wrong: "the noise (variance) term left out",
     run,
@@ -148,7 +148,7 @@ pub fn kappa(lambda: f64, gamma: f64, spectrum: &[f64]) -> Result<f64, SimError>
 /// Ridge excess risk for a population spectrum (equal weights), β uniform on the sphere of
 /// radius r, through κ = [`kappa`]: with df₂ = ∫ s²/(s + κ)² dH,
 /// bias κ² r² ∫ s/(s + κ)² dH / (1 − γ df₂), variance σ² γ df₂ / (1 − γ df₂) (Hastie et al.
-/// 2022, Thm 3 and Cor 5 at λ → 0⁺; the same deterministic equivalent at λ > 0).
+/// 2022, Thm 2 at λ → 0⁺; the same deterministic equivalent at λ > 0).
 pub fn risk(
     lambda: f64,
     gamma: f64,
