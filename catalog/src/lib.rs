@@ -9,6 +9,12 @@
 
 use engine::{CommonArgs, HarnessError, RunVerdict};
 
+pub mod marchenko_pastur;
+pub mod ridge;
+mod rmt;
+pub mod spiked_covariance;
+pub mod wigner;
+
 /// Which formula an entry checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -43,7 +49,12 @@ impl std::fmt::Debug for Entry {
 
 /// Every entry, in the catalog's order.
 pub fn entries() -> Vec<Entry> {
-    vec![]
+    vec![
+        marchenko_pastur::ENTRY,
+        wigner::ENTRY,
+        spiked_covariance::ENTRY,
+        ridge::ENTRY,
+    ]
 }
 
 /// The entry called `name`, if there is one.
