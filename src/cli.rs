@@ -95,6 +95,11 @@ pub enum Command {
         mut_arg("out", |a| a.help("Output folder (created if missing) [default: out/readout]"))
     )]
     Readout(ReadoutArgs),
+    /// The catalog of the field's classic limit formulas (Marchenko–Pastur, Wigner, BBP, ridge,
+    /// random features, logistic MLE, Lasso, one-step spike), each checked against its own
+    /// simulation by the default verdict. `--list` shows them; names run some; none runs all.
+    #[command(after_help = CATALOG_HELP)]
+    Catalog(CatalogArgs),
     /// Start a check of your own formula: write a crate NAME/ (outside this workspace) whose
     /// src/main.rs is a complete check on this clone's engine, ready for `cargo run --release`.
     #[command(after_help = NEW_HELP)]
@@ -1122,4 +1127,31 @@ pub struct PhaseArgs {
     /// No progress bar or progress notes on stderr (errors and warnings are still shown).
     #[arg(long)]
     pub quiet: bool,
+}
+
+const CATALOG_HELP: &str = "Examples:
+  verify catalog --list                         # entries, sources, what each simulation measures
+  verify catalog                                # every entry at its defaults, into out/catalog/ENTRY
+  verify catalog marchenko-pastur --trials auto # one entry, adaptive trials
+  verify catalog ridge --wrong                  # its deliberately wrong formula: expect DISAGREE
+
+Each entry runs as one or more checks (one per kind of finite-size bias) in --out/ENTRY/PART,
+each at level alpha/parts; the entry's verdict is the worst of its parts. Exit code: the worst
+verdict over the entries run. docs/catalog.md has every formula written out.";
+
+/// `verify catalog`: list the catalog, or run entries of it.
+#[derive(Args, Debug, Clone)]
+pub struct CatalogArgs {
+    /// Entries to run (default: all); see --list.
+    #[arg(value_name = "ENTRY")]
+    pub entries: Vec<String>,
+    /// Show the entries (name, formula, source, what the simulation measures) and stop.
+    #[arg(long)]
+    pub list: bool,
+    /// Check each entry's deliberately wrong formula instead (a sign, a factor or a branch
+    /// changed): the verdict should be DISAGREE, which measures its power.
+    #[arg(long)]
+    pub wrong: bool,
+    #[command(flatten)]
+    pub common: engine::CommonArgs,
 }

@@ -3,6 +3,7 @@
 //! and [`dispatch`]. The `verify` binary (src/main.rs) and the Python package call it.
 
 mod audit;
+mod catalog;
 mod cli;
 mod error;
 mod experiment_file;
@@ -42,7 +43,8 @@ pub(crate) fn out_of(c: &Command) -> Option<&Path> {
         | Command::Slurm(_)
         | Command::Status(_)
         | Command::Readout(_)
-        | Command::New(_) => return None,
+        | Command::New(_)
+        | Command::Catalog(_) => return None,
         Command::Spectrum(a) => &a.out,
         Command::Spike(a) => &a.out,
         Command::Phase(a) => &a.out,
@@ -76,6 +78,7 @@ pub(crate) fn dispatch(command: Command) -> Result<Outcome, CliError> {
         Command::LinearRep(args) => linear_rep::run(&args),
         Command::Readout(args) => readout::run(&args),
         Command::New(args) => new_check::run(&args.name, args.path.as_deref()),
+        Command::Catalog(args) => catalog::run(&args),
     }
 }
 

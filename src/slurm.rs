@@ -218,6 +218,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Readout(_) => "readout",
         Command::Spike(_) => "spike",
         Command::Run(_) => "run",
+        Command::Catalog(_) => "catalog",
     }
 }
 

@@ -78,9 +78,10 @@ impl FiniteSize {
                 axes[0]
             ),
             FiniteSize::Measured { axes, ratio, slowest_rate } => format!(
-                "measured: every point also ran at {} / {ratio}; the limit is bracketed by the mean at full size and its extrapolation assuming a bias no slower than {}^-{slowest_rate} (limit_lo, limit_hi)",
+                "measured: every point also ran at {} / {ratio}; the limit is bracketed by the mean at full size and its extrapolation assuming a bias no slower than {}^-{} (limit_lo, limit_hi)",
                 axes.join(", "),
-                axes[0]
+                axes[0],
+                reports::figure::short_number(*slowest_rate)
             ),
         }
     }

@@ -500,7 +500,7 @@ fn print(
             v.as_str().to_uppercase(),
             rows.iter().filter(|r| r.pass == Some(true)).count(),
             rows.iter().filter(|r| r.pass.is_some()).count(),
-            a.alpha,
+            reports::figure::short_number(a.alpha),
             a.margin,
             out.display()
         ),

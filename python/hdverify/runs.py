@@ -22,7 +22,7 @@ from ._runner import run_interruptibly
 
 __all__ = [
     "RunError", "RunResult", "run", "single_index", "readout", "linear_rep", "contraction",
-    "audit", "reproduce", "spike", "phase", "spectrum",
+    "audit", "reproduce", "spike", "phase", "spectrum", "catalog", "catalog_entries",
 ]
 
 _VERDICTS = {0: "agree", 1: "disagree", 4: "inconclusive"}
@@ -61,12 +61,15 @@ class RunResult:
     _tables: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     def tables(self) -> Dict[str, Any]:
-        """Every CSV the run wrote, by file name, as pandas DataFrames."""
+        """Every CSV the run wrote, by file name, as pandas DataFrames (for ``catalog``: every
+        part's, by its path under the run's folder, e.g. ``ridge/ridge-isotropic/….csv``)."""
         import pandas as pd
 
-        for p in sorted(self.out.glob("*.csv")):
-            if p.name not in self._tables:
-                self._tables[p.name] = pd.read_csv(p)
+        found = self.out.rglob("*.csv") if self.command == "catalog" else self.out.glob("*.csv")
+        for p in sorted(found):
+            key = p.relative_to(self.out).as_posix()
+            if key not in self._tables:
+                self._tables[key] = pd.read_csv(p)
         return self._tables
 
     @property
@@ -199,3 +202,30 @@ def phase(**kwargs: Any) -> RunResult:
 def spectrum(**kwargs: Any) -> RunResult:
     """``verify spectrum``: the limiting eigenvalue density against sampled eigenvalues."""
     return run("spectrum", **kwargs)
+
+
+def catalog(*entries: str, **kwargs: Any) -> RunResult:
+    """``verify catalog``: the field's classic limit formulas, each against its own simulation by
+    the default verdict. ``entries`` names some (all by default; see :func:`catalog_entries`);
+    ``wrong=True`` checks their deliberately wrong formulas. The result's ``tables()`` holds every
+    part's rows; its verdict is the worst over the entries."""
+    kwargs.setdefault("format", "none")
+    kwargs.setdefault("quiet", True)
+    out = kwargs.setdefault("out", "out/catalog")
+    argv = argv_of("catalog", kwargs)[:2] + list(entries) + argv_of("catalog", kwargs)[2:]
+    code, message = run_interruptibly(_native.run_cli, argv)
+    if code == 2:
+        raise ValueError(message.strip() if message else "verify catalog: bad input")
+    if code == 3:
+        raise RunError(message or "verify catalog could not complete", code)
+    if code == 130:
+        raise KeyboardInterrupt(message)
+    return RunResult("catalog", Path(out), code, _VERDICTS.get(code, f"exit {code}"), argv)
+
+
+def catalog_entries() -> Any:
+    """The catalog's entries as a DataFrame: name, formula, source, what the simulation
+    measures, and what the wrong variant changes."""
+    import pandas as pd
+
+    return pd.DataFrame(_native.catalog_entries())

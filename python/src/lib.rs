@@ -573,6 +573,25 @@ fn interrupt() {
     engine::interrupt::request();
 }
 
+/// The catalog's entries (`verify catalog --list`): name, formula, source, measures, wrong.
+#[pyfunction]
+fn catalog_entries() -> Vec<std::collections::BTreeMap<&'static str, &'static str>> {
+    catalog::entries()
+        .into_iter()
+        .map(|e| {
+            [
+                ("name", e.name),
+                ("formula", e.formula),
+                ("source", e.source),
+                ("measures", e.measures),
+                ("wrong", e.wrong),
+            ]
+            .into_iter()
+            .collect()
+        })
+        .collect()
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -589,6 +608,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(default_out, m)?)?;
     m.add_function(wrap_pyfunction!(interrupt, m)?)?;
+    m.add_function(wrap_pyfunction!(catalog_entries, m)?)?;
     // As the `verify` binary: trials in parallel, each trial's algebra sequential.
     faer::set_global_parallelism(faer::Par::Seq);
     m.add("TrialError", m.py().get_type::<TrialError>())?;

@@ -125,3 +125,16 @@ def test_progress_shows_in_a_notebook(tmp_path: Path, monkeypatch: pytest.Monkey
     assert shown and shown[0].startswith("hdverify: 0")
     counts = [int(t.split()[1]) for t in shown]
     assert counts == sorted(counts) and counts[-1] > 0, shown
+
+
+def test_the_catalog_is_listed_and_an_entry_runs_from_python(tmp_path: Path) -> None:
+    """catalog_entries() lists what `verify catalog --list` lists; running one entry's wrong
+    variant gives DISAGREE (exit 1) and its parts' tables, an unknown name a ValueError."""
+    entries = hv.catalog_entries()
+    assert {"marchenko-pastur", "wigner", "spiked-covariance", "ridge"} <= set(entries["name"])
+    assert entries["source"].str.len().min() > 10
+    wrong = hv.catalog("wigner", wrong=True, trials=40, out=tmp_path / "c")
+    assert (wrong.verdict, wrong.exit_code) == ("disagree", 1)
+    assert any(k.startswith("wigner/") for k in wrong.tables())
+    with pytest.raises(ValueError, match="unknown entry"):
+        hv.catalog("no-such-entry", out=tmp_path / "d")
