@@ -9,6 +9,11 @@
 
 use engine::{CommonArgs, HarnessError, RunVerdict};
 
+pub mod common;
+pub mod lasso;
+pub mod logistic;
+pub mod one_step;
+
 /// Which formula an entry checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -43,7 +48,34 @@ impl std::fmt::Debug for Entry {
 
 /// Every entry, in the catalog's order.
 pub fn entries() -> Vec<Entry> {
-    vec![]
+    vec![
+        // Block of entries from branch cat-fp (random-features, logistic-mle, lasso-amp,
+        // one-step-spike, those finished).
+        Entry {
+            name: "logistic-mle",
+            formula: "alpha_hat -> alpha, sigma2_hat -> sigma^2 where (alpha, sigma, lambda) solve kappa^2 sigma^2 = E[2 r'(Q1) (lambda r'(prox(Q2)))^2], 0 = E[r'(Q1) Q1 r'(prox(Q2))], 1 - kappa = E[2 r'(Q1) / (1 + lambda r''(prox(Q2)))]; exists iff kappa < h_MLE(gamma)",
+            source: "Sur & Candes 2019 (PNAS 116:14516), eq. (5) and Thm 2; existence boundary: Candes & Sur 2020 (Ann. Stat.), Thm 1",
+            measures: "Newton-fitted logistic MLE, x ~ N(0, I/n), gamma^2 = Var(x'beta): alpha_hat = <b, beta>/|beta|^2, sigma2_hat = |b - alpha_hat beta|^2/(p - 1)",
+            wrong: "classical theory: alpha = 1 and sigma^2 = 1/E[r''(gamma Z)] (the inverse Fisher information)",
+            run: logistic::run_entry,
+        },
+        Entry {
+            name: "lasso-amp",
+            formula: "|b - beta|^2/N -> E(eta(X + tau Z; theta tau) - X)^2, tau^2 = noise^2 + E(eta(X + tau Z; theta tau) - X)^2/delta, lambda = theta tau (1 - E eta'(X + tau Z; theta tau)/delta)",
+            source: "Bayati & Montanari 2012 (IEEE Trans. Inf. Theory 58:1997), Thm 1.5 with eqs. (1.7)-(1.9)",
+            measures: "per-coordinate squared error of the Lasso (coordinate descent to KKT 1e-7), A with N(0, 1/n) entries, beta Bernoulli(eps) x N(0, 1)",
+            wrong: "no calibration factor: lambda = theta tau (the Onsager term's 1 - E eta'/delta dropped)",
+            run: lasso::run_entry,
+        },
+        Entry {
+            name: "one-step-spike",
+            formula: "|<u, beta>| -> |c1| / sqrt(c1^2 + (E[s*(z)^2] + noise^2) / psi), psi = n/d, c1 = E[s*'(z)]",
+            source: "Ba, Erdogdu, Suzuki, Wang, Wu & Yang 2022 (NeurIPS), Prop. 2 (the spike is X'y/n) at isotropic inputs; = Lemma 3.10 at kappa = 1",
+            measures: "alignment of the top left singular vector of the first one-step gradient of a tanh network (N = d/2, symmetric init) with beta; tanh teacher",
+            wrong: "the linear part of the label counted as signal only: E[s*^2] replaced by E[s*^2] - c1^2",
+            run: one_step::run_entry,
+        },
+    ]
 }
 
 /// The entry called `name`, if there is one.
