@@ -50,15 +50,21 @@ pub fn state_evolution(theta: f64, delta: f64, eps: f64, sigma: f64) -> Option<f
     bisect(g, lo, hi, 1e-13).map(f64::sqrt)
 }
 
+/// The δ that state evolution divides the denoiser's error by: δ itself, or 1 in the wrong
+/// variant (the undersampling factor 1/δ of eq. (1.7) forgotten).
+fn se_delta(delta: f64, variant: Variant) -> f64 {
+    match variant {
+        Variant::Correct => delta,
+        Variant::Wrong => 1.0,
+    }
+}
+
 /// The Lasso penalty that AMP with threshold θ calibrates to: λ(θ) = θτ*(1 − E η′/δ)
-/// (Bayati & Montanari 2012, eq. (1.9)); the wrong variant drops the factor (λ = θτ*).
+/// (Bayati & Montanari 2012, eq. (1.9)).
 fn penalty(theta: f64, delta: f64, eps: f64, sigma: f64, variant: Variant) -> f64 {
-    match state_evolution(theta, delta, eps, sigma) {
+    match state_evolution(theta, se_delta(delta, variant), eps, sigma) {
         None => f64::NEG_INFINITY,
-        Some(tau) => match variant {
-            Variant::Correct => theta * tau * (1.0 - denoiser_slope(tau, theta, eps) / delta),
-            Variant::Wrong => theta * tau,
-        },
+        Some(tau) => theta * tau * (1.0 - denoiser_slope(tau, theta, eps) / delta),
     }
 }
 
@@ -86,14 +92,26 @@ pub fn lasso_mse(
             "lasso-amp needs lambda > 0, delta > 0, 0 < eps <= 1, noise >= 0; got lambda = {lambda}, delta = {delta}, eps = {eps}, noise = {sigma}"
         )));
     }
-    let lo = alpha_min(delta) + 1e-9;
-    let mut hi = lo + 1.0;
+    let amin = alpha_min(se_delta(delta, variant));
+    let mut hi = amin + 1.0;
     while penalty(hi, delta, eps, sigma, variant) < lambda {
-        hi *= 2.0;
+        hi = amin + 2.0 * (hi - amin);
         if hi > 1e9 {
             return Err(no_solution(
                 "lasso-amp",
                 format!("no threshold calibrates to lambda = {lambda}"),
+            ));
+        }
+    }
+    // Down from hi towards α_min until λ(θ) < λ: the bracket of the root on the branch of large
+    // thresholds (λ(θ) is increasing for the correct calibration; the wrong one, θτ*, is not).
+    let mut lo = hi;
+    while penalty(lo, delta, eps, sigma, variant) >= lambda {
+        lo = amin + 0.5 * (lo - amin);
+        if lo - amin < 1e-9 {
+            return Err(no_solution(
+                "lasso-amp",
+                format!("the calibration lambda(theta) = {lambda} has no bracketed root (delta = {delta}, eps = {eps}, noise = {sigma})"),
             ));
         }
     }
@@ -111,7 +129,7 @@ pub fn lasso_mse(
             format!("the calibration lambda(theta) = {lambda} has no bracketed root (delta = {delta}, eps = {eps}, noise = {sigma})"),
         )
     })?;
-    let tau = state_evolution(theta, delta, eps, sigma).ok_or_else(|| {
+    let tau = state_evolution(theta, se_delta(delta, variant), eps, sigma).ok_or_else(|| {
         no_solution(
             "lasso-amp",
             format!("no state-evolution fixed point at theta = {theta}"),
@@ -234,13 +252,14 @@ impl Check for LassoAmp {
     }
 }
 
-/// The default grid: δ ∈ {0.5, 1}, ε ∈ {0.1, 0.2}, λ over two decades {0.01, 0.1, 1}, noise
+/// The default grid: δ ∈ {0.5, 1}, ε ∈ {0.1, 0.2}, λ over two decades {0.1, 1, 10}
+/// (at λ = 0.01, δ = 0.5 coordinate descent needed more than 20 000 sweeps on some draws), noise
 /// σ ∈ {0, 0.2}, N = d = 200 (companion N = 48).
 pub fn grid() -> Grid {
     Grid::new()
         .axis("delta", &[0.5, 1.0])
         .axis("eps", &[0.1, 0.2])
-        .axis("lambda", &[0.01, 0.1, 1.0])
+        .axis("lambda", &[0.1, 1.0, 10.0])
         .axis("noise", &[0.0, 0.2])
         .axis("d", &[200.0])
 }

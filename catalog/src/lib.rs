@@ -64,7 +64,7 @@ pub fn entries() -> Vec<Entry> {
             formula: "|b - beta|^2/N -> E(eta(X + tau Z; theta tau) - X)^2, tau^2 = noise^2 + E(eta(X + tau Z; theta tau) - X)^2/delta, lambda = theta tau (1 - E eta'(X + tau Z; theta tau)/delta)",
             source: "Bayati & Montanari 2012 (IEEE Trans. Inf. Theory 58:1997), Thm 1.5 with eqs. (1.7)-(1.9)",
             measures: "per-coordinate squared error of the Lasso (coordinate descent to KKT 1e-7), A with N(0, 1/n) entries, beta Bernoulli(eps) x N(0, 1)",
-            wrong: "no calibration factor: lambda = theta tau (the Onsager term's 1 - E eta'/delta dropped)",
+            wrong: "state evolution without the undersampling factor: tau^2 = noise^2 + E(eta - X)^2 (the 1/delta of eq. (1.7) dropped)",
             run: lasso::run_entry,
         },
         Entry {
