@@ -148,9 +148,11 @@ fn solve3(mut j: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         b.swap(c, piv);
         for r in c + 1..3 {
             let f = j[r][c] / j[c][c];
-            for k in c..3 {
-                j[r][k] -= f * j[c][k];
-            }
+            let pivot_row = j[c];
+            j[r].iter_mut()
+                .zip(pivot_row)
+                .skip(c)
+                .for_each(|(v, p)| *v -= f * p);
             b[r] -= f * b[c];
         }
     }
