@@ -13,6 +13,7 @@ pub mod common;
 pub mod lasso;
 pub mod logistic;
 pub mod one_step;
+pub mod random_features;
 
 /// Which formula an entry checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,14 @@ pub fn entries() -> Vec<Entry> {
     vec![
         // Block of entries from branch cat-fp (random-features, logistic-mle, lasso-amp,
         // one-step-spike, those finished).
+        Entry {
+            name: "random-features",
+            formula: "R = (s^2 + k^2 t'S(S + k)^-2 t) / (1 - df2/n), lambda = k (1 - df1(k)/n), S = mu1^2 WW'/d + mu*^2 I (Gaussian equivalent of tanh features), traces over Marchenko-Pastur(N/d)",
+            source: "Gaussian equivalence (Mei & Montanari 2022, CPAM, Thm 1 setting; Goldt et al. 2022) + Gaussian ridge deterministic equivalent (Hastie, Montanari, Rosset & Tibshirani 2022; Bach 2023), derived here",
+            measures: "test error (noise included, 4d fresh points) of ridge on N tanh random features, n = d, linear target |beta| = 1",
+            wrong: "the wrong psi-ratio: degrees of freedom divided by N (features) instead of n (samples)",
+            run: random_features::run_entry,
+        },
         Entry {
             name: "logistic-mle",
             formula: "alpha_hat -> alpha, sigma2_hat -> sigma^2 where (alpha, sigma, lambda) solve kappa^2 sigma^2 = E[2 r'(Q1) (lambda r'(prox(Q2)))^2], 0 = E[r'(Q1) Q1 r'(prox(Q2))], 1 - kappa = E[2 r'(Q1) / (1 + lambda r''(prox(Q2)))]; exists iff kappa < h_MLE(gamma)",

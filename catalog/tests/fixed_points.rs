@@ -183,3 +183,56 @@ fn lasso_correct_is_not_called_wrong() {
 fn lasso_wrong_is_called_wrong() {
     assert_eq!(run("lasso-amp", Variant::Wrong, "0"), RunVerdict::Disagree);
 }
+
+// ---------------------------------------------------------------- random-features
+
+/// Limits of the random-features formula from outside it: λ → ∞ gives â = 0 and the test
+/// error Var y = 1 + τ²; N → ∞ is kernel ridge with the linearised kernel μ1² xᵀx′/d + μ*²δ,
+/// i.e. linear ridge on x with ridge μ*²/(μ1² ψ2), whose risk τ² + λ² m′(−λ) + τ² γ(m − λm′)
+/// (Hastie et al. 2022, Thm 2, isotropic) is computed with the theory crate's Marchenko–Pastur
+/// solver; λ ≤ 0 is refused.
+#[test]
+fn random_features_limits() {
+    use catalog::random_features::{rf_test_error, tanh_coefficients, RfPoint};
+    use theory::{stieltjes_negative, SpectralMeasure};
+    let c = Variant::Correct;
+    let pt = |psi1: f64, lambda: f64, noise: f64| RfPoint {
+        psi1,
+        psi2: 1.0,
+        lambda,
+        noise,
+    };
+    let big = rf_test_error(pt(2.0, 1e9, 0.5), c).unwrap();
+    assert!((big - 1.25).abs() < 1e-6, "lambda -> inf: {big}");
+    let (mu1, mus2) = tanh_coefficients();
+    let lin = mus2 / (mu1 * mu1);
+    let spectrum = SpectralMeasure::new([(1.0, 1.0)]).unwrap();
+    let r = stieltjes_negative(&spectrum, 1.0, lin).unwrap();
+    for noise in [0.0, 0.5] {
+        let t2 = noise * noise;
+        let linear = t2 + lin * lin * r.m_prime + t2 * (r.m - lin * r.m_prime);
+        let wide = rf_test_error(pt(1e5, 0.1, noise), c).unwrap();
+        assert!(
+            (wide - linear).abs() < 1e-3 * linear,
+            "N -> inf, noise {noise}: {wide} vs linear ridge {linear}"
+        );
+    }
+    assert!(rf_test_error(pt(1.0, 0.0, 0.0), c).is_err());
+}
+
+#[test]
+fn random_features_correct_is_not_called_wrong() {
+    for seed in ["0", "1"] {
+        let v = run("random-features", Variant::Correct, seed);
+        eprintln!("random-features correct seed {seed}: {v:?}");
+        assert_ne!(v, RunVerdict::Disagree, "seed {seed}");
+    }
+}
+
+#[test]
+fn random_features_wrong_is_called_wrong() {
+    assert_eq!(
+        run("random-features", Variant::Wrong, "0"),
+        RunVerdict::Disagree
+    );
+}
