@@ -249,15 +249,20 @@ pub fn fixed_point(kappa: f64, gamma: f64) -> Result<FixedPoint, SimError> {
     })
 }
 
-/// XᵀDX for D = diag(w), sequential.
+/// The lower triangle of XᵀDX for D = diag(w) (all the Cholesky factorisation reads),
+/// sequential.
 fn weighted_gram(x: MatRef<'_, f64>, w: &[f64]) -> Mat<f64> {
+    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
     let xw = Mat::<f64>::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] * w[i].sqrt());
     let mut h = Mat::<f64>::zeros(x.ncols(), x.ncols());
-    faer::linalg::matmul::matmul(
+    matmul(
         h.as_mut(),
+        BlockStructure::TriangularLower,
         faer::Accum::Replace,
         xw.transpose(),
+        BlockStructure::Rectangular,
         xw.as_ref(),
+        BlockStructure::Rectangular,
         1.0,
         Par::Seq,
     );
