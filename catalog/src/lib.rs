@@ -50,8 +50,8 @@ impl std::fmt::Debug for Entry {
 /// Every entry, in the catalog's order.
 pub fn entries() -> Vec<Entry> {
     vec![
-        // Block of entries from branch cat-fp (random-features, logistic-mle, lasso-amp,
-        // one-step-spike, those finished).
+        // The fixed-point entries (branch cat-fp): random-features, logistic-mle, lasso-amp,
+        // one-step-spike.
         Entry {
             name: "random-features",
             formula: "R = (s^2 + k^2 t'S(S + k)^-2 t) / (1 - df2/n), lambda = k (1 - df1(k)/n), S = mu1^2 WW'/d + mu*^2 I (Gaussian equivalent of tanh features), traces over Marchenko-Pastur(N/d)",
@@ -63,7 +63,7 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             name: "logistic-mle",
             formula: "alpha_hat -> alpha, sigma2_hat -> sigma^2 where (alpha, sigma, lambda) solve kappa^2 sigma^2 = E[2 r'(Q1) (lambda r'(prox(Q2)))^2], 0 = E[r'(Q1) Q1 r'(prox(Q2))], 1 - kappa = E[2 r'(Q1) / (1 + lambda r''(prox(Q2)))]; exists iff kappa < h_MLE(gamma)",
-            source: "Sur & Candes 2019 (PNAS 116:14516), eq. (5) and Thm 2; existence boundary: Candes & Sur 2020 (Ann. Stat.), Thm 1",
+            source: "Sur & Candes 2019 (PNAS 116:14516), the three-equation system for (alpha*, sigma*, lambda*) and its theorem on the MLE's coordinates; existence boundary h_MLE: Candes & Sur 2020 (Ann. Stat. 48:27), Thm 1",
             measures: "Newton-fitted logistic MLE, x ~ N(0, I/n), gamma^2 = Var(x'beta): alpha_hat = <b, beta>/|beta|^2, sigma2_hat = |b - alpha_hat beta|^2/(p - 1)",
             wrong: "classical theory: alpha = 1 and sigma^2 = 1/E[r''(gamma Z)] (the inverse Fisher information)",
             run: logistic::run_entry,
@@ -79,7 +79,7 @@ pub fn entries() -> Vec<Entry> {
         Entry {
             name: "one-step-spike",
             formula: "|<u, beta>| -> |c1| / sqrt(c1^2 + (E[s*(z)^2] + noise^2) / psi), psi = n/d, c1 = E[s*'(z)]",
-            source: "Ba, Erdogdu, Suzuki, Wang, Wu & Yang 2022 (NeurIPS), Prop. 2 (the spike is X'y/n) at isotropic inputs; = Lemma 3.10 at kappa = 1",
+            source: "Ba, Erdogdu, Suzuki, Wang, Wu & Yang 2022 (NeurIPS), Sec. 3: the first gradient is a rank-one spike (mu1/n) X'y a' plus a vanishing bulk; its alignment at isotropic inputs (= the seed paper's Lemma 3.10 at kappa = 1)",
             measures: "alignment of the top left singular vector of the first one-step gradient of a tanh network (N = d/2, symmetric init) with beta; tanh teacher",
             wrong: "the linear part of the label counted as signal only: E[s*^2] replaced by E[s*^2] - c1^2",
             run: one_step::run_entry,

@@ -112,7 +112,7 @@ pub struct FixedPoint {
     pub lambda: f64,
 }
 
-/// The three residuals of Sur & Candès 2019 (PNAS), eq. (5), scaled to O(1):
+/// The three residuals of Sur & Candès 2019 (PNAS; the system for (α⋆, σ⋆, λ⋆)), scaled to O(1):
 /// κ²σ² = E[2ρ′(Q1)(λρ′(prox_{λρ}(Q2)))²], 0 = E[ρ′(Q1) Q1 λρ′(prox_{λρ}(Q2))],
 /// 1 − κ = E[2ρ′(Q1)/(1 + λρ″(prox_{λρ}(Q2)))], with Q1 = γZ1, Q2 = −αγZ1 + √κ σZ2.
 fn residuals(r: &[(f64, f64)], kappa: f64, gamma: f64, x: [f64; 3]) -> [f64; 3] {

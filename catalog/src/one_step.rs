@@ -21,7 +21,8 @@ pub fn tanh_moments() -> (f64, f64) {
     (c1, s2)
 }
 
-/// Ba et al. 2022 (Prop. 2 with the isotropic alignment of Xᵀy/n): the spike's alignment
+/// Ba et al. 2022 (Sec. 3: the spike is (μ1/n)Xᵀyaᵀ; the alignment of Xᵀy/n at isotropic
+/// inputs, derived from ⟨Xᵀy/n, β⟩ → c1 and ‖Xᵀy/n‖² → c1² + E[y²]/ψ): the spike's alignment
 /// ρ = |c1| / √(c1² + (E[σ*(z)²] + σ_ε²)/ψ), ψ = n/d.
 pub fn alignment_ba(c1: f64, s2: f64, psi: f64, noise: f64) -> f64 {
     c1.abs() / (c1 * c1 + (s2 + noise * noise) / psi).sqrt()
