@@ -83,3 +83,17 @@ pub fn run<C: Check>(
 ) -> Result<RunVerdict, HarnessError> {
     run_check(check, grid, args)
 }
+
+/// The product a·b, computed sequentially (trials already run in parallel with each other).
+pub fn mul(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> faer::Mat<f64> {
+    let mut out = faer::Mat::<f64>::zeros(a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(
+        out.as_mut(),
+        faer::Accum::Replace,
+        a,
+        b,
+        1.0,
+        faer::Par::Seq,
+    );
+    out
+}

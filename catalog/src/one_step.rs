@@ -8,7 +8,7 @@
 //! first-layer gradient of the squared loss is G = −(1/n) Xᵀ[(y aᵀ) ⊙ tanh′(XW₀ᵀ)]; the spike
 //! is its top left singular vector u, and the measured quantity is |⟨u, β⟩|.
 
-use crate::common::{expect, run};
+use crate::common::{expect, mul, run};
 use crate::Variant;
 use engine::prelude::*;
 use engine::HarnessError;
@@ -62,28 +62,30 @@ fn spike_alignment(d: usize, n: usize, noise: f64, rng: &mut UnitRng) -> Result<
         .map(|j| (0..d).map(|k| w[(j, k)] * w[(j, k)]).sum::<f64>().sqrt())
         .collect();
     let w = Mat::<f64>::from_fn(half, d, |j, k| w[(j, k)] / norms[j]);
-    let bcol = Col::<f64>::from_fn(d, |k| beta[k]);
-    let u = &x * &bcol;
-    let y: Vec<f64> = (0..n).map(|i| u[i].tanh() + noise * normal(rng)).collect();
+    let bcol = Mat::<f64>::from_fn(d, 1, |k, _| beta[k]);
+    let u = mul(x.as_ref(), bcol.as_ref());
+    let y: Vec<f64> = (0..n)
+        .map(|i| u[(i, 0)].tanh() + noise * normal(rng))
+        .collect();
     // The duplicated neurons (a_j = −a_{j+N/2}) give G = [G_h, −G_h]: the same left singular
     // vectors as G_h = Xᵀ[y ⊙ tanh′(XW_hᵀ)] (constant factors dropped).
-    let pre = &x * w.transpose();
+    let pre = mul(x.as_ref(), w.transpose());
     let m = Mat::<f64>::from_fn(n, half, |i, j| {
         let t = pre[(i, j)].tanh();
         y[i] * (1.0 - t * t)
     });
-    let g = x.transpose() * &m;
-    let gram = g.transpose() * &g;
+    let g = mul(x.transpose(), m.as_ref());
+    let gram = mul(g.transpose(), g.as_ref());
     let eig = gram
         .self_adjoint_eigen(Side::Lower)
         .map_err(|e| SimError::Numerical(format!("eigendecomposition of GᵀG: {e:?}")))?;
-    let v = eig.U().col(half - 1);
-    let top = &g * v;
+    let v = eig.U().subcols(half - 1, 1);
+    let top = mul(g.as_ref(), v);
     let norm = top.norm_l2();
     if norm.is_nan() || norm <= 0.0 {
         return Err(SimError::Numerical("the one-step gradient is zero".into()));
     }
-    let dot: f64 = (0..d).map(|k| top[k] * beta[k]).sum();
+    let dot: f64 = (0..d).map(|k| top[(k, 0)] * beta[k]).sum();
     Ok((dot / norm).abs())
 }
 

@@ -15,7 +15,7 @@
 //! df_k = tr Σ^k(Σ + κ)^{−k}; every trace is an integral over the Marchenko–Pastur law of
 //! WWᵀ/d (ratio N/d), with β isotropic.
 
-use crate::common::{bisect, expect, no_solution, run};
+use crate::common::{bisect, expect, mul, no_solution, run};
 use crate::Variant;
 use engine::prelude::*;
 use engine::HarnessError;
@@ -171,8 +171,9 @@ fn rf_trial(
     let m = 4 * d;
     let (xt, yt) = draw(m, &mut normal);
     let ft = features(xt.as_ref(), w.as_ref());
-    let pred = &ft * &a;
-    Ok((0..m).map(|i| (yt[i] - pred[i]).powi(2)).sum::<f64>() / m as f64)
+    let a = Mat::<f64>::from_fn(big, 1, |j, _| a[j]);
+    let pred = mul(ft.as_ref(), a.as_ref());
+    Ok((0..m).map(|i| (yt[i] - pred[(i, 0)]).powi(2)).sum::<f64>() / m as f64)
 }
 
 /// The check: axes `psi1` (N/d; N/n too, since n = d), `lambda`, `noise` and `d`.
