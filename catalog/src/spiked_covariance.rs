@@ -117,11 +117,14 @@ impl Check for Spiked {
     /// Bai & Yao 2008, CLT for spiked eigenvalues): rate 1. Subcritical edge: Tracy–Widom,
     /// d^-2/3 (a subcritical spike does not change the edge's limit law, Baik, Ben Arous &
     /// Péché 2005). Subcritical overlap: the top eigenvector is delocalised, E⟨v̂, v⟩² =
-    /// O(1/d) (1/d exactly at θ = 0): rate 1.
+    /// O(1/d) (1/d exactly at θ = 0), but it belongs to the edge eigenvalue, whose scale is
+    /// d^-2/3, and the corrections to c/d carry a relative d^-1/3: measured at θ = 0.3, the mean
+    /// falls only 3.3× from d = 50 to 200 (effective rate 0.87, not 1), and the rate-1 bracket
+    /// called the correct limit 0 wrong with `--trials auto` (1280 trials). Rate 2/3, the edge's.
     fn slowest_rate(&self) -> f64 {
         match self.part {
-            Part::SubcriticalEdge => 2.0 / 3.0,
-            _ => 1.0,
+            Part::SubcriticalEdge | Part::SubcriticalOverlap => 2.0 / 3.0,
+            Part::Supercritical => 1.0,
         }
     }
     fn value_label(&self) -> String {

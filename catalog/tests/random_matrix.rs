@@ -241,6 +241,21 @@ fn spiked_covariance_correct_is_never_wrong() {
     }
 }
 
+/// The overlap below the transition (limit 0) with many trials: at 1280 trials (seed 0) the
+/// bracket built on a 1/d bias once called the correct limit wrong (its mean falls only 3.3×
+/// from d = 50 to 200); with the edge's rate 2/3 the limit stays inside the bracket. α = 1%
+/// split over the part's two rows: a correct formula fails this seeded run with probability
+/// ≤ 1% when the bias falls at least like d^-2/3.
+#[test]
+fn the_subcritical_overlap_is_not_called_wrong_at_many_trials() {
+    faer::set_global_parallelism(Par::Seq);
+    let dir = out("spiked-overlap-many");
+    let a = args(&dir, &["--trials", "1280", "--seed", "0"]);
+    let v = spiked::run_part(Variant::Correct, spiked::Part::SubcriticalOverlap, &a).unwrap();
+    assert_ne!(v, RunVerdict::Disagree);
+    std::fs::remove_dir_all(dir).ok();
+}
+
 #[test]
 fn spiked_covariance_wrong_disagrees() {
     wrong_disagrees(spiked::NAME);

@@ -132,7 +132,11 @@ pub fn margin(s: &str) -> Result<crate::Margin, String> {
     })
 }
 
-/// Parse `I/K` (0 ≤ I < K).
+/// The most shards a run is split into (`--shard I/K`, `verify slurm --shards K`): every count
+/// the tool reads back (a job record, a checkpoint's header, shard folder names) is held to it.
+pub const MAX_SHARDS: usize = 10_000;
+
+/// Parse `I/K` (0 ≤ I < K ≤ [`MAX_SHARDS`]).
 pub fn shard_spec(s: &str) -> Result<(usize, usize), String> {
     let (i, k) = s
         .split_once('/')
@@ -148,11 +152,8 @@ pub fn shard_spec(s: &str) -> Result<(usize, usize), String> {
     if k == 0 || i >= k {
         return Err(format!("need 0 <= I < K, got {i}/{k}"));
     }
-    if k > crate::cluster::MAX_SHARDS {
-        return Err(format!(
-            "at most {} shards, got K = {k}",
-            crate::cluster::MAX_SHARDS
-        ));
+    if k > MAX_SHARDS {
+        return Err(format!("at most {} shards, got K = {k}", MAX_SHARDS));
     }
     Ok((i, k))
 }

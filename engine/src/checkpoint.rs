@@ -225,10 +225,10 @@ pub fn read_checkpoint(
 /// 0 <= I < K <= MAX_SHARDS, more units than a run may have), if anything.
 fn header_out_of_bounds(h: &LogHeader) -> Option<String> {
     if let Some((i, k)) = h.shard {
-        if k == 0 || i >= k || k > crate::cluster::MAX_SHARDS {
+        if k == 0 || i >= k || k > crate::args::MAX_SHARDS {
             return Some(format!(
                 "names shard {i}/{k} (0 <= I < K <= {})",
-                crate::cluster::MAX_SHARDS
+                crate::args::MAX_SHARDS
             ));
         }
     }

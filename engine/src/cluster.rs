@@ -526,9 +526,7 @@ pub fn job_script(spec: &JobSpec, layout: &ClusterLayout) -> Result<String, Harn
     ))
 }
 
-/// The most shards a run is split into (`--shard I/K`, `verify slurm --shards K`): every count
-/// the tool reads back (a job record, a checkpoint's header, shard folder names) is held to it.
-pub const MAX_SHARDS: usize = 10_000;
+pub use crate::args::MAX_SHARDS;
 
 /// The job record `slurm/jobs.json` of a run's --out (None when there is none); a record that is
 /// not one (bad JSON, a shard count of 0 or over [`MAX_SHARDS`]) is an error naming the file.
