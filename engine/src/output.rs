@@ -164,7 +164,8 @@ fn dense_curve(
         .collect()
 }
 
-/// Every quantity's formula on the dense grid along `axis`, one `theory` call per x.
+/// Every quantity's formula on the dense grid along `axis`, one formula evaluation per x (where
+/// it fails, e.g. past a fixed point's existence boundary, the curve has a gap).
 fn dense_table<C: Check>(
     c: &C,
     at: &Params,
@@ -176,7 +177,10 @@ fn dense_table<C: Check>(
         .map(|x| {
             let mut p = at.clone();
             p.0[axis].1 = x;
-            (x, c.theory(&p))
+            let values = c
+                .try_theory(&p)
+                .unwrap_or_else(|_| vec![None; c.quantities().len()]);
+            (x, values)
         })
         .collect()
 }
@@ -582,4 +586,46 @@ fn remove_stale_figures(out: &Path, name: &str, figures: &[String]) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Check, Params, SimError, UnitRng};
+
+    /// A formula that exists only for x < 1 (like a fixed point past its existence boundary).
+    struct Bounded;
+
+    impl Check for Bounded {
+        fn name(&self) -> &str {
+            "bounded"
+        }
+        fn quantities(&self) -> Vec<&'static str> {
+            vec!["q"]
+        }
+        fn theory(&self, _: &Params) -> Vec<Option<f64>> {
+            panic!("the engine evaluates formulas through try_theory")
+        }
+        fn try_theory(&self, p: &Params) -> Result<Vec<Option<f64>>, SimError> {
+            let x = p.get("x");
+            if x < 1.0 {
+                Ok(vec![Some(x)])
+            } else {
+                Err(SimError::Numerical(format!("no solution at x = {x}")))
+            }
+        }
+        fn trial(&self, _: &Params, _: &mut UnitRng) -> Vec<f64> {
+            vec![0.0]
+        }
+    }
+
+    #[test]
+    fn the_figure_curve_has_a_gap_where_the_formula_has_no_value() {
+        let at = Params(vec![("x".into(), 0.5)]);
+        let table = dense_table(&Bounded, &at, 0, (0.5, 2.0, false));
+        assert!(table.len() > 10);
+        for (x, v) in &table {
+            assert_eq!(v[0], (*x < 1.0).then_some(*x), "x = {x}");
+        }
+    }
 }
