@@ -6,7 +6,7 @@ use crate::error::CliError;
 use catalog::{Entry, Variant};
 use engine::args::Format;
 use engine::{Outcome, RunVerdict};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// One entry's run: its verdict and wall time.
@@ -20,7 +20,7 @@ struct Ran {
 pub fn run(a: &CatalogArgs) -> Result<Outcome, CliError> {
     let chosen = select(&a.entries)?;
     if a.list {
-        print!("{}", listing(&chosen));
+        out!("{}", listing(&chosen));
         return Ok(Outcome::Agree);
     }
     if (!a.common.merge.is_empty() || a.common.shard.is_some()) && chosen.len() != 1 {
@@ -28,22 +28,51 @@ pub fn run(a: &CatalogArgs) -> Result<Outcome, CliError> {
             "catalog: --shard and --merge are for one entry's run; give one ENTRY".into(),
         ));
     }
+    if a.common.extrapolate {
+        return Err(CliError::Usage(
+            "catalog: --extrapolate needs three sizes on a check's d axis, and the catalog's grids have one (the engine brackets the limit from d and d/4 instead); to sweep d, run the entry's check from Rust (catalog::ENTRY::grid) with your own grid".into(),
+        ));
+    }
     let root = a
         .common
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/catalog"));
+    preflight(&root, &chosen)?;
+    let created = std::fs::symlink_metadata(&root).is_err();
+    let result = run_entries(a, &chosen, &root);
+    if result.is_err() && created && !a.common.merge.is_empty() {
+        let _ = std::fs::remove_dir_all(&root); // a refused merge leaves no folder
+    }
+    let ran = result?;
+    match a.common.format {
+        Format::None => {}
+        Format::Json => outln!("{}", summary_json(&ran, &root)),
+        Format::Csv => out!("{}", summary_csv(&ran, &root)),
+        Format::Table => out!("{}", summary(&ran, &root, a.wrong)),
+    }
+    Ok(worst(&ran))
+}
+
+/// Run the chosen entries in order, each into ROOT/ENTRY (its parts in ROOT/ENTRY/PART). With
+/// --format json or csv the entries print nothing (one summary is printed at the end, so the
+/// output parses); with --merge the shard folders are SHARD/ENTRY, where --shard wrote them.
+fn run_entries(a: &CatalogArgs, chosen: &[Entry], root: &Path) -> Result<Vec<Ran>, CliError> {
     let variant = if a.wrong {
         Variant::Wrong
     } else {
         Variant::Correct
     };
     let mut ran = Vec::new();
-    for e in &chosen {
+    for e in chosen {
         let mut common = a.common.clone();
         common.out = Some(root.join(e.name));
+        common.merge = a.common.merge.iter().map(|m| m.join(e.name)).collect();
+        if matches!(a.common.format, Format::Json | Format::Csv) {
+            common.format = Format::None;
+        }
         if a.common.format == Format::Table && !a.common.quiet {
-            println!("\n== {} ({}) ==", e.name, e.source);
+            outln!("\n== {} ({}) ==", e.name, e.source);
         }
         let start = Instant::now();
         let verdict = (e.run)(variant, &common)?;
@@ -53,10 +82,35 @@ pub fn run(a: &CatalogArgs) -> Result<Outcome, CliError> {
             seconds: start.elapsed().as_secs_f64(),
         });
     }
-    if a.common.format != Format::None {
-        print!("{}", summary(&ran, &root, a.wrong));
+    Ok(ran)
+}
+
+/// Refuse, before any entry runs, an --out the entries could not be written into: a file where
+/// the root or an entry's folder would go, or an entry folder in use by another run (its parts'
+/// locks are tried and released). A later refusal could otherwise leave some entries new and
+/// some old.
+fn preflight(root: &Path, chosen: &[Entry]) -> Result<(), CliError> {
+    let not_folder = |p: &Path| p.exists() && !p.is_dir();
+    for dir in std::iter::once(root.to_path_buf()).chain(chosen.iter().map(|e| root.join(e.name))) {
+        if not_folder(&dir) {
+            return Err(CliError::Usage(format!(
+                "catalog: --out {}: {} is a file, not a folder; choose another --out",
+                root.display(),
+                dir.display()
+            )));
+        }
     }
-    Ok(worst(&ran))
+    for e in chosen {
+        let Ok(parts) = std::fs::read_dir(root.join(e.name)) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = parts.flatten().map(|p| p.path()).collect();
+        dirs.push(root.join(e.name));
+        for d in dirs.iter().filter(|d| d.join(engine::LOCK_FILE).is_file()) {
+            drop(engine::OutLock::acquire(d)?);
+        }
+    }
+    Ok(())
 }
 
 /// The entries named (all when none), in the catalog's order; an unknown name is refused with
@@ -121,6 +175,37 @@ fn summary(ran: &[Ran], root: &std::path::Path, wrong: bool) -> String {
         "results in {}/ENTRY (each part's report.md says why a row is inconclusive)\n",
         root.display()
     ));
+    s
+}
+
+/// The run's summary as one JSON array (entry, verdict, seconds, folder).
+fn summary_json(ran: &[Ran], root: &Path) -> String {
+    let rows: Vec<serde_json::Value> = ran
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "entry": r.name,
+                "verdict": word(r.verdict).to_lowercase(),
+                "seconds": r.seconds,
+                "out": root.join(r.name).display().to_string(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+/// The run's summary as CSV (entry, verdict, seconds, folder).
+fn summary_csv(ran: &[Ran], root: &Path) -> String {
+    let mut s = String::from("entry,verdict,seconds,out\n");
+    for r in ran {
+        let out = root.join(r.name).display().to_string().replace('"', "\"\"");
+        s.push_str(&format!(
+            "{},{},{:.3},\"{out}\"\n",
+            r.name,
+            word(r.verdict).to_lowercase(),
+            r.seconds
+        ));
+    }
     s
 }
 

@@ -97,8 +97,12 @@ pub enum Command {
     Readout(ReadoutArgs),
     /// The catalog of the field's classic limit formulas (Marchenko–Pastur, Wigner, BBP, ridge,
     /// random features, logistic MLE, Lasso, one-step spike), each checked against its own
-    /// simulation by the default verdict. `--list` shows them; names run some; none runs all.
-    #[command(after_help = CATALOG_HELP)]
+    /// simulation by the default verdict. `--list` shows them; `verify catalog NAME…` runs the
+    /// entries named, `verify catalog` all of them.
+    #[command(
+        after_help = CATALOG_HELP,
+        mut_arg("out", |a| a.help("Output folder, one sub-folder per entry [default: out/catalog]"))
+    )]
     Catalog(CatalogArgs),
     /// Start a check of your own formula: write a crate NAME/ (outside this workspace) whose
     /// src/main.rs is a complete check on this clone's engine, ready for `cargo run --release`.
@@ -1135,9 +1139,13 @@ const CATALOG_HELP: &str = "Examples:
   verify catalog marchenko-pastur --trials auto # one entry, adaptive trials
   verify catalog ridge --wrong                  # its deliberately wrong formula: expect DISAGREE
 
-Each entry runs as one or more checks (one per kind of finite-size bias) in --out/ENTRY/PART,
-each at level alpha/parts; the entry's verdict is the worst of its parts. Exit code: the worst
-verdict over the entries run. docs/catalog.md has every formula written out.";
+Each entry runs as one or more checks (one per kind of finite-size bias) in --out/ENTRY/PART
+(--out defaults to out/catalog), each at level alpha/parts; the entry's verdict is the worst of
+its parts. Each part's report.md says why a row is inconclusive: `noise` (more trials decide it:
+--trials auto, --max-trials) or `finite-size` (a larger d would: the catalog's d is fixed; from
+Rust, run the entry's check on your own grid). Exit code: the worst verdict over the entries.
+Shards: `verify catalog ENTRY --shard I/K --out sI` for each I, then
+`verify catalog ENTRY --merge s0 s1 … --out merged`. docs/catalog.md has every formula.";
 
 /// `verify catalog`: list the catalog, or run entries of it.
 #[derive(Args, Debug, Clone)]

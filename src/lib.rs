@@ -2,6 +2,23 @@
 //! The `verify` command line as a library: argument parsing (`cli`), one module per command,
 //! and [`dispatch`]. The `verify` binary (src/main.rs) and the Python package call it.
 
+/// `println!` for standard output that ends quietly on a closed pipe (`verify … | head`) or a
+/// full disk instead of panicking; the result files are written before anything is printed.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` with the same behaviour as [`outln!`].
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 mod audit;
 mod catalog;
 mod cli;

@@ -136,7 +136,7 @@ pub fn run(name: &str, path: Option<&Path>) -> Result<Outcome, CliError> {
     for (file, text) in files(name, &engine, &git) {
         reports::write_atomic(&dir.join(file), text.as_bytes())?;
     }
-    println!(
+    outln!(
         "Created {0}/: a check of the Marchenko–Pastur resolvent trace to turn into yours (the\n\
          model is src/main.rs; tests/check.rs runs it at a fixed seed). Next:\n\n  \
          cd {0}\n  \

@@ -412,8 +412,8 @@ fn submit_array(
     let _ = std::fs::remove_file(layout.merge_exit());
     let q = |p: &Path| cluster::shell_quote(&p.display().to_string());
     if a.dry_run {
-        println!("wrote {}\nwrote {}", array.display(), merge.display());
-        println!(
+        outln!("wrote {}\nwrote {}", array.display(), merge.display());
+        outln!(
             "submit with:\n  A=$(sbatch --parsable {})\n  sbatch --dependency=afterok:$A --kill-on-invalid-dep=yes {}",
             q(&array),
             q(&merge)
@@ -440,7 +440,7 @@ fn submit_array(
             array_cancelled: None,
         },
     )?;
-    println!(
+    outln!(
         "submitted: array job {array_job} ({} tasks), merge job {merge_job} (after the array succeeds)\nwatch:  squeue -j {array_job},{merge_job}    verify status {}\nlogs:   {}",
         spec.shards,
         q(&layout.out),
@@ -519,7 +519,7 @@ fn submit_whole(a: &SlurmArgs, s: &Sharded, layout: &ClusterLayout) -> Result<Ou
     let script = layout.job_script();
     let _ = std::fs::remove_file(layout.job_exit());
     if a.dry_run {
-        println!(
+        outln!(
             "wrote {}\nsubmit with:\n  sbatch {}",
             script.display(),
             cluster::shell_quote(&script.display().to_string())
@@ -539,7 +539,7 @@ fn submit_whole(a: &SlurmArgs, s: &Sharded, layout: &ClusterLayout) -> Result<Ou
         },
     )?;
     let log = layout.log_dir().join("job.log");
-    println!(
+    outln!(
         "submitted: job {job}\nwatch:  squeue -j {job}\nlog:    {}",
         log.display()
     );
@@ -582,7 +582,7 @@ fn wait_for(
     if code.is_some() {
         // The run's table and verdict, as the command prints them.
         if let Ok(text) = engine::read::regular_text(log, engine::read::MAX_LOG_FILE, "job log") {
-            print!("{text}");
+            out!("{text}");
         }
     }
     match code {
@@ -639,6 +639,20 @@ fn status_table(layout: &ClusterLayout) -> Result<String, CliError> {
     Ok(t)
 }
 
+/// `s` with its control characters (ESC, CR, newline, …) shown escaped (`\u{1b}`): text read
+/// from a file is printed, never interpreted by the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The SLURM line(s) of `verify status`: the jobs `verify slurm` submitted (or failed to).
 fn jobs_text(r: &JobsRecord) -> String {
     match (&r.merge_job, &r.merge_submit_error) {
@@ -677,9 +691,17 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
             a.dir.display()
         )));
     }
-    let mut text = format!("{}\n", layout.out.display());
+    let mut text = format!("{}\n", printable(&layout.out.display().to_string()));
     if let Some(r) = &jobs {
-        text.push_str(&jobs_text(r));
+        // What the record says is shown, never obeyed: no control character reaches the terminal.
+        let shown = JobsRecord {
+            job: printable(&r.job),
+            merge_job: r.merge_job.as_deref().map(printable),
+            command: r.command.iter().map(|c| printable(c)).collect(),
+            merge_submit_error: r.merge_submit_error.as_deref().map(printable),
+            ..r.clone()
+        };
+        text.push_str(&jobs_text(&shown));
     }
     if let Some(h) = &own.header {
         let what = match h.shard {
@@ -692,7 +714,7 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
             own.done,
             own.total,
             progress_text(&own.progress),
-            h.command.join(" ")
+            printable(&h.command.join(" "))
         ));
     } else if !shards.is_empty() {
         text.push_str("  merged run: not yet\n");
@@ -700,6 +722,6 @@ pub fn status(a: &StatusArgs) -> Result<Outcome, CliError> {
         text.push_str("  nothing recorded yet (no checkpoint, no shards)\n");
     }
     text.push_str(&shards);
-    print!("{text}");
+    out!("{text}");
     Ok(Outcome::Agree)
 }

@@ -452,3 +452,68 @@ fn sizes_blame_the_flag_that_made_them() {
     assert!(started.elapsed().as_secs() < 10);
     std::fs::remove_dir_all(&base).ok();
 }
+
+/// A merge refused by the engine (readout's own --merge of another run's shards) leaves no
+/// folder, not even its lock; `status` shows what files say without letting them drive the
+/// terminal, and counts only the shard folders `verify slurm` names ("1", not "01" or "+1").
+#[test]
+fn refused_engine_merges_leave_nothing_and_status_shows_text_inertly() {
+    let base = scratch("hostile-engine-merge");
+    let p = |name: &str| base.join(name).to_str().unwrap().to_string();
+    let readout = |extra: &[&str]| {
+        let mut a = vec![
+            "readout",
+            "--kappa",
+            "1,3",
+            "--d",
+            "40",
+            "--trials",
+            "4",
+            "--methods",
+            "sgd",
+            "--quiet",
+            "--format",
+            "none",
+        ];
+        a.extend(extra);
+        verify(&a)
+    };
+    for i in 0..2 {
+        let o = readout(&[
+            "--seed",
+            "0",
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            &p(&format!("r{i}")),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = readout(&[
+        "--seed",
+        "1",
+        "--merge",
+        &p("r0"),
+        &p("r1"),
+        "--out",
+        &p("m"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!base.join("m").exists(), "a refused merge left its folder");
+    // status: an escape sequence in the job record is shown escaped; "01" is not shard 1.
+    let out = base.join("run");
+    std::fs::create_dir_all(out.join("slurm")).unwrap();
+    std::fs::create_dir_all(out.join("shards/01")).unwrap();
+    std::fs::write(
+        out.join("slurm/jobs.json"),
+        r#"{"job":"7\u001b[31mRED\nfinished","merge_job":"8","shards":2,"command":["readout"]}"#,
+    )
+    .unwrap();
+    let o = verify(&["status", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("\\u{1b}"), "{text}");
+    assert!(!text.contains("shard 01"), "{text}");
+    std::fs::remove_dir_all(&base).ok();
+}

@@ -75,13 +75,20 @@ pub fn no_solution(what: &str, reason: String) -> SimError {
     SimError::Numerical(format!("{what}: {reason}"))
 }
 
-/// Run `check` on `grid` with the shared flags (the entries' `run`).
+/// Run `check` on `grid` with the shared flags (the entries' `run`); `--resume` continues only
+/// an interrupted run's checkpoint ([`crate::rmt::resumable`]).
 pub fn run<C: Check>(
     check: &C,
     grid: &Grid,
     args: &CommonArgs,
 ) -> Result<RunVerdict, HarnessError> {
-    run_check(check, grid, args)
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("out").join(check.name()));
+    let mut a = args.clone();
+    a.resume = crate::rmt::resumable(args, &dir);
+    run_check(check, grid, &a)
 }
 
 /// The product a·b, computed sequentially (trials already run in parallel with each other).

@@ -85,7 +85,15 @@ pub fn part_args(a: &CommonArgs, entry: &str, part: &str, parts: usize) -> Commo
     b.out = Some(base.join(part));
     b.merge = a.merge.iter().map(|m| m.join(part)).collect();
     b.alpha = a.alpha / parts as f64;
+    b.resume = resumable(a, &base.join(part));
     b
+}
+
+/// Whether a part in `dir` resumes under `--resume`: only where an interrupted run left its
+/// checkpoint. A part the interrupted run had not reached may hold an earlier, other run's
+/// finished results; it starts afresh (same seed, same numbers) instead of being refused.
+pub fn resumable(a: &CommonArgs, dir: &std::path::Path) -> bool {
+    a.resume && dir.join(engine::PARTIAL_UNITS_FILE).exists()
 }
 
 /// A relative margin read as absolute on a quantity whose natural scale is `scale` (a squared

@@ -653,7 +653,12 @@ pub fn shard_statuses(layout: &ClusterLayout) -> Result<Vec<FolderStatus>, Harne
     let mut found: Vec<usize> = std::fs::read_dir(&root)
         .map(|rd| {
             rd.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .filter_map(|e| {
+                    let name = e.file_name().to_str()?.to_string();
+                    let i: usize = name.parse().ok()?;
+                    // Only the name `verify slurm` writes: "1", never "01" or "+1".
+                    (i.to_string() == name).then_some(i)
+                })
                 .filter(|&i: &usize| i < MAX_SHARDS)
                 .collect()
         })

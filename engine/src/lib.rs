@@ -78,7 +78,7 @@ pub use experiment::{
     SimError, Unit, UnitCost,
 };
 pub use inputs::{check_same, check_unchanged, read_input, InputFile};
-pub use lock::OutLock;
+pub use lock::{OutLock, LOCK_FILE};
 pub use merge::{merge_shards, write_merged_log, Merged};
 pub use observer::{Observer, Progress, Silent};
 pub use output::{verdict_cell, VERDICT_NOTE};

@@ -166,7 +166,33 @@ pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerd
     grid.validate(a.trials.budget(a.max_trials))?;
     let run = RunPoints::new(c, grid, a.extrapolate)?;
     let out = out_dir(c, a);
-    let _lock = crate::lock::OutLock::acquire(&out)?;
+    let created = std::fs::symlink_metadata(&out).is_err();
+    let lock = crate::lock::OutLock::acquire(&out)?;
+    let result = run_locked(c, grid, a, &run, &out);
+    // A refused or failed run leaves no folder it created: a merge's (nothing of it is kept), or
+    // one holding only the lock. An interrupted run's checkpoint stays (resume continues it).
+    if result.is_err() && created {
+        let only_lock = std::fs::read_dir(&out).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .all(|e| e.file_name() == crate::lock::LOCK_FILE)
+        });
+        if !a.merge.is_empty() || only_lock {
+            drop(lock);
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    result
+}
+
+/// [`run_check`] once `out` is locked.
+fn run_locked<C: Check>(
+    c: &C,
+    grid: &Grid,
+    a: &CommonArgs,
+    run: &RunPoints,
+    out: &Path,
+) -> Result<RunVerdict, HarnessError> {
     let model = AsModel(c);
     let theory: Vec<Vec<Option<f64>>> = run.points[..run.grid_len()]
         .iter()
@@ -178,24 +204,24 @@ pub fn run_check<C: Check>(c: &C, grid: &Grid, a: &CommonArgs) -> Result<RunVerd
         Trials::Fixed(_) => a.alpha,
     };
     let mut decided = |values: &PerPoint| {
-        let j = judge_check(c, &run, &theory, values, a.margin, alpha);
+        let j = judge_check(c, run, &theory, values, a.margin, alpha);
         run.decided(&j.verdicts)
     };
     let trials = a.trials.budget(a.max_trials) as usize;
-    let Some(values) = simulate(c, grid, &run, a, &out, &mut decided)? else {
+    let Some(values) = simulate(c, grid, run, a, out, &mut decided)? else {
         if a.shard.is_some() {
             return Ok(RunVerdict::Shard);
         }
-        let rows = rows(&c.quantities(), &run, &theory, None, trials);
-        crate::output::write_all(c, grid, a, &run, &out, &rows, RunVerdict::TheoryOnly)?;
+        let rows = rows(&c.quantities(), run, &theory, None, trials);
+        crate::output::write_all(c, grid, a, run, out, &rows, RunVerdict::TheoryOnly)?;
         return Ok(RunVerdict::TheoryOnly);
     };
-    let j = judge_check(c, &run, &theory, &values, a.margin, alpha);
-    let rows = rows(&c.quantities(), &run, &theory, Some(&j), trials);
+    let j = judge_check(c, run, &theory, &values, a.margin, alpha);
+    let rows = rows(&c.quantities(), run, &theory, Some(&j), trials);
     let verdict = RunVerdict::of(crate::Outcome::of_run(
         rows.iter().filter_map(|r| r.verdict),
     ));
-    crate::output::write_all(c, grid, a, &run, &out, &rows, verdict)?;
+    crate::output::write_all(c, grid, a, run, out, &rows, verdict)?;
     Ok(verdict)
 }
 
