@@ -30,7 +30,7 @@ pub fn run(a: &CatalogArgs) -> Result<Outcome, CliError> {
     }
     if a.common.extrapolate {
         return Err(CliError::Usage(
-            "catalog: --extrapolate needs three sizes on a check's d axis, and the catalog's grids have one (the engine brackets the limit from d and d/4 instead); to sweep d, run the entry's check from Rust (catalog::ENTRY::grid) with your own grid".into(),
+            "catalog: --extrapolate needs three sizes on a check's d axis, and the catalog's grids have one (the engine brackets the limit from d and d/4 instead); use --size K to run every entry at K times its d".into(),
         ));
     }
     let root = a
@@ -49,7 +49,7 @@ pub fn run(a: &CatalogArgs) -> Result<Outcome, CliError> {
         Format::None => {}
         Format::Json => outln!("{}", summary_json(&ran, &root)),
         Format::Csv => out!("{}", summary_csv(&ran, &root)),
-        Format::Table => out!("{}", summary(&ran, &root, a.wrong)),
+        Format::Table => out!("{}", summary(&ran, &root, a.wrong, a.size)),
     }
     Ok(worst(&ran))
 }
@@ -75,7 +75,7 @@ fn run_entries(a: &CatalogArgs, chosen: &[Entry], root: &Path) -> Result<Vec<Ran
             outln!("\n== {} ({}) ==", e.name, e.source);
         }
         let start = Instant::now();
-        let verdict = (e.run)(variant, &common)?;
+        let verdict = (e.run)(variant, a.size, &common)?;
         ran.push(Ran {
             name: e.name,
             verdict,
@@ -153,11 +153,12 @@ fn listing(entries: &[Entry]) -> String {
 }
 
 /// The table of verdicts after a run.
-fn summary(ran: &[Ran], root: &std::path::Path, wrong: bool) -> String {
-    let which = if wrong {
-        "wrong variants (each should disagree)"
-    } else {
-        "published formulas"
+fn summary(ran: &[Ran], root: &std::path::Path, wrong: bool, size: f64) -> String {
+    let which = match (wrong, size == 1.0) {
+        (true, true) => "wrong variants (each should disagree)".to_string(),
+        (false, true) => "published formulas".to_string(),
+        (true, false) => format!("wrong variants, d × {size}"),
+        (false, false) => format!("published formulas, d × {size}"),
     };
     let mut s = format!(
         "\ncatalog, {which}:\n{:<20} {:<13} {:>8}\n",

@@ -1142,8 +1142,8 @@ const CATALOG_HELP: &str = "Examples:
 Each entry runs as one or more checks (one per kind of finite-size bias) in --out/ENTRY/PART
 (--out defaults to out/catalog), each at level alpha/parts; the entry's verdict is the worst of
 its parts. Each part's report.md says why a row is inconclusive: `noise` (more trials decide it:
---trials auto, --max-trials) or `finite-size` (a larger d would: the catalog's d is fixed; from
-Rust, run the entry's check on your own grid). Exit code: the worst verdict over the entries.
+--trials auto, --max-trials) or `finite-size` (a larger d would: --size K multiplies every
+entry's d by K). Exit code: the worst verdict over the entries.
 Shards: `verify catalog ENTRY --shard I/K --out sI` for each I, then
 `verify catalog ENTRY --merge s0 s1 … --out merged`. docs/catalog.md has every formula.";
 
@@ -1160,6 +1160,26 @@ pub struct CatalogArgs {
     /// changed): the verdict should be DISAGREE, which measures its power.
     #[arg(long)]
     pub wrong: bool,
+    /// Multiply every entry's dimension d (and so its sample sizes) by K, 0.25 < K <= 20: what
+    /// decides a row inconclusive by `finite-size` (e.g. --size 4 runs the spectral edges at
+    /// d = 800; the time grows like K² to K³).
+    #[arg(long, value_name = "K", default_value = "1", value_parser = catalog_size)]
+    pub size: f64,
     #[command(flatten)]
     pub common: engine::CommonArgs,
+}
+
+/// `verify catalog --size K`: a finite factor in (0.25, catalog::MAX_SIZE].
+fn catalog_size(s: &str) -> Result<f64, String> {
+    let k: f64 = s
+        .trim_ascii()
+        .parse()
+        .map_err(|_| format!("'{}' is not a number", s.escape_debug()))?;
+    if !(k > 0.25 && k <= catalog::MAX_SIZE) {
+        return Err(format!(
+            "must be more than 0.25 and at most {} (a factor on every entry's d), got {k}",
+            catalog::MAX_SIZE
+        ));
+    }
+    Ok(k)
 }

@@ -53,6 +53,9 @@ fn unknown_or_repeated_entries_are_refused_naming_the_allowed_ones() {
         (vec!["catalog", "ridge", "ridge"], "named twice"),
         (vec!["catalog", "--shard", "0/2"], "give one ENTRY"),
         (vec!["catalog", "wigner", "--trials", "1"], "--trials"),
+        (vec!["catalog", "wigner", "--size", "0.1"], "--size"),
+        (vec!["catalog", "wigner", "--size", "inf"], "--size"),
+        (vec!["catalog", "wigner", "--extrapolate"], "--size K"),
     ] {
         let mut a = args.clone();
         a.extend(["--out", out]);
@@ -167,6 +170,36 @@ fn resume_over_an_earlier_run_finishes_the_new_one() {
     for part in ["wigner-resolvent", "wigner-edges"] {
         let f = format!("wigner/{part}/{part}.csv");
         assert_same(&[f.as_str()], &out, &fresh);
+    }
+    std::fs::remove_dir_all(&base).ok();
+}
+
+/// `--size K` multiplies every entry's dimension axis d: the wigner resolvent's d = 400 is run
+/// (and recorded) as 200 at K = 0.5, and its edges' d = 200 as 100.
+#[test]
+fn size_scales_every_entrys_dimension() {
+    let base = scratch("catalog-size");
+    let out = base.join("s");
+    let o = verify(&[
+        "catalog",
+        "wigner",
+        "--size",
+        "0.5",
+        "--theory-only",
+        "--quiet",
+        "--format",
+        "none",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (part, d) in [("wigner-resolvent", "200"), ("wigner-edges", "100")] {
+        let csv = std::fs::read_to_string(out.join(format!("wigner/{part}/{part}.csv"))).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let col = header.iter().position(|h| *h == "d").unwrap();
+        for line in csv.lines().skip(1) {
+            assert_eq!(line.split(',').nth(col), Some(d), "{part}: {line}");
+        }
     }
     std::fs::remove_dir_all(&base).ok();
 }

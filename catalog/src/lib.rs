@@ -42,14 +42,29 @@ pub struct Entry {
     pub measures: &'static str,
     /// What the wrong variant changes, in one line.
     pub wrong: &'static str,
-    /// Run the entry on its default grid with the shared flags.
-    pub run: fn(Variant, &CommonArgs) -> Result<RunVerdict, HarnessError>,
+    /// Run the entry on its default grid, its dimension axis `d` multiplied by the size factor
+    /// (1 for the defaults; see [`sized`]), with the shared flags.
+    pub run: fn(Variant, f64, &CommonArgs) -> Result<RunVerdict, HarnessError>,
 }
 
 impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Entry").field("name", &self.name).finish()
     }
+}
+
+/// The largest size factor `verify catalog --size` takes (d = 200 becomes 4000).
+pub const MAX_SIZE: f64 = 20.0;
+
+/// `grid` with its dimension axis `d` multiplied by `size` and rounded (the sample sizes follow:
+/// each entry derives them from d and its ratios). `size` 1 is the entry's default.
+pub fn sized(mut grid: engine::Grid, size: f64) -> engine::Grid {
+    for (name, values) in grid.axes.iter_mut() {
+        if name == "d" {
+            values.iter_mut().for_each(|d| *d = (*d * size).round());
+        }
+    }
+    grid
 }
 
 /// Every entry, in the catalog's order.

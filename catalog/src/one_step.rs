@@ -127,6 +127,10 @@ pub fn grid() -> Grid {
 }
 
 /// Run the entry on its default grid.
-pub fn run_entry(variant: Variant, args: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    run(&OneStepSpike { variant }, &grid(), args)
+pub fn run_entry(
+    variant: Variant,
+    size: f64,
+    args: &CommonArgs,
+) -> Result<RunVerdict, HarnessError> {
+    run(&OneStepSpike { variant }, &crate::sized(grid(), size), args)
 }

@@ -236,6 +236,14 @@ pub fn grid() -> Grid {
 }
 
 /// Run the entry on its default grid.
-pub fn run_entry(variant: Variant, args: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    run(&RandomFeatures { variant }, &grid(), args)
+pub fn run_entry(
+    variant: Variant,
+    size: f64,
+    args: &CommonArgs,
+) -> Result<RunVerdict, HarnessError> {
+    run(
+        &RandomFeatures { variant },
+        &crate::sized(grid(), size),
+        args,
+    )
 }

@@ -335,15 +335,29 @@ pub const PARTS: [(Part, &str); 2] = [
 
 /// Run one part on its default grid, as the entry runs it (its own folder, α / 2).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
+    run_part_sized(variant, part, 1.0, a)
+}
+
+/// [`run_part`] with the dimension axis multiplied by `size` ([`crate::sized`]).
+pub fn run_part_sized(
+    variant: Variant,
+    part: Part,
+    size: f64,
+    a: &CommonArgs,
+) -> Result<RunVerdict, HarnessError> {
     let c = Ridge { variant, part };
-    run_check(&c, &grid(part), &part_args(a, NAME, c.name(), PARTS.len()))
+    run_check(
+        &c,
+        &crate::sized(grid(part), size),
+        &part_args(a, NAME, c.name(), PARTS.len()),
+    )
 }
 
 /// Run both checks on their grids; the entry's verdict is the worse.
-pub fn run(variant: Variant, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
+pub fn run(variant: Variant, size: f64, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
     let vs: Vec<RunVerdict> = PARTS
         .iter()
-        .map(|&(part, _)| run_part(variant, part, a))
+        .map(|&(part, _)| run_part_sized(variant, part, size, a))
         .collect::<Result<_, _>>()?;
     Ok(crate::rmt::combine(&vs))
 }

@@ -157,19 +157,29 @@ pub const PARTS: [(Part, &str); 3] = [
 /// subcritical overlap's limit is 0, where a relative margin is empty: its run reads a relative
 /// margin as absolute on the overlap's scale, 1 (1% becomes 0.01).
 pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
+    run_part_sized(variant, part, 1.0, a)
+}
+
+/// [`run_part`] with the dimension axis multiplied by `size` ([`crate::sized`]).
+pub fn run_part_sized(
+    variant: Variant,
+    part: Part,
+    size: f64,
+    a: &CommonArgs,
+) -> Result<RunVerdict, HarnessError> {
     let c = Spiked { variant, part };
     let mut args = part_args(a, NAME, c.name(), PARTS.len());
     if part == Part::SubcriticalOverlap {
         args.margin = margin_on_scale(args.margin, 1.0);
     }
-    run_check(&c, &grid(part), &args)
+    run_check(&c, &crate::sized(grid(part), size), &args)
 }
 
 /// Run the three checks on their grids; the entry's verdict is the worst.
-pub fn run(variant: Variant, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
+pub fn run(variant: Variant, size: f64, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
     let vs: Vec<RunVerdict> = PARTS
         .iter()
-        .map(|&(part, _)| run_part(variant, part, a))
+        .map(|&(part, _)| run_part_sized(variant, part, size, a))
         .collect::<Result<_, _>>()?;
     Ok(crate::rmt::combine(&vs))
 }

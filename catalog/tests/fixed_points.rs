@@ -41,7 +41,7 @@ fn run_with(name: &str, variant: Variant, seed: &str, trials: &str) -> RunVerdic
         dir.to_str().unwrap(),
     ]);
     let e = entry(name).expect("the entry is registered");
-    let v = (e.run)(variant, &args).expect("the entry runs");
+    let v = (e.run)(variant, 1.0, &args).expect("the entry runs");
     std::fs::remove_dir_all(dir).ok();
     v
 }

@@ -60,7 +60,7 @@ fn wrong_disagrees(name: &str) {
     faer::set_global_parallelism(Par::Seq);
     let dir = out(&format!("{name}-wrong"));
     let e = entry(name).expect("the entry exists");
-    let v = (e.run)(Variant::Wrong, &args(&dir, &["--trials", "40"])).expect("runs");
+    let v = (e.run)(Variant::Wrong, 1.0, &args(&dir, &["--trials", "40"])).expect("runs");
     assert_eq!(
         v,
         RunVerdict::Disagree,
