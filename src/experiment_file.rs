@@ -111,6 +111,13 @@ fn read_experiment(
                     path.display()
                 )));
             }
+            toml::Value::String(s) if key == "out" && s.contains('\0') => {
+                return Err(CliError::Usage(format!(
+                    "run: {}: out = \"{}\" holds a NUL byte, which no path can hold",
+                    path.display(),
+                    s.escape_debug()
+                )));
+            }
             toml::Value::String(s) if key == "out" => {
                 let base = path.parent().unwrap_or(std::path::Path::new(""));
                 argv.extend([flag, base.join(s).display().to_string()]);

@@ -176,6 +176,15 @@ fn sharded(a: &SlurmArgs) -> Result<Sharded, CliError> {
                 command_name(&other)
             )))
         }
+        // The catalog runs whole as one job into its --out (out/catalog by default).
+        Command::Catalog(c) => {
+            let out = c
+                .common
+                .out
+                .clone()
+                .unwrap_or_else(|| Path::new("out/catalog").to_path_buf());
+            whole_job(a, "catalog", Some(&out))
+        }
         other => whole_job(a, command_name(&other), crate::out_of(&other)),
     }
 }
@@ -612,7 +621,24 @@ fn status_table(layout: &ClusterLayout) -> Result<String, CliError> {
     let shards = cluster::shard_statuses(layout)?;
     let mut t = String::new();
     let (mut done, mut total, mut finished) = (0, 0, 0);
+    // The run the shards belong to: the first recorded header's command and split. A folder
+    // holding another run (or split) is named as such and never counted as finished.
+    let of_run = |h: &engine::LogHeader| (h.kind.clone(), h.command.clone(), h.shard.map(|s| s.1));
+    let first = shards.iter().find_map(|s| s.header.as_ref().map(of_run));
     for s in &shards {
+        if let (Some(h), Some(f)) = (&s.header, &first) {
+            if &of_run(h) != f {
+                let name = s
+                    .dir
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into());
+                t.push_str(&format!(
+                    "  shard {name:<4} ANOTHER RUN: {} (not this run's shard; remove or move it)\n",
+                    printable(&h.command.join(" "))
+                ));
+                continue;
+            }
+        }
         let name = s
             .dir
             .file_name()

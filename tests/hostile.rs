@@ -515,5 +515,19 @@ fn refused_engine_merges_leave_nothing_and_status_shows_text_inertly() {
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(text.contains("\\u{1b}"), "{text}");
     assert!(!text.contains("shard 01"), "{text}");
+    // A shard folder holding another run is named as such, never counted as finished.
+    let mixed = base.join("mixed");
+    std::fs::create_dir_all(mixed.join("shards/0")).unwrap();
+    std::fs::copy(
+        base.join("r0/units.jsonl"),
+        mixed.join("shards/0/units.jsonl"),
+    )
+    .unwrap();
+    let o = small_sweep(&mixed.join("shards/1"), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = verify(&["status", mixed.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert!(text.contains("shard 1    ANOTHER RUN"), "{text}");
+    assert!(text.contains("1 of 2 shards finished"), "{text}");
     std::fs::remove_dir_all(&base).ok();
 }
