@@ -38,8 +38,18 @@ pub fn run(m: &MergeArgs) -> Result<Outcome, CliError> {
     }
     let merged = engine::merge_shards(&m.dirs)?;
     engine::check_unchanged(&merged.header.inputs)?;
-    let cli = Cli::try_parse_from(&merged.header.command)
-        .map_err(|e| CliError::Usage(format!("merge: cannot re-read the recorded command: {e}")))?;
+    let cli = Cli::try_parse_from(&merged.header.command).map_err(|e| {
+        if merged.header.command.first().map(String::as_str) != Some("verify") {
+            // An engine check's shards (a catalog part, a user's check program) record the
+            // check's description, not a verify command line.
+            CliError::Usage(format!(
+                "merge: these shards were written by a check ({}), not by a verify command; merge them with the same program and flags plus --merge (for the catalog: verify catalog ENTRY --merge SHARD… --out DIR)",
+                merged.header.command.first().map_or("?", String::as_str)
+            ))
+        } else {
+            CliError::Usage(format!("merge: cannot re-read the recorded command: {e}"))
+        }
+    })?;
     if !has_sharded_form(&cli.command) {
         return Err(no_sharded_form(&merged.header.command));
     }

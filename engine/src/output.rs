@@ -473,7 +473,7 @@ fn inconclusive_reasons(rows: &[CheckRow]) -> String {
     }
     let noisy = count("noise");
     if noisy > 0 {
-        text += &format!("inconclusive ({noisy} rows): the Monte Carlo noise is too large to decide — more trials decide it (--trials auto)\n");
+        text += &format!("inconclusive ({noisy} rows): the Monte Carlo noise is too large to decide — more trials decide it (--trials auto, or a larger --max-trials after an automatic run)\n");
     }
     text
 }
