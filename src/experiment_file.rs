@@ -99,9 +99,21 @@ fn read_experiment(
         if key == "command" {
             continue;
         }
-        let flag = format!("--{}", key.replace('_', "-"));
         check_kind(path, &command, key, value)?;
-        match value {
+        argv.extend(key_args(path, key, value)?);
+    }
+    Ok((argv, None))
+}
+
+/// The command-line words of one TOML key (`--key value`, `--key` for true, nothing for false).
+fn key_args(
+    path: &std::path::Path,
+    key: &str,
+    value: &toml::Value,
+) -> Result<Vec<String>, CliError> {
+    let flag = format!("--{}", key.replace('_', "-"));
+    let mut argv = Vec::new();
+    match value {
             toml::Value::Boolean(true) => argv.push(flag),
             toml::Value::Boolean(false) => {}
             // A relative output folder is relative to the experiment file, not the caller's cwd.
@@ -149,8 +161,7 @@ fn read_experiment(
                 )))
             }
         }
-    }
-    Ok((argv, None))
+    Ok(argv)
 }
 
 /// Whether `--flag` of `command` (e.g. "linear-rep contraction") takes a value; None when the
