@@ -105,6 +105,19 @@ pub fn margin_on_scale(m: Margin, scale: f64) -> Margin {
     }
 }
 
+/// Run every part of an entry with `run_part`, in order; the entry's verdict is the worst of
+/// theirs ([`combine`]).
+pub fn run_all<P: Copy>(
+    parts: &[(P, &str)],
+    mut run_part: impl FnMut(P) -> Result<RunVerdict, engine::HarnessError>,
+) -> Result<RunVerdict, engine::HarnessError> {
+    let vs: Vec<RunVerdict> = parts
+        .iter()
+        .map(|&(p, _)| run_part(p))
+        .collect::<Result<_, _>>()?;
+    Ok(combine(&vs))
+}
+
 /// The verdict of an entry from its parts' verdicts: disagree if any part disagrees, else
 /// inconclusive if any is, else agree (a shard or theory-only run passes through).
 pub fn combine(vs: &[RunVerdict]) -> RunVerdict {

@@ -153,15 +153,9 @@ pub const PARTS: [(Part, &str); 3] = [
     (Part::SubcriticalOverlap, "spiked-subcritical-overlap"),
 ];
 
-/// Run one part on its default grid, as the entry runs it (its own folder, α / 3). The
-/// subcritical overlap's limit is 0, where a relative margin is empty: its run reads a relative
-/// margin as absolute on the overlap's scale, 1 (1% becomes 0.01).
-pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    run_part_sized(variant, part, 1.0, a)
-}
-
-/// [`run_part`] with the dimension axis multiplied by `size` ([`crate::sized`]).
-pub fn run_part_sized(
+/// Run one part on its default grid, its d multiplied by `size` ([`crate::sized`]), as the
+/// entry runs it (its own folder, α / parts).
+pub fn run_part(
     variant: Variant,
     part: Part,
     size: f64,
@@ -177,9 +171,5 @@ pub fn run_part_sized(
 
 /// Run the three checks on their grids; the entry's verdict is the worst.
 pub fn run(variant: Variant, size: f64, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let vs: Vec<RunVerdict> = PARTS
-        .iter()
-        .map(|&(part, _)| run_part_sized(variant, part, size, a))
-        .collect::<Result<_, _>>()?;
-    Ok(crate::rmt::combine(&vs))
+    crate::rmt::run_all(&PARTS, |part| run_part(variant, part, size, a))
 }

@@ -151,13 +151,9 @@ pub const PARTS: [(Part, &str); 2] = [
     (Part::Edges, "wigner-edges"),
 ];
 
-/// Run one part on its default grid, as the entry runs it (its own folder, α / 2).
-pub fn run_part(variant: Variant, part: Part, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    run_part_sized(variant, part, 1.0, a)
-}
-
-/// [`run_part`] with the dimension axis multiplied by `size` ([`crate::sized`]).
-pub fn run_part_sized(
+/// Run one part on its default grid, its d multiplied by `size` ([`crate::sized`]), as the
+/// entry runs it (its own folder, α / parts).
+pub fn run_part(
     variant: Variant,
     part: Part,
     size: f64,
@@ -173,9 +169,5 @@ pub fn run_part_sized(
 
 /// Run both checks (resolvent, edges) on their default grids; the entry's verdict is the worse.
 pub fn run(variant: Variant, size: f64, a: &CommonArgs) -> Result<RunVerdict, HarnessError> {
-    let vs: Vec<RunVerdict> = PARTS
-        .iter()
-        .map(|&(part, _)| run_part_sized(variant, part, size, a))
-        .collect::<Result<_, _>>()?;
-    Ok(crate::rmt::combine(&vs))
+    crate::rmt::run_all(&PARTS, |part| run_part(variant, part, size, a))
 }

@@ -75,7 +75,7 @@ fn wrong_disagrees(name: &str) {
 fn correct_parts<P: Copy>(
     name: &str,
     parts: &[(P, &str)],
-    run: fn(Variant, P, &CommonArgs) -> Result<RunVerdict, engine::HarnessError>,
+    run: fn(Variant, P, f64, &CommonArgs) -> Result<RunVerdict, engine::HarnessError>,
     seed: &str,
 ) -> Vec<RunVerdict> {
     faer::set_global_parallelism(Par::Seq);
@@ -84,7 +84,7 @@ fn correct_parts<P: Copy>(
     let vs: Vec<RunVerdict> = parts
         .iter()
         .map(|&(p, tag)| {
-            let v = run(Variant::Correct, p, &a).expect("runs");
+            let v = run(Variant::Correct, p, 1.0, &a).expect("runs");
             assert_ne!(v, RunVerdict::Disagree, "{name} / {tag}, seed {seed}");
             v
         })
@@ -251,7 +251,7 @@ fn the_subcritical_overlap_is_not_called_wrong_at_many_trials() {
     faer::set_global_parallelism(Par::Seq);
     let dir = out("spiked-overlap-many");
     let a = args(&dir, &["--trials", "1280", "--seed", "0"]);
-    let v = spiked::run_part(Variant::Correct, spiked::Part::SubcriticalOverlap, &a).unwrap();
+    let v = spiked::run_part(Variant::Correct, spiked::Part::SubcriticalOverlap, 1.0, &a).unwrap();
     assert_ne!(v, RunVerdict::Disagree);
     std::fs::remove_dir_all(dir).ok();
 }
