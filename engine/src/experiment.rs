@@ -89,25 +89,31 @@ pub struct UnitCost {
 /// Which of a unit's `values` lies outside `model`'s [`Model::value_range`] or over
 /// [`reports::MAX_MAGNITUDE`] in size, described (None when all are usable).
 pub fn unusable_value<M: Model>(model: &M, values: &[f64]) -> Option<String> {
-    let names: Vec<String> = model
+    // Called for every trial: the names are built only for the message of a bad value.
+    let usable = |k: usize, v: f64| {
+        let (lo, hi) = model.value_range(k);
+        v.is_finite() && v.abs() <= reports::MAX_MAGNITUDE && (lo..=hi).contains(&v)
+    };
+    let (k, v) = values
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|&(k, v)| !usable(k, v))?;
+    let name = model
         .methods()
         .iter()
         .map(|m| m.to_string())
         .chain(model.extras())
-        .collect();
-    values.iter().enumerate().find_map(|(k, &v)| {
-        let (lo, hi) = model.value_range(k);
-        let name = names.get(k).map_or("?", String::as_str);
-        if !(v.is_finite() && v.abs() <= reports::MAX_MAGNITUDE) {
-            Some(format!(
-                "'{name}' is {v:e}: not finite, or over {:e} in size",
-                reports::MAX_MAGNITUDE
-            ))
-        } else if !(lo..=hi).contains(&v) {
-            Some(format!("'{name}' is {v:e}, outside [{lo}, {hi}]"))
-        } else {
-            None
-        }
+        .nth(k)
+        .unwrap_or_else(|| "?".into());
+    let (lo, hi) = model.value_range(k);
+    Some(if v.is_finite() && v.abs() <= reports::MAX_MAGNITUDE {
+        format!("'{name}' is {v:e}, outside [{lo}, {hi}]")
+    } else {
+        format!(
+            "'{name}' is {v:e}: not finite, or over {:e} in size",
+            reports::MAX_MAGNITUDE
+        )
     })
 }
 
